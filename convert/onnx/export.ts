@@ -1,0 +1,81 @@
+/**
+ * Export a converted checkpoint to the transformers.js layout:
+ *   <dir>/onnx/encoder_model.onnx, decoder_model.onnx (+ `_fp16` variants), external data in `*.onnx_data`.
+ * The graphs are built in TypeScript from the converted weights (`encoder/`, `decoder/`), not traced.
+ */
+import { readFile, mkdir, writeFile, rename, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { GraphBuilder, type FloatDType } from "./graph.ts";
+import { Weights } from "./weights.ts";
+import { buildEncoder } from "./encoder/encoder.ts";
+import { buildDecoder } from "./decoder/decoder.ts";
+import { readXcodec2Config, type Xcodec2Config } from "../architecture.ts";
+
+export interface ExportOptions {
+  /** per-item masks (default true); false writes the naive, leaking batch graphs (upstream's behaviour) */
+  masks?: boolean;
+  /** also write the `_fp16` graphs (default true) */
+  fp16?: boolean;
+  /** output folder (default `<convertedDir>/onnx`) */
+  out?: string;
+  log?: (msg: string) => void;
+}
+
+export interface ExportedGraph { file: string; precision: "fp32" | "fp16"; modelBytes: number; dataBytes: number; seconds: number }
+export interface ExportReport { dir: string; masks: boolean; graphs: ExportedGraph[] }
+
+/** Metadata written into every graph and into `onnx/export.json`; the runtime reads `masks` from it. */
+export const EXPORT_FORMAT = "xcodec2-kit/onnx/1";
+
+/** Tensors of a converted checkpoint that no inference graph reads (kept by upstream for training). */
+const UNUSED_AT_INFERENCE = (name: string) => name === "semantic_encoder.masked_spec_embed";
+
+export async function exportOnnx(convertedDir: string, opts: ExportOptions = {}): Promise<ExportReport> {
+  const masks = opts.masks ?? true;
+  const out = opts.out ?? join(convertedDir, "onnx");
+  const log = opts.log ?? (() => {});
+  const cfg = await readXcodec2Config(join(convertedDir, "config.json"));
+  const w = await Weights.open(convertedDir);
+  await mkdir(out, { recursive: true });
+  const precisions: FloatDType[] = opts.fp16 === false ? ["float32"] : ["float32", "float16"];
+  const graphs: ExportedGraph[] = [];
+  const metadata = { format: EXPORT_FORMAT, masks: String(masks), hop_length: "320" };
+  for (const part of ["encoder", "decoder"] as const) {
+    for (const dtype of precisions) {
+      const t0 = performance.now();
+      const g = new GraphBuilder(`xcodec2_${part}`, dtype);
+      if (part === "encoder") buildEncoder(g, w, cfg, { masks });
+      else buildDecoder(g, w, cfg, { masks });
+      const suffix = dtype === "float16" ? "_fp16" : "";
+      const file = join(out, `${part}_model${suffix}.onnx`);
+      const sizes = await g.save(file, { metadata });
+      const seconds = (performance.now() - t0) / 1000;
+      graphs.push({ file, precision: dtype === "float16" ? "fp16" : "fp32", ...sizes, seconds });
+      log(`wrote ${file} (${((sizes.modelBytes + sizes.dataBytes) / 1e6).toFixed(1)} MB, ${seconds.toFixed(1)} s)`);
+    }
+  }
+  const unused = w.unused(UNUSED_AT_INFERENCE);
+  if (unused.length) {
+    throw new Error(`${w.path}: the exported graphs do not use ${unused.length} tensor(s): ${unused.slice(0, 8).join(", ")}`);
+  }
+  const manifest = { format: EXPORT_FORMAT, masks, config: configSummary(cfg), graphs: graphs.map((g) => ({ ...g, file: g.file.slice(out.length + 1) })) };
+  const tmp = join(out, `export.json.tmp-${process.pid}`);
+  await writeFile(tmp, JSON.stringify(manifest, null, 2) + "\n");
+  await rename(tmp, join(out, "export.json"));
+  return { dir: out, masks, graphs };
+}
+
+function configSummary(cfg: Xcodec2Config) {
+  return {
+    hidden_size: cfg.hidden_size, num_hidden_layers: cfg.num_hidden_layers, quantization_dim: cfg.quantization_dim,
+    quantization_levels: cfg.quantization_levels, semantic_layers: cfg.semantic_model_config.num_hidden_layers,
+  };
+}
+
+/** The export manifest of a folder, or undefined when it has none. */
+export async function readExportManifest(onnxDir: string): Promise<{ format: string; masks: boolean } | undefined> {
+  const p = join(onnxDir, "export.json");
+  if (!(await stat(p).then(() => true, () => false))) return undefined;
+  return JSON.parse(await readFile(p, "utf8"));
+}
+

@@ -1,0 +1,333 @@
+/**
+ * A small ONNX graph builder: values are names (strings), ops append nodes, weights become initializers that are
+ * written inline or to an external data file. Model definitions (`encoder.ts`, `decoder.ts`, ...) use it so that
+ * they read like the architecture, one function per block.
+ *
+ * Precision: a builder has a compute dtype (`float32` or `float16`). `weight()` and `scalar()` store float data in
+ * that dtype, so the same model function builds the fp32 and the fp16 graph; parts that must stay fp32 (the FSQ bound
+ * and rounding) use `weightF32()` / `scalarF32()` and explicit `cast()`s at their edges.
+ */
+import { open, rename, rm, mkdir } from "node:fs/promises";
+import { dirname, join, basename } from "node:path";
+import { ModelProto, ONNX_DTYPE, ATTR_TYPE, type OnnxDType } from "./proto.ts";
+import { toFloat16Array } from "./float16.ts";
+
+export type Dim = number | string;
+export type FloatDType = "float32" | "float16";
+
+/** Marks a number attribute as FLOAT (plain JS numbers are written as INT when integral). */
+export class AttrFloat { constructor(readonly value: number) {} }
+export class AttrFloats { constructor(readonly value: number[]) {} }
+export const float = (v: number) => new AttrFloat(v);
+export const floats = (v: number[]) => new AttrFloats(v);
+export type Attr = number | number[] | string | AttrFloat | AttrFloats;
+
+type TypedData = Float32Array | Uint16Array | Int32Array | BigInt64Array | Uint8Array | Float64Array;
+
+interface Initializer {
+  name: string;
+  dtype: OnnxDType;
+  dims: number[];
+  byteLength: number;
+  /** bytes now, or a loader called once at save time (keeps large weights out of memory until written) */
+  data: Uint8Array | (() => Promise<Uint8Array>);
+}
+
+interface NodeDef { opType: string; inputs: string[]; outputs: string[]; name: string; attrs: Record<string, Attr>; domain?: string }
+
+const BYTES: Record<OnnxDType, number> = { float32: 4, uint8: 1, int8: 1, int32: 4, int64: 8, bool: 1, float16: 2, float64: 8 };
+
+function asBytes(d: TypedData): Uint8Array {
+  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+}
+
+export interface SaveOptions {
+  /** initializers of at least this many bytes go to `<model>_data` (default 1024); 0 = everything external */
+  externalThreshold?: number;
+  /** never write external data (throws past protobuf's 2 GiB limit) */
+  inline?: boolean;
+  metadata?: Record<string, string>;
+}
+
+export class GraphError extends Error {
+  constructor(message: string) { super(message); this.name = "GraphError"; }
+}
+
+export class GraphBuilder {
+  readonly nodes: NodeDef[] = [];
+  readonly inits = new Map<string, Initializer>();
+  readonly inputs: { name: string; dtype: OnnxDType; dims: Dim[] }[] = [];
+  readonly outputs: { name: string; dtype: OnnxDType; dims: Dim[] }[] = [];
+  private counter = 0;
+  private scopes: string[] = [];
+  private constCache = new Map<string, string>();
+
+  constructor(readonly name: string, readonly dtype: FloatDType = "float32", readonly opset = 17) {}
+
+  /** The ONNX enum value of the compute dtype, for Cast `to` attributes. */
+  get floatEnum(): number { return ONNX_DTYPE[this.dtype]; }
+
+  /** Run `fn` with node names prefixed by `name` (readable graphs in Netron, readable errors from onnxruntime). */
+  scope<T>(name: string, fn: () => T): T {
+    this.scopes.push(name);
+    try { return fn(); } finally { this.scopes.pop(); }
+  }
+
+  private fresh(hint: string): string {
+    const prefix = this.scopes.length ? this.scopes.join("/") + "/" : "";
+    return `${prefix}${hint}_${this.counter++}`;
+  }
+
+  input(name: string, dtype: OnnxDType, dims: Dim[]): string {
+    this.inputs.push({ name, dtype, dims });
+    return name;
+  }
+
+  /** Declare `value` as a graph output called `name` (adds an Identity when the names differ). */
+  output(name: string, value: string, dtype: OnnxDType, dims: Dim[]): void {
+    if (value !== name) this.node("Identity", [value], {}, [name]);
+    this.outputs.push({ name, dtype, dims });
+  }
+
+  /** Append a node; returns its single output name. */
+  op(opType: string, inputs: string[], attrs: Record<string, Attr> = {}): string {
+    return this.opN(opType, inputs, 1, attrs)[0];
+  }
+
+  /** Append a node with `n` outputs. */
+  opN(opType: string, inputs: string[], n: number, attrs: Record<string, Attr> = {}): string[] {
+    const name = this.fresh(opType);
+    const outputs = Array.from({ length: n }, (_, i) => (n === 1 ? name : `${name}:${i}`));
+    this.nodes.push({ opType, inputs, outputs, name, attrs });
+    return outputs;
+  }
+
+  private node(opType: string, inputs: string[], attrs: Record<string, Attr>, outputs: string[]): void {
+    this.nodes.push({ opType, inputs, outputs, name: this.fresh(opType), attrs });
+  }
+
+  /** Register an initializer with an explicit ONNX dtype. Names are unique. */
+  initializer(name: string, dtype: OnnxDType, dims: number[], data: TypedData | (() => Promise<Uint8Array>)): string {
+    if (this.inits.has(name)) throw new GraphError(`initializer ${name} defined twice`);
+    const numel = dims.reduce((a, b) => a * b, 1);
+    const byteLength = numel * BYTES[dtype];
+    let stored: Initializer["data"];
+    if (typeof data === "function") stored = data;
+    else {
+      const bytes = asBytes(data);
+      if (bytes.byteLength !== byteLength) {
+        throw new GraphError(`initializer ${name}: ${bytes.byteLength} bytes for ${dtype}[${dims.join(",")}] (${byteLength} expected)`);
+      }
+      stored = bytes;
+    }
+    this.inits.set(name, { name, dtype, dims, byteLength, data: stored });
+    return name;
+  }
+
+  /** A float weight stored in the compute dtype. */
+  weight(name: string, data: Float32Array, dims: number[]): string {
+    return this.dtype === "float16"
+      ? this.initializer(name, "float16", dims, toFloat16Array(data))
+      : this.initializer(name, "float32", dims, data);
+  }
+
+  /** A float weight that stays fp32 in every precision. */
+  weightF32(name: string, data: Float32Array, dims: number[]): string {
+    return this.initializer(name, "float32", dims, data);
+  }
+
+  /** A small constant, deduplicated by value. */
+  constant(values: ArrayLike<number | bigint>, dims: number[], dtype: OnnxDType): string {
+    const key = `${dtype}|${dims.join(",")}|${Array.from(values as ArrayLike<number>).join(",")}`;
+    const hit = this.constCache.get(key);
+    if (hit) return hit;
+    let data: TypedData;
+    switch (dtype) {
+      case "float32": data = Float32Array.from(values as ArrayLike<number>); break;
+      case "float16": data = toFloat16Array(Float32Array.from(values as ArrayLike<number>)); break;
+      case "float64": data = Float64Array.from(values as ArrayLike<number>); break;
+      case "int64": data = BigInt64Array.from(Array.from(values as ArrayLike<number | bigint>, (v) => BigInt(v))); break;
+      case "int32": data = Int32Array.from(values as ArrayLike<number>); break;
+      case "bool": case "uint8": data = Uint8Array.from(values as ArrayLike<number>); break;
+      default: throw new GraphError(`constant of dtype ${dtype} not supported`);
+    }
+    const name = this.initializer(`const_${this.constCache.size}`, dtype, dims, data);
+    this.constCache.set(key, name);
+    return name;
+  }
+
+  /** Scalar in the compute dtype. */
+  scalar(v: number): string { return this.constant([v], [], this.dtype); }
+  scalarF32(v: number): string { return this.constant([v], [], "float32"); }
+  /** int64 1-D constant (shapes, axes, indices). */
+  ints(v: number[]): string { return this.constant(v, [v.length], "int64"); }
+  int(v: number): string { return this.constant([v], [], "int64"); }
+
+  // ---- common ops, named like ONNX's ----
+  add(a: string, b: string) { return this.op("Add", [a, b]); }
+  sub(a: string, b: string) { return this.op("Sub", [a, b]); }
+  mul(a: string, b: string) { return this.op("Mul", [a, b]); }
+  div(a: string, b: string) { return this.op("Div", [a, b]); }
+  matmul(a: string, b: string) { return this.op("MatMul", [a, b]); }
+  relu(x: string) { return this.op("Relu", [x]); }
+  sigmoid(x: string) { return this.op("Sigmoid", [x]); }
+  tanh(x: string) { return this.op("Tanh", [x]); }
+  sqrt(x: string) { return this.op("Sqrt", [x]); }
+  exp(x: string) { return this.op("Exp", [x]); }
+  neg(x: string) { return this.op("Neg", [x]); }
+  sin(x: string) { return this.op("Sin", [x]); }
+  /** x·sigmoid(x) */
+  silu(x: string) { return this.mul(x, this.sigmoid(x)); }
+  transpose(x: string, perm: number[]) { return this.op("Transpose", [x], { perm }); }
+  reshape(x: string, shape: number[] | string) {
+    return this.op("Reshape", [x, typeof shape === "string" ? shape : this.ints(shape)]);
+  }
+  unsqueeze(x: string, axes: number[]) { return this.op("Unsqueeze", [x, this.ints(axes)]); }
+  squeeze(x: string, axes: number[]) { return this.op("Squeeze", [x, this.ints(axes)]); }
+  concat(xs: string[], axis: number) { return this.op("Concat", xs, { axis }); }
+  cast(x: string, to: OnnxDType) { return this.op("Cast", [x], { to: ONNX_DTYPE[to] }); }
+  /** Cast to the compute dtype (no node in fp32 graphs when `from` is float32). */
+  toCompute(x: string, from: OnnxDType = "float32") { return from === this.dtype ? x : this.cast(x, this.dtype); }
+  shape(x: string, start?: number, end?: number) {
+    const attrs: Record<string, Attr> = {};
+    if (start !== undefined) attrs.start = start;
+    if (end !== undefined) attrs.end = end;
+    return this.op("Shape", [x], attrs);
+  }
+  /** Slice along given axes with int constant starts/ends (use `sliceDyn` for computed bounds). */
+  slice(x: string, starts: number[], ends: number[], axes: number[], steps?: number[]) {
+    const ins = [x, this.ints(starts), this.ints(ends), this.ints(axes)];
+    if (steps) ins.push(this.ints(steps));
+    return this.op("Slice", ins);
+  }
+  sliceDyn(x: string, starts: string, ends: string, axes: number[], steps?: number[]) {
+    const ins = [x, starts, ends, this.ints(axes)];
+    if (steps) ins.push(this.ints(steps));
+    return this.op("Slice", ins);
+  }
+  gather(x: string, idx: string, axis: number) { return this.op("Gather", [x, idx], { axis }); }
+  where(c: string, a: string, b: string) { return this.op("Where", [c, a, b]); }
+  reduceMean(x: string, axes: number[], keepdims = true) { return this.op("ReduceMean", [x], { axes, keepdims: keepdims ? 1 : 0 }); }
+  reduceSum(x: string, axes: number[], keepdims = true) { return this.op("ReduceSum", [x, this.ints(axes)], { keepdims: keepdims ? 1 : 0 }); }
+  softmax(x: string, axis = -1) { return this.op("Softmax", [x], { axis }); }
+
+  // ---- serialisation ----
+
+  private attrProto(name: string, v: Attr): Record<string, unknown> {
+    if (v instanceof AttrFloat) return { name, type: ATTR_TYPE.FLOAT, f: v.value };
+    if (v instanceof AttrFloats) return { name, type: ATTR_TYPE.FLOATS, floats: v.value };
+    if (typeof v === "string") return { name, type: ATTR_TYPE.STRING, s: new TextEncoder().encode(v) };
+    if (Array.isArray(v)) return { name, type: ATTR_TYPE.INTS, ints: v };
+    if (!Number.isInteger(v)) throw new GraphError(`attribute ${name}=${v}: use float() for FLOAT attributes`);
+    return { name, type: ATTR_TYPE.INT, i: v };
+  }
+
+  private valueInfo(v: { name: string; dtype: OnnxDType; dims: Dim[] }) {
+    return {
+      name: v.name,
+      type: {
+        tensorType: {
+          elemType: ONNX_DTYPE[v.dtype],
+          shape: { dim: v.dims.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })) },
+        },
+      },
+    };
+  }
+
+  /** Check that every node input is defined before use (catches typos in model code at export, not at load). */
+  validate(): void {
+    const known = new Set<string>([...this.inputs.map((i) => i.name), ...this.inits.keys(), ""]);
+    for (const n of this.nodes) {
+      for (const i of n.inputs) {
+        if (!known.has(i)) throw new GraphError(`node ${n.name} (${n.opType}) reads undefined value "${i}"`);
+      }
+      for (const o of n.outputs) known.add(o);
+    }
+    for (const o of this.outputs) if (!known.has(o.name)) throw new GraphError(`graph output ${o.name} is never produced`);
+  }
+
+  /**
+   * Write `<path>` (and `<path>_data` for external initializers) atomically: both go to temporary names first and
+   * are renamed only once complete. Returns the byte sizes written.
+   */
+  async save(path: string, opts: SaveOptions = {}): Promise<{ modelBytes: number; dataBytes: number }> {
+    this.validate();
+    const threshold = opts.inline ? Infinity : opts.externalThreshold ?? 1024;
+    const dataName = basename(path) + "_data";
+    const dataPath = join(dirname(path), dataName);
+    await mkdir(dirname(path), { recursive: true });
+    const tmpModel = `${path}.tmp-${process.pid}`;
+    const tmpData = `${dataPath}.tmp-${process.pid}`;
+    let dataBytes = 0;
+    const initProtos: Record<string, unknown>[] = [];
+    const external = [...this.inits.values()].filter((i) => i.byteLength >= threshold);
+    try {
+      if (external.length) {
+        const fh = await open(tmpData, "w");
+        try {
+          for (const init of external) {
+            // 4 KiB alignment for large tensors lets onnxruntime map them; 64 B keeps small ones vector-aligned.
+            const align = init.byteLength >= 1 << 20 ? 4096 : 64;
+            const offset = Math.ceil(dataBytes / align) * align;
+            const bytes = typeof init.data === "function" ? await init.data() : init.data;
+            if (bytes.byteLength !== init.byteLength) {
+              throw new GraphError(`initializer ${init.name}: loader gave ${bytes.byteLength} bytes, ${init.byteLength} expected`);
+            }
+            await fh.write(bytes, 0, bytes.byteLength, offset);
+            dataBytes = offset + bytes.byteLength;
+            initProtos.push({
+              name: init.name, dataType: ONNX_DTYPE[init.dtype], dims: init.dims, dataLocation: 1,
+              externalData: [
+                { key: "location", value: dataName },
+                { key: "offset", value: String(offset) },
+                { key: "length", value: String(bytes.byteLength) },
+              ],
+            });
+          }
+        } finally {
+          await fh.close();
+        }
+      }
+      let inlineBytes = 0;
+      for (const init of this.inits.values()) {
+        if (init.byteLength >= threshold) continue;
+        const bytes = typeof init.data === "function" ? await init.data() : init.data;
+        inlineBytes += bytes.byteLength;
+        initProtos.push({ name: init.name, dataType: ONNX_DTYPE[init.dtype], dims: init.dims, rawData: bytes });
+      }
+      if (inlineBytes > 2 ** 31 - 2 ** 24) {
+        throw new GraphError(`${path}: ${inlineBytes} bytes of inline weights pass protobuf's 2 GiB limit; use external data`);
+      }
+      const model = {
+        irVersion: 8,
+        producerName: "xcodec2-kit",
+        producerVersion: "0.1.0",
+        opsetImport: [{ domain: "", version: this.opset }],
+        metadataProps: Object.entries(opts.metadata ?? {}).map(([key, value]) => ({ key, value })),
+        graph: {
+          name: this.name,
+          node: this.nodes.map((n) => ({
+            name: n.name, opType: n.opType, input: n.inputs, output: n.outputs, domain: n.domain ?? "",
+            attribute: Object.entries(n.attrs).map(([k, v]) => this.attrProto(k, v)),
+          })),
+          initializer: initProtos,
+          input: this.inputs.map((i) => this.valueInfo(i)),
+          output: this.outputs.map((o) => this.valueInfo(o)),
+        },
+      };
+      const err = ModelProto.verify(model);
+      if (err) throw new GraphError(`${path}: invalid model proto: ${err}`);
+      const bytes = ModelProto.encode(ModelProto.fromObject(model)).finish();
+      const fh = await open(tmpModel, "w");
+      try { await fh.write(bytes, 0, bytes.byteLength, 0); } finally { await fh.close(); }
+      if (external.length) await rename(tmpData, dataPath);
+      else await rm(dataPath, { force: true });
+      await rename(tmpModel, path);
+      return { modelBytes: bytes.byteLength, dataBytes };
+    } catch (e) {
+      await rm(tmpModel, { force: true });
+      await rm(tmpData, { force: true });
+      throw e;
+    }
+  }
+}

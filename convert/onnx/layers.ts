@@ -1,0 +1,85 @@
+/**
+ * Building blocks shared by the encoder and decoder graphs, and the length/mask arithmetic that makes a padded batch
+ * compute, for every item, exactly what that item computes alone.
+ *
+ * Layout conventions: convolution stacks are [B, C, T]; sequence stacks (attention, linears) are [B, T, C].
+ * Per-item valid lengths travel as int64 [B] tensors ("lengths") at the current time resolution.
+ */
+import type { GraphBuilder } from "./graph.ts";
+import { float } from "./graph.ts";
+import type { Weights } from "./weights.ts";
+
+/** Valid-position mask from lengths: bool [B, T] (T = x.shape[timeAxis]). */
+export function lengthMask(g: GraphBuilder, lengths: string, x: string, timeAxis: number): string {
+  const t = g.squeeze(g.shape(x, timeAxis, timeAxis + 1), [0]);
+  const range = g.op("Range", [g.int(0), t, g.int(1)]); // [T]
+  return g.op("Less", [g.unsqueeze(range, [0]), g.unsqueeze(lengths, [1])]); // [B, T]
+}
+
+/** Zero every time step at or past the item's length: x [B, C, T] (timeAxis 2) or [B, T, C] (timeAxis 1). */
+export function zeroPast(g: GraphBuilder, x: string, lengths: string, timeAxis: 1 | 2): string {
+  const m = lengthMask(g, lengths, x, timeAxis);
+  const m3 = g.unsqueeze(m, [timeAxis === 2 ? 1 : 2]);
+  return g.where(m3, x, g.scalar(0));
+}
+
+/** Output length of a 1-D convolution, per item: floor((len + padL + padR − dil·(k−1) − 1) / stride) + 1. */
+export function convLengths(g: GraphBuilder, lengths: string, k: number, stride: number, padL: number, padR: number, dilation = 1): string {
+  const num = g.add(lengths, g.int(padL + padR - dilation * (k - 1) - 1));
+  return g.add(g.op("Div", [num, g.int(stride)]), g.int(1)); // int64 Div truncates; num ≥ 0 for valid items
+}
+
+/** y = x·Wᵀ + b for x [..., in] with a torch Linear weight [out, in]. */
+export function linear(g: GraphBuilder, w: Weights, prefix: string, x: string, bias = true): string {
+  const [out, inp] = w.shape(`${prefix}.weight`);
+  const wt = transpose2d(w.f32(`${prefix}.weight`), out, inp);
+  let y = g.matmul(x, g.weight(`${prefix}.weight`, wt, [inp, out]));
+  if (bias) y = g.add(y, g.weight(`${prefix}.bias`, w.f32(`${prefix}.bias`, [out]), [out]));
+  return y;
+}
+
+export function transpose2d(a: Float32Array, rows: number, cols: number): Float32Array {
+  const t = new Float32Array(a.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = a[r * cols + c];
+  return t;
+}
+
+export interface ConvOpts { stride?: number; padding?: [number, number]; dilation?: number; groups?: number; bias?: boolean }
+
+/** Conv1d over [B, C, T] with a torch weight [out, in/groups, k]; explicit (left, right) zero padding. */
+export function conv1d(g: GraphBuilder, w: Weights, prefix: string, x: string, o: ConvOpts = {}): string {
+  const shape = w.shape(`${prefix}.weight`);
+  const inputs = [x, g.weight(`${prefix}.weight`, w.f32(`${prefix}.weight`), shape)];
+  if (o.bias ?? w.has(`${prefix}.bias`)) inputs.push(g.weight(`${prefix}.bias`, w.f32(`${prefix}.bias`, [shape[0]]), [shape[0]]));
+  const [pl, pr] = o.padding ?? [0, 0];
+  return g.op("Conv", inputs, {
+    kernel_shape: [shape[2]], strides: [o.stride ?? 1], pads: [pl, pr], dilations: [o.dilation ?? 1], group: o.groups ?? 1,
+  });
+}
+
+/** LayerNorm over the last axis with weight and bias. */
+export function layerNorm(g: GraphBuilder, w: Weights, prefix: string, x: string, eps: number): string {
+  const [c] = w.shape(`${prefix}.weight`);
+  return g.op("LayerNormalization", [
+    x, g.weight(`${prefix}.weight`, w.f32(`${prefix}.weight`), [c]), g.weight(`${prefix}.bias`, w.f32(`${prefix}.bias`), [c]),
+  ], { axis: -1, epsilon: float(eps) });
+}
+
+/** RMSNorm over the last axis: x · rsqrt(mean(x²) + eps) · weight (statistics in fp32, as upstream). */
+export function rmsNorm(g: GraphBuilder, w: Weights, prefix: string, x: string, eps: number): string {
+  const [c] = w.shape(`${prefix}.weight`);
+  const x32 = g.dtype === "float32" ? x : g.cast(x, "float32");
+  const ms = g.reduceMean(g.mul(x32, x32), [-1]);
+  const y = g.toCompute(g.div(x32, g.sqrt(g.add(ms, g.scalarF32(eps)))));
+  return g.mul(y, g.weight(`${prefix}.weight`, w.f32(`${prefix}.weight`), [c]));
+}
+
+/**
+ * Additive attention bias that hides padded keys: [B, 1, 1, T] with 0 for valid keys and a large negative number
+ * for padded ones (finite, so a fully padded query row stays NaN-free; such rows are discarded anyway).
+ */
+export function keyPaddingBias(g: GraphBuilder, lengths: string, x: string, timeAxis: number): string {
+  const m = lengthMask(g, lengths, x, timeAxis); // [B, T]
+  const neg = g.dtype === "float16" ? -6.0e4 : -1.0e9;
+  return g.unsqueeze(g.where(m, g.scalar(0), g.scalar(neg)), [1, 2]);
+}

@@ -1,0 +1,164 @@
+/**
+ * The codec as an app uses it:
+ *
+ *   const codec = await Xcodec2.load("path/or/hf://owner/repo", { device: "auto" });
+ *   const codes = await codec.encode([clipA, clipB]);   // Float32Array 16 kHz mono in, Int32Array per clip out
+ *   const audio = await codec.decode(codes);            // Float32Array per item, HOP_LENGTH samples per code
+ *
+ * `encode`/`decode` sort items by length into buckets, run each bucket as one batch and restore the caller's order.
+ * The graphs carry per-item masks, so a batch returns for every item exactly what that item returns alone;
+ * `encodeBatch`/`decodeBatch` expose the single-call path the parity suite checks that on.
+ */
+import * as ort from "onnxruntime-node";
+import { HOP_LENGTH, codebookSize, codesForSamples, type Xcodec2Config } from "../convert/architecture.ts";
+import { batchFeatures } from "./features/mod.ts";
+import { resolveDevice, type ResolvedDevice } from "./devices.ts";
+import { createSession } from "./session.ts";
+import { resolveModel, type ResolvedModel } from "./model_source.ts";
+import type { EncodeOptions, EncodeResult, LoadOptions, Precision } from "./types.ts";
+import { InputError, validateClips, validateCodes } from "./validate.ts";
+import { planBuckets } from "./batching.ts";
+
+const DEFAULT_BATCH = 8;
+/** 8 clips of 30 s: bounds the padded encoder batch, i.e. activation memory. */
+const DEFAULT_MAX_BATCH_SAMPLES = 8 * 30 * 16_000;
+
+export class Xcodec2 {
+  private constructor(
+    readonly model: ResolvedModel,
+    readonly config: Xcodec2Config,
+    readonly device: string,
+    readonly precision: Precision,
+    private readonly encoder: ort.InferenceSession,
+    private readonly decoder: ort.InferenceSession,
+    private readonly opts: Required<Pick<LoadOptions, "maxBatchSamples">>,
+  ) {}
+
+  /** Number of distinct codes (65,536 for XCodec2's FSQ [4]×8). */
+  get codebookSize(): number { return codebookSize(this.config.quantization_levels); }
+
+  /**
+   * Load a converted folder (with `onnx/` graphs, exported on first use if missing), an original checkpoint
+   * (converted and exported into the cache first) or `hf://owner/repo[@revision]`.
+   */
+  static async load(source: string, opts: LoadOptions = {}): Promise<Xcodec2> {
+    const log = opts.log ?? ((m: string) => console.error(m));
+    const device: ResolvedDevice = await resolveDevice(opts.device ?? "auto", log);
+    const model = await resolveModel(source, { cacheDir: opts.cacheDir, log });
+    const precision: Precision = opts.precision && opts.precision !== "auto"
+      ? opts.precision
+      : device.device !== "cpu" && model.hasFp16 ? "fp16" : "fp32";
+    if (precision === "fp16" && !model.hasFp16) throw new InputError(`${model.onnxDir}: no fp16 graphs (export with fp16 enabled)`);
+    const suffix = precision === "fp16" ? "_fp16" : "";
+    const [encoder, decoder] = await Promise.all([
+      createSession(`${model.onnxDir}/encoder_model${suffix}.onnx`, device, { threads: opts.threads }),
+      createSession(`${model.onnxDir}/decoder_model${suffix}.onnx`, device, { threads: opts.threads }),
+    ]);
+    return new Xcodec2(model, model.config, device.device, precision, encoder, decoder, {
+      maxBatchSamples: opts.maxBatchSamples ?? DEFAULT_MAX_BATCH_SAMPLES,
+    });
+  }
+
+  /** Codes for each clip (16 kHz mono float), in the caller's order. */
+  async encode(clips: Float32Array[], opts: EncodeOptions = {}): Promise<Int32Array[]> {
+    return (await this.encodeDetailed(clips, opts)).codes;
+  }
+
+  /** Codes, latents and FSQ inputs for each clip, batched by length. */
+  async encodeDetailed(clips: Float32Array[], opts: EncodeOptions = {}): Promise<EncodeResult> {
+    validateClips(clips);
+    const lengths = clips.map((c) => codesForSamples(c.length) * HOP_LENGTH);
+    const buckets = planBuckets(lengths, opts.batchSize ?? DEFAULT_BATCH, this.opts.maxBatchSamples);
+    const result: EncodeResult = { codes: new Array(clips.length), latents: new Array(clips.length), fsqInput: new Array(clips.length) };
+    for (const bucket of buckets) {
+      const r = await this.encodeBatch(bucket.map((i) => clips[i]));
+      bucket.forEach((item, j) => {
+        result.codes[item] = r.codes[j];
+        result.latents[item] = r.latents[j];
+        result.fsqInput[item] = r.fsqInput[j];
+      });
+    }
+    return result;
+  }
+
+  /** Audio for each code sequence, HOP_LENGTH samples per code, in the caller's order. */
+  async decode(codes: Int32Array[], opts: EncodeOptions = {}): Promise<Float32Array[]> {
+    validateCodes(codes, this.codebookSize);
+    const lengths = codes.map((c) => c.length * HOP_LENGTH);
+    const buckets = planBuckets(lengths, opts.batchSize ?? DEFAULT_BATCH, this.opts.maxBatchSamples);
+    const out: Float32Array[] = new Array(codes.length);
+    for (const bucket of buckets) {
+      const audio = await this.decodeBatch(bucket.map((i) => codes[i]));
+      bucket.forEach((item, j) => { out[item] = audio[j]; });
+    }
+    return out;
+  }
+
+  /** Exactly one encoder call over `clips` as given (no sorting, no splitting). */
+  async encodeBatch(clips: Float32Array[]): Promise<EncodeResult> {
+    validateClips(clips);
+    const f = batchFeatures(clips);
+    const B = clips.length;
+    const feeds = {
+      input_values: new ort.Tensor("float32", f.inputValues, [B, 1, f.Lmax]),
+      padding_mask: new ort.Tensor("int64", f.paddingMask, [B, f.Lmax]),
+      input_features: new ort.Tensor("float32", f.inputFeatures, [B, f.Fmax, f.inputFeatures.length / (B * f.Fmax)]),
+      input_features_mask: new ort.Tensor("int64", f.inputFeaturesMask, [B, f.Fmax]),
+    };
+    const out = await this.encoder.run(feeds);
+    try {
+      const codes = out.audio_codes.data as BigInt64Array;
+      const latents = toFloat32(out.latents);
+      const fsq = out.fsq_input ? toFloat32(out.fsq_input) : undefined;
+      const K = out.audio_codes.dims[2];
+      const Q = out.latents.dims[1];
+      const D = this.config.quantization_levels.length;
+      const result: EncodeResult = { codes: [], latents: [], fsqInput: [] };
+      for (let b = 0; b < B; b++) {
+        const k = codesForSamples(clips[b].length);
+        const c = new Int32Array(k);
+        for (let t = 0; t < k; t++) c[t] = Number(codes[b * K + t]);
+        result.codes.push(c);
+        const lat = new Float32Array(Q * k);
+        for (let q = 0; q < Q; q++) lat.set(latents.subarray((b * Q + q) * K, (b * Q + q) * K + k), q * k);
+        result.latents.push(lat);
+        result.fsqInput.push(fsq ? fsq.slice(b * K * D, (b * K + k) * D) : new Float32Array(0));
+      }
+      return result;
+    } finally {
+      for (const t of Object.values(out)) t.dispose?.();
+    }
+  }
+
+  /** Exactly one decoder call over `codes` as given. */
+  async decodeBatch(codes: Int32Array[]): Promise<Float32Array[]> {
+    validateCodes(codes, this.codebookSize);
+    const B = codes.length;
+    const K = Math.max(...codes.map((c) => c.length));
+    const ids = new BigInt64Array(B * K);
+    const mask = new BigInt64Array(B * K);
+    codes.forEach((c, b) => {
+      for (let t = 0; t < c.length; t++) { ids[b * K + t] = BigInt(c[t]); mask[b * K + t] = 1n; }
+    });
+    const out = await this.decoder.run({
+      audio_codes: new ort.Tensor("int64", ids, [B, 1, K]),
+      audio_codes_mask: new ort.Tensor("int64", mask, [B, 1, K]),
+    });
+    try {
+      const audio = toFloat32(out.audio_values);
+      const S = K * HOP_LENGTH;
+      return codes.map((c, b) => audio.slice(b * S, b * S + c.length * HOP_LENGTH));
+    } finally {
+      for (const t of Object.values(out)) t.dispose?.();
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all([this.encoder.release(), this.decoder.release()]);
+  }
+}
+
+function toFloat32(t: ort.Tensor): Float32Array {
+  if (t.type === "float32") return t.data as Float32Array;
+  throw new InputError(`graph output ${t.type} where float32 was expected`);
+}
