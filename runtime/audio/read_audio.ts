@@ -1,0 +1,66 @@
+/**
+ * Audio files in, 16 kHz mono float32 out. The format is recognised from the bytes (RIFF/WAVE, fLaC, ID3 or an MPEG
+ * frame sync), not from the file name, so a mislabelled file still decodes or fails with a clear message.
+ */
+import { readFile } from "node:fs/promises";
+import { SAMPLE_RATE } from "../../convert/architecture.ts";
+import { AudioError } from "./errors.ts";
+import type { DecodedAudio } from "./decoded_audio.ts";
+import { downmixToMono } from "./downmix.ts";
+import { decodeFlac, isFlac } from "./flac_decoder.ts";
+import { decodeMp3, looksLikeMp3 } from "./mp3_decoder.ts";
+import { resampleMono } from "./resample.ts";
+import { decodeWav, looksLikeWav } from "./wav_reader.ts";
+
+export interface ReadAudioOptions {
+  /** convert other sample rates to 16 kHz (libsamplerate, best-quality sinc); otherwise they are an error */
+  resample?: boolean;
+}
+
+export interface AudioData {
+  /** mono samples at `sampleRate` */
+  samples: Float32Array;
+  /** SAMPLE_RATE (16 kHz) */
+  sampleRate: number;
+  /** the file's own rate */
+  sourceRate: number;
+  /** the file's channel count before downmixing */
+  channels: number;
+}
+
+export async function readAudio(path: string, opts: ReadAudioOptions = {}): Promise<AudioData> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    throw new AudioError(path, "unreadable", `cannot read file: ${(e as Error)?.message ?? e}`, { cause: e });
+  }
+  return decodeAudioBytes(bytes, path, opts);
+}
+
+export async function decodeAudioBytes(bytes: Uint8Array, nameForErrors: string, opts: ReadAudioOptions = {}): Promise<AudioData> {
+  const decoded = await decodeContainer(bytes, nameForErrors);
+  const channels = decoded.channelData.length;
+  const sourceRate = decoded.sampleRate;
+  if (channels === 0) throw new AudioError(nameForErrors, "malformed", "the file has no audio channels");
+  if (decoded.channelData[0].length === 0) throw new AudioError(nameForErrors, "empty", "the file holds no audio samples");
+  if (sourceRate !== SAMPLE_RATE && !opts.resample) {
+    throw new AudioError(
+      nameForErrors,
+      "sample-rate",
+      `sample rate is ${sourceRate} Hz but XCodec2 needs ${SAMPLE_RATE} Hz; ask for resampling ` +
+        "(`{ resample: true }` in the library, `--resample` on the command line) or convert the file first",
+    );
+  }
+  const mono = downmixToMono(decoded.channelData);
+  const samples = await resampleMono(mono, sourceRate, SAMPLE_RATE, nameForErrors);
+  return { samples, sampleRate: SAMPLE_RATE, sourceRate, channels };
+}
+
+function decodeContainer(bytes: Uint8Array, file: string): Promise<DecodedAudio> | DecodedAudio {
+  if (looksLikeWav(bytes)) return decodeWav(bytes, file);
+  if (isFlac(bytes)) return decodeFlac(bytes, file);
+  if (looksLikeMp3(bytes)) return decodeMp3(bytes, file);
+  if (bytes.length === 0) throw new AudioError(file, "empty", "the file is empty (0 bytes)");
+  throw new AudioError(file, "unknown-format", "not a WAV, FLAC or MP3 file (unrecognised header)");
+}
