@@ -82,6 +82,13 @@ export const ENCODER_DILATIONS = [1, 3, 9] as const;
 /** Decoder ISTFT size: 4·hop (hard-coded in both implementations). */
 export const N_FFT = 4 * HOP_LENGTH;
 
+/**
+ * Sanity bounds for config values: far above any real XCodec2 (hidden 1024, 12 + 16 layers) yet small enough that a
+ * corrupt or hostile config cannot make the expected-tensor table or the graphs allocate without bound.
+ */
+export const MAX_WIDTH = 1 << 16;
+export const MAX_COUNT = 1024;
+
 export class ConfigError extends Error {
   constructor(readonly file: string, message: string) { super(`${file}: ${message}`); this.name = "ConfigError"; }
 }
@@ -94,7 +101,7 @@ export function parseXcodec2Config(json: unknown, file: string): Xcodec2Config {
   if (typeof json !== "object" || json === null || Array.isArray(json)) throw new ConfigError(file, "not a JSON object");
   const o = json as Record<string, unknown>;
   if (o.model_type !== "xcodec2") throw new ConfigError(file, `model_type is ${JSON.stringify(o.model_type)}, expected "xcodec2"`);
-  const int = (obj: Record<string, unknown>, k: string, where: string, max = 1 << 20) => {
+  const int = (obj: Record<string, unknown>, k: string, where: string, max = MAX_WIDTH) => {
     const v = obj[k];
     if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > max) {
       throw new ConfigError(file, `${where}${k} must be an integer in [1, ${max}], got ${JSON.stringify(v)}`);
@@ -114,7 +121,9 @@ export function parseXcodec2Config(json: unknown, file: string): Xcodec2Config {
     if (len !== undefined && v.length !== len) throw new ConfigError(file, `${k} must have ${len} entries, got ${v.length}`);
     return v as number[];
   };
-  for (const k of ["encoder_hidden_size", "hidden_size", "intermediate_size", "num_attention_heads", "num_key_value_heads", "head_dim", "num_hidden_layers", "quantization_dim"]) int(o, k, "");
+  for (const k of ["encoder_hidden_size", "hidden_size", "intermediate_size", "head_dim", "quantization_dim"]) int(o, k, "");
+  for (const k of ["num_attention_heads", "num_key_value_heads", "num_hidden_layers"]) int(o, k, "", MAX_COUNT);
+  if (o.rms_norm_eps === undefined) o.rms_norm_eps = 1e-6; // upstream's config default
   num(o, "rms_norm_eps", "");
   const ratios = intList("downsampling_ratios");
   if (ratios.reduce((a, b) => a * b, 1) !== HOP_LENGTH) {
@@ -126,12 +135,14 @@ export function parseXcodec2Config(json: unknown, file: string): Xcodec2Config {
     throw new ConfigError(file, `sampling_rate is ${JSON.stringify(o.sampling_rate)}, XCodec2 runs at ${SAMPLE_RATE}`);
   }
   const rope = o.rope_parameters as Record<string, unknown> | undefined;
-  const theta = rope && typeof rope === "object" ? rope.rope_theta : (o as Record<string, unknown>).rope_theta;
+  // upstream's default when the config predates rope_parameters
+  const theta = rope && typeof rope === "object" ? rope.rope_theta : o.rope_theta ?? 10000.0;
   if (typeof theta !== "number" || !(theta > 0)) throw new ConfigError(file, `rope_parameters.rope_theta must be a positive number`);
   const sem = o.semantic_model_config;
   if (typeof sem !== "object" || sem === null || Array.isArray(sem)) throw new ConfigError(file, "semantic_model_config must be an object");
   const s = sem as Record<string, unknown>;
-  for (const k of ["hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "feature_projection_input_dim", "left_max_position_embeddings", "right_max_position_embeddings", "conv_depthwise_kernel_size"]) int(s, k, "semantic_model_config.");
+  for (const k of ["hidden_size", "intermediate_size", "feature_projection_input_dim", "left_max_position_embeddings", "right_max_position_embeddings", "conv_depthwise_kernel_size"]) int(s, k, "semantic_model_config.");
+  for (const k of ["num_hidden_layers", "num_attention_heads"]) int(s, k, "semantic_model_config.", MAX_COUNT);
   num(s, "layer_norm_eps", "semantic_model_config.");
   if (s.feature_projection_input_dim !== FEATURE_DIM) {
     throw new ConfigError(file, `semantic_model_config.feature_projection_input_dim is ${s.feature_projection_input_dim}, the features have ${FEATURE_DIM}`);

@@ -106,6 +106,7 @@ export async function readCodesFile(path: string): Promise<CodeItem[]> {
     return text.split("\n").filter((l) => l.trim()).map((line, i) => {
       let o: unknown;
       try { o = JSON.parse(line); } catch { throw new CodesFileError(path, `line ${i + 1} is not JSON`); }
+      if (typeof o !== "object" || o === null || Array.isArray(o)) throw new CodesFileError(path, `line ${i + 1} is not a JSON object`);
       const r = o as { name?: unknown; samples?: unknown; codes?: unknown };
       if (!Array.isArray(r.codes) || r.codes.length > MAX_CODES || r.codes.some((c) => !Number.isInteger(c) || c < -(2 ** 31) || c >= 2 ** 31)) {
         throw new CodesFileError(path, `line ${i + 1}: "codes" must be a list of integers`);

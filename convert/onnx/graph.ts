@@ -57,7 +57,7 @@ export class GraphBuilder {
   readonly nodes: NodeDef[] = [];
   readonly inits = new Map<string, Initializer>();
   readonly inputs: { name: string; dtype: OnnxDType; dims: Dim[] }[] = [];
-  readonly outputs: { name: string; dtype: OnnxDType; dims: Dim[] }[] = [];
+  readonly outputs: { name: string; dtype: OnnxDType; dims: Dim[] | null }[] = [];
   private counter = 0;
   private scopes: string[] = [];
   private constCache = new Map<string, string>();
@@ -84,7 +84,7 @@ export class GraphBuilder {
   }
 
   /** Declare `value` as a graph output called `name` (adds an Identity when the names differ). */
-  output(name: string, value: string, dtype: OnnxDType, dims: Dim[]): void {
+  output(name: string, value: string, dtype: OnnxDType, dims: Dim[] | null): void {
     if (value !== name) this.node("Identity", [value], {}, [name]);
     this.outputs.push({ name, dtype, dims });
   }
@@ -222,16 +222,10 @@ export class GraphBuilder {
     return { name, type: ATTR_TYPE.INT, i: v };
   }
 
-  private valueInfo(v: { name: string; dtype: OnnxDType; dims: Dim[] }) {
-    return {
-      name: v.name,
-      type: {
-        tensorType: {
-          elemType: ONNX_DTYPE[v.dtype],
-          shape: { dim: v.dims.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })) },
-        },
-      },
-    };
+  /** `dims: null` declares a value of unknown rank (debug outputs). */
+  private valueInfo(v: { name: string; dtype: OnnxDType; dims: Dim[] | null }) {
+    const shape = v.dims && { dim: v.dims.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })) };
+    return { name: v.name, type: { tensorType: { elemType: ONNX_DTYPE[v.dtype], ...(shape ? { shape } : {}) } } };
   }
 
   /** Check that every node input is defined before use (catches typos in model code at export, not at load). */

@@ -14,6 +14,7 @@
  * Per-item lengths: frames at or past the item's length are zeroed before the overlap-add, and the window envelope
  * is overlap-added from the item's own frames only, so samples near its end are normalised as in its single run.
  */
+import { sinCos } from "../trig.ts";
 import type { GraphBuilder } from "../graph.ts";
 import type { Weights } from "../weights.ts";
 import { lengthMask, linear } from "../layers.ts";
@@ -75,7 +76,9 @@ export function istftHead(g: GraphBuilder, w: Weights, prefix: string, x: string
     const pred = g.dtype === "float32" ? linear(g, w, `${prefix}.linear`, x) : g.cast(linear(g, w, `${prefix}.linear`, x), "float32");
     const magnitude = g.op("Min", [g.exp(g.slice(pred, [0], [bins], [2])), g.scalarF32(1e2)]);
     const phase = g.slice(pred, [bins], [2 * bins], [2]);
-    const spectrum = g.concat([g.mul(magnitude, g.op("Cos", [phase])), g.mul(magnitude, g.sin(phase))], 2); // [B, T, 2·bins]
+    // placement-independent sin/cos: onnxruntime's vectorised kernels round per SIMD lane (see trig.ts)
+    const { sin, cos } = sinCos(g, phase);
+    const spectrum = g.concat([g.mul(magnitude, cos), g.mul(magnitude, sin)], 2); // [B, T, 2·bins]
     const window = hannWindow(nFft);
     let frames = g.matmul(spectrum, g.weightF32(`${prefix}.inverse_dft_basis`, inverseRealDftBasis(nFft, window), [2 * bins, nFft]));
 
