@@ -6,7 +6,8 @@ import process from "node:process";
 import { convertCheckpoint, type OutputDTypeName } from "./convert.ts";
 
 export const CONVERT_USAGE =
-  "usage: xcodec2 convert <checkpoint file|folder|hf://owner/repo[@rev]> --out DIR [--config FILE] [--dtype fp32|fp16|bf16] [--force] [--max-shard-size N[KB|MB|GB]]";
+  "usage: xcodec2 convert <checkpoint file|folder|hf://owner/repo[@rev]> --out DIR [--config FILE] [--dtype fp32|fp16|bf16] [--force] [--max-shard-size N[KB|MB|GB]]\n" +
+  "                       [--onnx [--no-masks] [--no-fp16]] [--push-to-hub owner/name [--revision BRANCH] [--private]]   (token: HF_TOKEN)";
 
 export interface ConvertArgs {
   source: string;
@@ -15,6 +16,13 @@ export interface ConvertArgs {
   dtype?: OutputDTypeName;
   force: boolean;
   maxShardSize?: number;
+  /** also export the ONNX graphs into <out>/onnx */
+  onnx: boolean;
+  masks: boolean;
+  fp16: boolean;
+  pushToHub?: string;
+  revision?: string;
+  private: boolean;
 }
 
 export class UsageError extends Error {
@@ -34,7 +42,9 @@ export function parseByteSize(s: string): number {
 
 export function parseConvertArgs(argv: readonly string[]): ConvertArgs {
   const positional: string[] = [];
-  const a: Partial<ConvertArgs> & { force: boolean } = { force: false };
+  const a: Partial<ConvertArgs> & Pick<ConvertArgs, "force" | "onnx" | "masks" | "fp16" | "private"> = {
+    force: false, onnx: false, masks: true, fp16: true, private: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
@@ -64,6 +74,27 @@ export function parseConvertArgs(argv: readonly string[]): ConvertArgs {
       case "--max-shard-size":
         a.maxShardSize = parseByteSize(value());
         break;
+      case "--onnx":
+        a.onnx = true;
+        break;
+      case "--no-masks":
+        a.masks = false;
+        break;
+      case "--no-fp16":
+        a.fp16 = false;
+        break;
+      case "--push-to-hub": {
+        const repo = value();
+        if (!/^[\w.-]+\/[\w.-]+$/.test(repo)) throw new UsageError(`--push-to-hub takes owner/name, got "${repo}"`);
+        a.pushToHub = repo;
+        break;
+      }
+      case "--revision":
+        a.revision = value();
+        break;
+      case "--private":
+        a.private = true;
+        break;
       default:
         if (flag.startsWith("-")) throw new UsageError(`unknown option ${flag}`);
         positional.push(arg);
@@ -71,6 +102,8 @@ export function parseConvertArgs(argv: readonly string[]): ConvertArgs {
   }
   if (positional.length !== 1) throw new UsageError(positional.length === 0 ? "missing <source>" : `one source expected, got ${positional.length}`);
   if (!a.out) throw new UsageError("missing --out DIR");
+  if (!a.onnx && (!a.masks || !a.fp16)) throw new UsageError("--no-masks and --no-fp16 only apply with --onnx");
+  if (!a.pushToHub && (a.revision || a.private)) throw new UsageError("--revision and --private only apply with --push-to-hub");
   return { ...a, source: positional[0]!, out: a.out } as ConvertArgs;
 }
 
@@ -89,8 +122,15 @@ export async function runConvertCommand(argv: string[]): Promise<number> {
   try {
     let source = args.source;
     if (source.startsWith("hf://")) {
-      const hub = (await import("./hub/download.ts")) as { downloadCheckpoint: (s: string, o?: object) => Promise<string> };
-      source = await hub.downloadCheckpoint(source, {});
+      const { downloadCheckpoint } = await import("./hub.ts");
+      let last = 0;
+      source = await downloadCheckpoint(source, {
+        onProgress: ({ file, bytes, total }) => {
+          if (Date.now() - last < 1000 && bytes !== total) return;
+          last = Date.now();
+          process.stderr.write(`download ${file}: ${(bytes / 1e6).toFixed(0)}${total ? ` / ${(total / 1e6).toFixed(0)}` : ""} MB\n`);
+        },
+      });
     }
     const t0 = performance.now();
     const report = await convertCheckpoint({
@@ -107,6 +147,15 @@ export async function runConvertCommand(argv: string[]): Promise<number> {
       `converted ${report.tensors.length} source tensors → ${report.outputTensors} (${report.weightNorm.folded} weight-norm folds, ${dropped} dropped) ` +
         `in ${((performance.now() - t0) / 1000).toFixed(1)} s → ${report.out}\n`,
     );
+    if (args.onnx) {
+      const { exportOnnx } = await import("./onnx/export.ts");
+      await exportOnnx(report.out, { masks: args.masks, fp16: args.fp16, log: (m) => process.stderr.write(m + "\n") });
+    }
+    if (args.pushToHub) {
+      const { pushToHub } = await import("./hub.ts");
+      const r = await pushToHub(report.out, args.pushToHub, { revision: args.revision, private: args.private });
+      process.stderr.write(`pushed ${report.out} to ${args.pushToHub}${args.revision ? `@${args.revision}` : ""}${r.commitUrl ? ` (${r.commitUrl})` : ""}\n`);
+    }
     return 0;
   } catch (e) {
     const err = e as Error;
