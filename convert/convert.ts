@@ -14,12 +14,13 @@ import { ConversionError } from "./errors.ts";
 import { cardFactsFrom, modelCard } from "./model_card.ts";
 import { checkArchitecture, loadOriginalArchitecture } from "./original_config.ts";
 import { makePlan, type Job, type SourceRecord } from "./plan.ts";
-import { splitFusedQkv } from "./qkv_split.ts";
-import { hashFilesInBackground, type FileDigest } from "./file_hash.ts";
+import { permuteRowsForRope } from "./qkv_split.ts";
+import { hashFilesInProcess, SequentialHash, startExternalHash, type ExternalHash, type FileDigest } from "./file_hash.ts";
+import { runStream, scheduleStream } from "./stream_copy.ts";
 import { CheckpointWriter, SafetensorsFile, ShardedSafetensors } from "./safetensors/mod.ts";
 import { resolveSourcePath, openTensorSource } from "./source.ts";
 import type { DType, TensorSource } from "./tensor_source.ts";
-import { foldWeightNorm } from "./weight_norm.ts";
+import { foldWeightNorm, TORCH_CPU_MODE } from "./weight_norm.ts";
 
 export type OutputDTypeName = "fp32" | "fp16" | "bf16";
 const DTYPE_ARG: Record<OutputDTypeName, FloatDType> = { fp32: "F32", fp16: "F16", bf16: "BF16" };
@@ -75,8 +76,12 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Conversio
   }
   const tmp = join(dirname(out), `.${basename(out)}.tmp-${process.pid}`);
   let writer: CheckpointWriter | undefined;
-  let digestsPromise: Promise<FileDigest[]> | undefined;
+  let hasher: ExternalHash | undefined;
   try {
+    // the source's sha256 for conversion.json takes as long as copying the file: start it first, on the other core
+    // (a native hasher); without one it is computed in-process from the conversion's own reads
+    const streamed = streamableFiles(source);
+    hasher = await startExternalHash(streamed ? streamed.map((f) => f.path) : await sourceFiles(source));
     let configArg = opts.config;
     if (configArg === undefined && sourceDir !== undefined) {
       const beside = join(sourceDir, "config.json");
@@ -98,36 +103,47 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Conversio
     await mkdir(tmp, { recursive: true });
     writer = CheckpointWriter.create(tmp, plan.outputs, { maxShardSize: opts.maxShardSize, metadata: { format: "pt" } });
 
-    // hash the source files on another core meanwhile
-    digestsPromise = hashFilesInBackground(await sourceFiles(source));
-    // run: read the needed source tensors in file order, run each job as soon as its inputs are in
+    // run: read the source once, front to back; pass-through runs are copied in big chunks, transforms run as soon as
+    // their inputs are in
     const warnings: string[] = [];
     const stale: ConversionReport["weightNorm"]["stale"] = [];
-    const needed = new Set(plan.jobs.flatMap((j) => Object.values(j.inputs).filter((x): x is string => x !== undefined)));
-    const pending = new Map<string, Uint8Array>();
-    let next = 0;
+    const doJob = (job: Job, pending: ReadonlyMap<string, Uint8Array>, owned: boolean) =>
+      runJob(job, dtypeOf, pending, owned, cfg.num_attention_heads, file, warnings, stale);
     let bytesWritten = 0;
-    for (let i = 0; i < infos.length; i++) {
-      const t = infos[i]!;
-      if (needed.has(t.name)) {
-        const data = await source.read(t.name);
-        if (data.byteLength !== t.byteLength) throw new ConversionError(`read ${data.byteLength} bytes, expected ${t.byteLength}`, { file, tensor: t.name });
-        pending.set(t.name, data);
-      }
-      while (next < plan.jobs.length && plan.jobs[next]!.readyAt === i) {
-        const job = plan.jobs[next++]!;
-        const results = runJob(job, dtypeOf, pending, cfg.num_attention_heads, file, warnings, stale);
-        for (const v of Object.values(job.inputs)) if (v !== undefined) pending.delete(v);
-        for (const r of results) {
-          await writer.write(r.name, r.data);
-          bytesWritten += r.data.byteLength;
+    let inlineHashes: SequentialHash[] | undefined;
+    if (streamed) {
+      inlineHashes = hasher ? undefined : streamed.map(() => new SequentialHash());
+      const passThrough = (j: Job) => j.kind === "copy" && dtypeOf(j.inputs.src!) === j.outputs[0]!.dtype && j.outputs[0]!.shape.every((d) => d > 0);
+      const ops = scheduleStream(streamed, plan.jobs, passThrough);
+      bytesWritten = await runStream({ files: streamed, ops, writer, hashes: inlineHashes, runJob: (job, inputs) => doJob(job, inputs, true) });
+    } else {
+      // other sources (pickles): one tensor at a time through the TensorSource interface
+      const needed = new Set(plan.jobs.flatMap((j) => Object.values(j.inputs).filter((x): x is string => x !== undefined)));
+      const pending = new Map<string, Uint8Array>();
+      let next = 0;
+      for (let i = 0; i < infos.length; i++) {
+        const t = infos[i]!;
+        if (needed.has(t.name)) {
+          const data = await source.read(t.name);
+          if (data.byteLength !== t.byteLength) throw new ConversionError(`read ${data.byteLength} bytes, expected ${t.byteLength}`, { file, tensor: t.name });
+          pending.set(t.name, data);
+        }
+        while (next < plan.jobs.length && plan.jobs[next]!.readyAt === i) {
+          const job = plan.jobs[next++]!;
+          const results = doJob(job, pending, false);
+          for (const v of Object.values(job.inputs)) if (v !== undefined) pending.delete(v);
+          for (const r of results) {
+            await writer.write(r.name, r.data);
+            bytesWritten += r.data.byteLength;
+          }
         }
       }
     }
     const files = await writer.finish();
     writer = undefined;
 
-    const digests = await digestsPromise;
+    const digests = await sourceDigests(streamed ? streamed.map((f) => f.path) : await sourceFiles(source), hasher, inlineHashes);
+    hasher = undefined;
     const sourceSha = digests.length === 1 ? digests[0]!.sha256 : createHash("sha256").update(digests.map((d) => d.sha256).join("\n")).digest("hex");
 
     // the JSON side files
@@ -165,7 +181,7 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Conversio
     };
   } catch (e) {
     if (writer) await writer.abort().catch(() => {});
-    await digestsPromise?.catch(() => {}); // let the hashing worker finish before the files go away
+    hasher?.kill();
     await rm(tmp, { recursive: true, force: true }).catch(() => {});
     throw e;
   } finally {
@@ -185,7 +201,8 @@ async function checkOutDir(out: string, force: boolean): Promise<boolean> {
 function runJob(
   job: Job,
   dtypeOf: (name: string) => DType,
-  pending: Map<string, Uint8Array>,
+  pending: ReadonlyMap<string, Uint8Array>,
+  ownsInputs: boolean,
   heads: number,
   file: string,
   warnings: string[],
@@ -207,7 +224,11 @@ function runJob(
       const src = job.inputs.src!;
       const data = get(src);
       const rowBytes = (data.byteLength / 3 / out[0]!.shape[0]!);
-      const { q, k, v } = splitFusedQkv(data, heads, rowBytes);
+      // rows q | k | v; q and k get the RoPE permutation, v is written from the read buffer as it is (no copy)
+      const third = data.byteLength / 3;
+      const q = permuteRowsForRope(data.subarray(0, third), heads, rowBytes);
+      const k = permuteRowsForRope(data.subarray(third, 2 * third), heads, rowBytes);
+      const v = data.subarray(2 * third);
       return [q, k, v].map((d, i) => ({ name: out[i]!.name, data: cast(d, dtypeOf(src), out[i]!.dtype) }));
     }
     case "fold_weight_norm": {
@@ -218,7 +239,8 @@ function runJob(
       const v = toFloat32(get(vName), srcDType);
       let w: Float32Array;
       try {
-        w = foldWeightNorm(g, v);
+        // inputs the converter read itself are scratch: fold in place (one tensor-sized buffer less per job)
+        w = foldWeightNorm(g, v, TORCH_CPU_MODE, ownsInputs ? v : undefined);
       } catch (e) {
         throw new ConversionError((e as Error).message, { file, tensor: gName });
       }
@@ -250,6 +272,24 @@ function cast(data: Uint8Array, from: DType, to: DType): Uint8Array {
   if (from === to) return data;
   if (!isFloatDType(from) || !isFloatDType(to)) throw new ConversionError(`cannot cast ${from} to ${to}`);
   return castFloat(data, from, to);
+}
+
+/** The safetensors files a source consists of, when it can be streamed by byte ranges. */
+function streamableFiles(source: TensorSource): SafetensorsFile[] | undefined {
+  if (source instanceof SafetensorsFile) return [source];
+  if (source instanceof ShardedSafetensors) return source.shards;
+  return undefined;
+}
+
+/** Digests from the external hasher, else from the in-process hashes fed during the pass, else a separate pass. */
+async function sourceDigests(paths: string[], hasher: ExternalHash | undefined, inline: SequentialHash[] | undefined): Promise<FileDigest[]> {
+  const sizes = await Promise.all(paths.map((p) => stat(p).then((s) => s.size)));
+  if (inline) return paths.map((file, i) => ({ file, bytes: sizes[i]!, sha256: inline[i]!.hex() }));
+  if (hasher) {
+    const hex = await hasher.digests.catch(() => undefined);
+    if (hex) return paths.map((file, i) => ({ file, bytes: sizes[i]!, sha256: hex[i]! }));
+  }
+  return hashFilesInProcess(paths);
 }
 
 /** The files a source reads from (hashed for conversion.json). */

@@ -56,22 +56,25 @@ export function f32BitsToBf16(b: number): number {
   return ((b + rounding) >>> 16) & 0xffff;
 }
 
-/** Decodes any float tensor to float32 values (F64 is rounded to nearest). */
+/**
+ * Decodes any float tensor to float32 values (F64 is rounded to nearest). An aligned F32 input is returned as a view
+ * of the same memory (no copy): callers that write into the result write into `data`.
+ */
 export function toFloat32(data: Uint8Array, dtype: FloatDType): Float32Array {
   const n = data.byteLength / BYTES[dtype];
   switch (dtype) {
     case "F32":
-      return new Float32Array(copyAligned(data).buffer, 0, n);
+      return new Float32Array(...aligned(data, 4), n);
     case "F64":
-      return Float32Array.from(new Float64Array(copyAligned(data).buffer, 0, n));
+      return Float32Array.from(new Float64Array(...aligned(data, 8), n));
     case "F16": {
-      const h = new Uint16Array(copyAligned(data).buffer, 0, n);
+      const h = new Uint16Array(...aligned(data, 2), n);
       const out = new Float32Array(n);
       for (let i = 0; i < n; i++) out[i] = f16ToF32(h[i]!);
       return out;
     }
     case "BF16": {
-      const h = new Uint16Array(copyAligned(data).buffer, 0, n);
+      const h = new Uint16Array(...aligned(data, 2), n);
       const out = new Uint32Array(n);
       for (let i = 0; i < n; i++) out[i] = h[i]! << 16;
       return new Float32Array(out.buffer);
@@ -107,7 +110,7 @@ export function castFloat(data: Uint8Array, from: FloatDType, to: FloatDType): U
   if (from === "F64" && to !== "F32") {
     // F64 → F16/BF16 must round once, not twice: go through float32 only where that is exact enough (it is not in
     // general), so round directly from the double value via a float32 that is nudged with round-to-odd.
-    const d = new Float64Array(copyAligned(data).buffer, 0, data.byteLength / 8);
+    const d = new Float64Array(...aligned(data, 8), data.byteLength / 8);
     const f = new Float32Array(d.length);
     for (let i = 0; i < d.length; i++) f[i] = roundToOddF32(d[i]!);
     return fromFloat32(f, to);
@@ -130,8 +133,7 @@ function roundToOddF32(x: number): number {
 
 const BYTES: Record<FloatDType, number> = { F64: 8, F32: 4, F16: 2, BF16: 2 };
 
-/** Typed-array views need aligned offsets; file reads usually are, but a copy makes it unconditional. */
-function copyAligned(data: Uint8Array): Uint8Array {
-  if (data.byteOffset % 8 === 0) return data.byteOffset === 0 && data.buffer.byteLength === data.byteLength ? data : data.slice();
-  return data.slice();
+/** Typed-array views need offsets aligned to the element size: a view of `data` where it is, else of a copy. */
+function aligned(data: Uint8Array, elementBytes: number): [ArrayBufferLike, number] {
+  return data.byteOffset % elementBytes === 0 ? [data.buffer, data.byteOffset] : [data.slice().buffer, 0];
 }

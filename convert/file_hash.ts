@@ -1,10 +1,14 @@
 /**
- * sha256 of the source files for conversion.json, computed on a second core while the conversion runs: a worker
- * streams the files through the hash from the page cache, so hashing costs (almost) no wall time. Where workers are
- * unavailable the files are hashed in-process instead.
+ * sha256 of the source files for conversion.json. Hashing runs at ~2 GB/s on one core, which is about as long as
+ * copying the whole checkpoint, so it must not sit on the conversion's critical path: a native `openssl dgst` child
+ * process hashes the files on the other core while the conversion streams (its memory is its own and tiny, unlike a
+ * JS worker's runtime). Without openssl, the converter hashes in-process from the very bytes it reads anyway
+ * (`hashFilesInProcess` is the plain fallback for sources it does not stream).
  */
+import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
+import process from "node:process";
 
 export interface FileDigest {
   file: string;
@@ -34,31 +38,60 @@ export async function hashFilesInProcess(paths: readonly string[]): Promise<File
   return out;
 }
 
-/** Starts hashing now; the promise settles when the digests are ready. Never rejects unhandled: await it. */
-export function hashFilesInBackground(paths: readonly string[]): Promise<FileDigest[]> {
-  const W = (globalThis as { Worker?: typeof Worker }).Worker;
-  if (paths.length === 0) return Promise.resolve([]);
-  if (typeof W !== "function") return hashFilesInProcess(paths);
-  let worker: Worker;
+export interface ExternalHash {
+  /** the tool's pid (benchmarks measure its memory) */
+  pid: number | undefined;
+  /** hex digests in the order of the paths; rejects if the tool fails or prints something unexpected */
+  digests: Promise<string[]>;
+  /** stops the tool (on a failed conversion) */
+  kill(): void;
+}
+
+/**
+ * Starts `openssl dgst -sha256 -r` on the files. Resolves once the process is running, or to undefined where it
+ * cannot be started (no openssl on PATH, no child processes in this runtime, `XCODEC2_NO_EXTERNAL_HASH` set): the
+ * caller then hashes in-process.
+ */
+export function startExternalHash(paths: readonly string[]): Promise<ExternalHash | undefined> {
+  if (paths.length === 0 || process.env.XCODEC2_NO_EXTERNAL_HASH) return Promise.resolve(undefined);
+  let child: ChildProcess;
   try {
-    worker = new W(new URL("./hash_worker.ts", import.meta.url).href, { type: "module" });
+    child = spawn("openssl", ["dgst", "-sha256", "-r", ...paths], { stdio: ["ignore", "pipe", "pipe"] });
   } catch {
-    return hashFilesInProcess(paths);
+    return Promise.resolve(undefined);
   }
-  const p = new Promise<FileDigest[]>((resolve, reject) => {
-    worker.onmessage = (e: MessageEvent<{ ok: boolean; digests?: FileDigest[]; error?: string }>) => {
-      worker.terminate();
-      if (e.data.ok) resolve(e.data.digests!);
-      else reject(new Error(e.data.error));
-    };
-    worker.onerror = (e: ErrorEvent) => {
-      e.preventDefault?.();
-      worker.terminate();
-      // a worker that cannot start (e.g. a runtime without TypeScript workers) falls back to hashing here
-      hashFilesInProcess(paths).then(resolve, reject);
-    };
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.setEncoding("utf8");
+  child.stderr!.setEncoding("utf8");
+  child.stdout!.on("data", (d: string) => (stdout += d));
+  child.stderr!.on("data", (d: string) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  const digests = exited.then((code) => {
+    const lines = stdout.split("\n").filter((l) => l.length > 0);
+    const hex = lines.map((l) => /^([0-9a-f]{64}) /.exec(l)?.[1]);
+    if (code !== 0 || hex.length !== paths.length || hex.some((h) => h === undefined)) {
+      throw new Error(`openssl dgst failed (exit ${code}): ${stderr.trim() || stdout.trim()}`);
+    }
+    return hex as string[];
   });
-  worker.postMessage([...paths]);
-  p.catch(() => {}); // avoid an unhandled rejection if the caller fails first; the caller still awaits p
-  return p;
+  digests.catch(() => {}); // the caller awaits it (or falls back); never an unhandled rejection
+  const handle: ExternalHash = { pid: child.pid, digests, kill: () => void child.kill() };
+  return new Promise((resolve) => {
+    child.once("spawn", () => resolve(handle));
+    child.once("error", () => resolve(undefined)); // ENOENT and friends: no openssl here
+  });
+}
+
+/** Incremental sha256 of one file, fed in file order; `upTo` marks how far it has got. */
+export class SequentialHash {
+  upTo = 0;
+  private readonly hash = createHash("sha256");
+  update(bytes: Uint8Array): void {
+    this.hash.update(bytes);
+    this.upTo += bytes.byteLength;
+  }
+  hex(): string {
+    return this.hash.digest("hex");
+  }
 }

@@ -51,15 +51,22 @@ export function torchSumSquares(v: Float32Array, start: number, n: number, lanes
 
 /**
  * Folds g ([C, 1, …]) and v ([C, …]) into w (shape of v), float32. `mode` picks the torch-CPU emulation; pass
- * `"float64"` for an exactly rounded g·v/‖v‖ computed in double precision.
+ * `"float64"` for an exactly rounded g·v/‖v‖ computed in double precision. `out` may be `v` itself: each channel's
+ * norm is taken before that channel is overwritten, so folding in place saves a tensor-sized allocation.
  */
-export function foldWeightNorm(g: Float32Array, v: Float32Array, mode: WeightNormMode | "float64" = TORCH_CPU_MODE): Float32Array {
+export function foldWeightNorm(
+  g: Float32Array,
+  v: Float32Array,
+  mode: WeightNormMode | "float64" = TORCH_CPU_MODE,
+  out?: Float32Array,
+): Float32Array {
   const channels = g.length;
   if (channels === 0 || v.length % channels !== 0) {
     throw new Error(`weight_g has ${channels} values, which does not divide weight_v's ${v.length}`);
   }
   const n = v.length / channels;
-  const w = new Float32Array(v.length);
+  if (out !== undefined && out.length !== v.length) throw new Error(`output has ${out.length} values, weight_v ${v.length}`);
+  const w = out ?? new Float32Array(v.length);
   for (let c = 0; c < channels; c++) {
     const start = c * n;
     if (mode === "float64") {

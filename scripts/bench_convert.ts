@@ -3,11 +3,14 @@
  * the wall time with `cp` of the same file in the same run, and the peak RSS with the largest tensor + 256 MB.
  * Prints a table and writes bench-results/convert.json.
  *
- *   npx bun scripts/bench_convert.ts [--runs N] [--keep]
- * The conversion runs in a child process (this script with --child), which reports its own peak RSS.
+ *   npx bun scripts/bench_convert.ts [--runs N] [--keep] [--compare DIR]
+ * The conversion runs in a child process (this script with --child), which reports its own peak RSS; processes it
+ * starts in turn (the native hasher) are watched through /proc and their peak RSS is added (sum of peaks: an upper
+ * bound on the tree's peak). `--compare DIR` also runs DIR/convert.ts (e.g. a saved earlier version of convert/)
+ * in every iteration, so before/after figures come from the same run.
  */
-import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, rm, stat, writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -20,8 +23,9 @@ const SOURCE = join(CACHE, "original");
 const TARGET_TIME_RATIO = 1.3;
 const RSS_HEADROOM = 256 * 2 ** 20;
 
-async function child(src: string, out: string): Promise<void> {
-  const { convertCheckpoint } = await import("../convert/convert.ts");
+async function child(src: string, out: string, moduleDir?: string): Promise<void> {
+  const mod = moduleDir ? join(resolve(moduleDir), "convert.ts") : "../convert/convert.ts";
+  const { convertCheckpoint } = (await import(mod)) as typeof import("../convert/convert.ts");
   const t0 = performance.now();
   const r = await convertCheckpoint({ source: src, out, force: true });
   const seconds = (performance.now() - t0) / 1000;
@@ -42,6 +46,62 @@ function timeCommand(cmd: string, args: string[], capture = true): { seconds: nu
   return { seconds, stdout: r.stdout ?? "" };
 }
 
+/** Peak RSS (VmHWM) of every descendant of `pid`, sampled from /proc while it runs (Linux; empty elsewhere). */
+class TreeWatch {
+  readonly peaks = new Map<number, { comm: string; hwm: number }>();
+  private timer: ReturnType<typeof setInterval>;
+  constructor(private readonly root: number) {
+    this.timer = setInterval(() => this.sample(), 5);
+  }
+  private children(pid: number): number[] {
+    try {
+      return readdirSync(`/proc/${pid}/task`).flatMap((t) =>
+        readFileSync(`/proc/${pid}/task/${t}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number),
+      );
+    } catch {
+      return [];
+    }
+  }
+  sample(): void {
+    const stack = this.children(this.root);
+    while (stack.length > 0) {
+      const pid = stack.pop()!;
+      try {
+        const status = readFileSync(`/proc/${pid}/status`, "utf8");
+        const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+        const comm = /Name:\s+(\S+)/.exec(status)?.[1] ?? "?";
+        const prev = this.peaks.get(pid);
+        if (!prev || hwm > prev.hwm) this.peaks.set(pid, { comm, hwm });
+      } catch {
+        // exited between listing and reading
+      }
+      stack.push(...this.children(pid));
+    }
+  }
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+/** Runs the converter child; returns its report, wall time and the peak RSS of the processes it started. */
+function timeConvert(cmd: string, args: string[]): Promise<{ seconds: number; stdout: string; descendants: { comm: string; hwm: number }[] }> {
+  return new Promise((resolvePromise, reject) => {
+    const t0 = performance.now();
+    const c = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const watch = new TreeWatch(c.pid!);
+    let stdout = "";
+    let stderr = "";
+    c.stdout!.on("data", (d) => (stdout += d));
+    c.stderr!.on("data", (d) => (stderr += d));
+    c.on("close", (code) => {
+      const seconds = (performance.now() - t0) / 1000;
+      watch.stop();
+      if (code !== 0) reject(new Error(`${cmd} ${args.join(" ")} failed (${code}): ${stderr}`));
+      else resolvePromise({ seconds, stdout, descendants: [...watch.peaks.values()] });
+    });
+  });
+}
+
 async function largestTensorBytes(file: string): Promise<{ name: string; bytes: number; total: number; count: number }> {
   const { openSafetensors } = await import("../convert/safetensors/mod.ts");
   const s = await openSafetensors(file);
@@ -53,7 +113,8 @@ async function largestTensorBytes(file: string): Promise<{ name: string; bytes: 
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  if (argv[0] === "--child") return child(argv[1]!, argv[2]!);
+  if (argv[0] === "--child") return child(argv[1]!, argv[2]!, argv[3]);
+  const compare = argv.includes("--compare") ? argv[argv.indexOf("--compare") + 1] : undefined;
   const runs = argv.includes("--runs") ? Number(argv[argv.indexOf("--runs") + 1]) : 2;
   const keep = argv.includes("--keep");
 
@@ -71,20 +132,27 @@ async function main(): Promise<void> {
 
   // warm the page cache once so that neither side pays for the first read from disk
   timeCommand("cat", [file], false);
+  type Run = { seconds: number; wall: number; maxRssBytes: number; hasherRssBytes: number; treeRssBytes: number; outputTensors: number; bytesWritten: number };
   const cp: number[] = [];
-  const conv: { seconds: number; wall: number; maxRssBytes: number; outputTensors: number; bytesWritten: number }[] = [];
+  const variants: { name: string; dir?: string; runs: Run[] }[] = [{ name: "current", runs: [] }];
+  if (compare) variants.push({ name: `compare (${compare})`, dir: compare, runs: [] });
   for (let i = 0; i < runs; i++) {
     await rm(copy, { force: true });
     cp.push(timeCommand("cp", [file, copy], false).seconds);
     await rm(copy, { force: true });
-    await rm(out, { recursive: true, force: true });
-    const r = timeCommand(rt, [fileURLToPath(import.meta.url), "--child", SOURCE, out]);
-    conv.push({ ...JSON.parse(r.stdout.trim().split("\n").pop()!), wall: r.seconds });
+    for (const v of variants) {
+      await rm(out, { recursive: true, force: true });
+      const r = await timeConvert(rt, [fileURLToPath(import.meta.url), "--child", SOURCE, out, ...(v.dir ? [v.dir] : [])]);
+      const rep = JSON.parse(r.stdout.trim().split("\n").pop()!);
+      const hasher = r.descendants.reduce((a, d) => a + d.hwm, 0);
+      v.runs.push({ ...rep, wall: r.seconds, hasherRssBytes: hasher, treeRssBytes: rep.maxRssBytes + hasher });
+    }
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const cpS = median(cp);
+  const conv = variants[0]!.runs;
   const convS = median(conv.map((c) => c.wall));
-  const rss = Math.max(...conv.map((c) => c.maxRssBytes));
+  const rss = Math.max(...conv.map((c) => c.treeRssBytes));
   const rssBudget = largest.bytes + RSS_HEADROOM;
   const result = {
     date: new Date().toISOString(),
@@ -94,20 +162,42 @@ async function main(): Promise<void> {
     cpSeconds: cp,
     convertWallSeconds: conv.map((c) => c.wall),
     convertInProcessSeconds: conv.map((c) => c.seconds),
+    convertRssBytes: conv.map((c) => c.maxRssBytes),
+    hasherRssBytes: conv.map((c) => c.hasherRssBytes),
     outputBytes: conv[0]!.bytesWritten,
     timeRatio: convS / cpS,
+    timeRatios: conv.map((c, i) => c.wall / cp[i]!),
     targetTimeRatio: TARGET_TIME_RATIO,
     peakRssBytes: rss,
     rssBudgetBytes: rssBudget,
     pass: { time: convS / cpS <= TARGET_TIME_RATIO, rss: rss <= rssBudget },
+    ...(compare
+      ? {
+          compare: {
+            dir: compare,
+            convertWallSeconds: variants[1]!.runs.map((c) => c.wall),
+            timeRatio: median(variants[1]!.runs.map((c) => c.wall)) / cpS,
+            peakRssBytes: Math.max(...variants[1]!.runs.map((c) => c.treeRssBytes)),
+          },
+        }
+      : {}),
   };
   const mb = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
   const rows: [string, string, string][] = [
     ["source", `${(size / 1e9).toFixed(2)} GB, ${largest.count} tensors`, ""],
-    ["cp (median)", `${cpS.toFixed(2)} s`, ""],
-    ["convert (median, incl. process start)", `${convS.toFixed(2)} s`, `${(convS / cpS).toFixed(2)}× cp (target ≤ ${TARGET_TIME_RATIO}×) ${result.pass.time ? "PASS" : "FAIL"}`],
-    ["peak RSS (convert child)", mb(rss), `budget ${mb(rssBudget)} = largest tensor ${mb(largest.bytes)} + 256 MiB ${result.pass.rss ? "PASS" : "FAIL"}`],
+    ["cp (median)", `${cpS.toFixed(2)} s`, `runs: ${cp.map((x) => x.toFixed(2)).join(" ")}`],
   ];
+  for (const v of variants) {
+    const s = median(v.runs.map((c) => c.wall));
+    const peak = Math.max(...v.runs.map((c) => c.treeRssBytes));
+    const own = Math.max(...v.runs.map((c) => c.maxRssBytes));
+    const hasher = Math.max(...v.runs.map((c) => c.hasherRssBytes));
+    const tag = v === variants[0] ? "" : ` [${v.name}]`;
+    rows.push(
+      [`convert (median, incl. process start)${tag}`, `${s.toFixed(2)} s`, `${(s / cpS).toFixed(2)}× cp (target ≤ ${TARGET_TIME_RATIO}×)${tag ? "" : result.pass.time ? " PASS" : " FAIL"}; runs: ${v.runs.map((c) => c.wall.toFixed(2)).join(" ")}`],
+      [`peak RSS (converter + its children)${tag}`, mb(peak), `converter ${mb(own)} + children ${mb(hasher)}; budget ${mb(rssBudget)} = largest tensor ${mb(largest.bytes)} + 256 MiB${tag ? "" : result.pass.rss ? " PASS" : " FAIL"}`],
+    );
+  }
   const w0 = Math.max(...rows.map((r) => r[0].length));
   const w1 = Math.max(...rows.map((r) => r[1].length));
   for (const [a, b, c] of rows) process.stdout.write(`${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}\n`);

@@ -75,6 +75,21 @@ export class SafetensorsFile implements TensorSource {
     return e && { name: e.name, dtype: e.dtype, shape: [...e.shape], byteLength: e.byteLength };
   }
 
+  /** Absolute byte range [start, end) of a tensor's data in the file (for streaming whole spans of tensors). */
+  byteRange(name: string): { start: number; end: number } | undefined {
+    const e = this.byName.get(name);
+    return e && { start: this.dataStart + e.begin, end: this.dataStart + e.begin + e.byteLength };
+  }
+
+  /** Fills `buf` with the file's bytes from `position` on (positional read, no hashing, no allocation). */
+  async readAt(buf: Uint8Array, position: number, tensor?: string): Promise<void> {
+    if (this.closed) throw new SafetensorsError(this.path, "read after close", tensor);
+    if (position < 0 || position + buf.length > this.fileSize) {
+      throw new SafetensorsError(this.path, `read of ${buf.length} bytes at ${position} runs past the end of the ${this.fileSize}-byte file`, tensor);
+    }
+    await readFully(this.handle, buf, position, this.path, tensor);
+  }
+
   async read(name: string): Promise<Uint8Array> {
     if (this.closed) throw new SafetensorsError(this.path, "read after close", name);
     const e = this.byName.get(name);

@@ -97,6 +97,36 @@ describe("safetensors writer/reader round trip", () => {
     await src.close();
   });
 
+  test("writeSpan: raw spans across tensors and shard boundaries give the same files as per-tensor writes", async () => {
+    const specs = [0, 1, 2, 3, 4].map((i) => ({ name: `t${i}`, dtype: "F32" as const, shape: [4] }));
+    const data = (i: number) => f32(...[0, 1, 2, 3].map((k) => i * 10 + k));
+    const all = new Uint8Array(80);
+    specs.forEach((_, i) => all.set(data(i), i * 16));
+    const mk = async (sub: string) => (await (await import("node:fs/promises")).mkdir(join(dir, sub)), join(dir, sub));
+    const a = await mk("span-a");
+    const wa = CheckpointWriter.create(a, specs, { maxShardSize: 40 });
+    for (const [i, s] of specs.entries()) await wa.write(s.name, data(i));
+    await wa.finish();
+    const b = await mk("span-b");
+    const wb = CheckpointWriter.create(b, specs, { maxShardSize: 40 });
+    await wb.writeSpan(all.subarray(0, 20), "t0"); // t0 whole + 4 bytes of t1
+    await wb.writeSpan(all.subarray(20, 70)); // rest of t1, t2, t3 (next shard), half of t4
+    await wb.writeSpan(all.subarray(70, 80));
+    await wb.finish();
+    for (const f of (await readdir(a)).sort()) assert.deepEqual(await readFile(join(b, f)), await readFile(join(a, f)), f);
+    // a span naming the wrong first tensor, or running past the declared tensors, is refused
+    const p = join(dir, "span-bad.safetensors");
+    const w1 = await SafetensorsWriter.create(p, specs.slice(0, 2));
+    await assert.rejects(w1.writeSpan(all.subarray(0, 16), "t1"), /out of order/);
+    const w2 = await SafetensorsWriter.create(p, specs.slice(0, 2));
+    await assert.rejects(w2.writeSpan(all.subarray(0, 40)), /only 32 left/);
+    const r = await openSafetensors(join(b, "model-00002-of-00003.safetensors"));
+    const buf = new Uint8Array(16);
+    await r.readAt(buf, r.byteRange("t3")!.start);
+    assert.deepEqual(buf, data(3));
+    await r.close();
+  });
+
   test("a tensor stored beyond 4 GiB is read at the right offset (sparse file)", async () => {
     const big = 4 * 2 ** 30 + 4096; // U8 filler larger than 2^32 bytes
     const header = { filler: { dtype: "U8", shape: [big], data_offsets: [0, big] }, tail: { dtype: "F32", shape: [2], data_offsets: [big, big + 8] } };

@@ -177,6 +177,32 @@ export class CheckpointWriter {
     }
   }
 
+  /**
+   * Raw data for consecutive tensors (see SafetensorsWriter.writeSpan), split at shard boundaries. `first`, when given,
+   * is the tensor the bytes start in.
+   */
+  async writeSpan(data: Uint8Array, first?: string): Promise<void> {
+    try {
+      let off = 0;
+      let name = first;
+      while (off < data.byteLength) {
+        if (this.current && this.current.remaining === 0) this.inShard = this.groups[this.shard]!.length;
+        await this.advance();
+        if (!this.current) throw new SafetensorsError(this.dir, "more tensors written than declared", name);
+        const n = Math.min(this.current.remaining, data.byteLength - off);
+        const before = this.current.expectedIndex;
+        await this.current.writeSpan(data.subarray(off, off + n), name);
+        this.inShard += this.current.expectedIndex - before;
+        this.totalSize += n;
+        off += n;
+        name = undefined;
+      }
+    } catch (e) {
+      await this.abort();
+      throw e;
+    }
+  }
+
   async finish(): Promise<string[]> {
     try {
       await this.advance();

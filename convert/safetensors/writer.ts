@@ -27,7 +27,11 @@ export class SafetensorsWriter {
   private handle: FileHandle | undefined;
   private readonly specs: TensorInfo[];
   private next = 0;
+  /** bytes of specs[next] already written by writeSpan */
+  private filled = 0;
   private position: number;
+  private readonly headerLength: number;
+  private readonly totalBytes: number;
   private done = false;
 
   private constructor(path: string, handle: FileHandle, specs: TensorInfo[], headerLength: number) {
@@ -36,6 +40,8 @@ export class SafetensorsWriter {
     this.handle = handle;
     this.specs = specs;
     this.position = headerLength;
+    this.headerLength = headerLength;
+    this.totalBytes = specs.reduce((a, t) => a + t.byteLength, 0);
   }
 
   static async create(path: string, tensors: readonly TensorSpec[], opts: WriterOptions = {}): Promise<SafetensorsWriter> {
@@ -64,12 +70,52 @@ export class SafetensorsWriter {
     try {
       if (!spec) throw new SafetensorsError(this.path, "more tensors written than declared", name);
       if (spec.name !== name) throw new SafetensorsError(this.path, `written out of order (expected "${spec.name}")`, name);
+      if (this.filled !== 0) throw new SafetensorsError(this.path, `tensor already partly written by writeSpan (${this.filled} bytes)`, name);
       if (data.byteLength !== spec.byteLength) {
         throw new SafetensorsError(this.path, `${data.byteLength} bytes given, ${spec.dtype} ${JSON.stringify(spec.shape)} needs ${spec.byteLength}`, name);
       }
       await writeFully(this.handle, data, this.position);
       this.position += data.byteLength;
       this.next++;
+    } catch (e) {
+      await this.abort();
+      throw e;
+    }
+  }
+
+  /** Index of the next tensor to (finish) writing. */
+  get expectedIndex(): number {
+    return this.next;
+  }
+
+  /** Bytes still owed to the declared tensors. */
+  get remaining(): number {
+    return this.totalBytes - (this.position - this.headerLength);
+  }
+
+  /**
+   * Appends raw tensor data that may cover several consecutive tensors, or end (and later resume) inside one: one
+   * write for a whole run of pass-through tensors, straight from the caller's read buffer. `first`, when given, must be
+   * the tensor the bytes start in. Bytes past the last declared tensor are refused.
+   */
+  async writeSpan(data: Uint8Array, first?: string): Promise<void> {
+    const spec = this.specs[this.next];
+    if (!this.handle || this.done) throw new SafetensorsError(this.path, "write after finish/abort", first);
+    try {
+      if (!spec) throw new SafetensorsError(this.path, "more tensors written than declared", first);
+      if (first !== undefined && spec.name !== first) throw new SafetensorsError(this.path, `written out of order (expected "${spec.name}")`, first);
+      if (data.byteLength > this.remaining) {
+        throw new SafetensorsError(this.path, `${data.byteLength} bytes given, only ${this.remaining} left for the declared tensors`, first ?? spec.name);
+      }
+      await writeFully(this.handle, data, this.position);
+      this.position += data.byteLength;
+      // advance over every tensor the span completed (an empty tensor only when bytes follow it in this span)
+      let left = this.filled + data.byteLength;
+      while (this.next < this.specs.length && (left > this.specs[this.next]!.byteLength || (left === this.specs[this.next]!.byteLength && left > 0))) {
+        left -= this.specs[this.next]!.byteLength;
+        this.next++;
+      }
+      this.filled = left;
     } catch (e) {
       await this.abort();
       throw e;
