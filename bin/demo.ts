@@ -4,7 +4,7 @@
  * decode likewise → write WAVs → print a parity summary (batch vs per-sample, ours vs upstream's reference tensors).
  */
 import { parseArgs } from "node:util";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { convertCheckpoint } from "../convert/mod.ts";
@@ -13,10 +13,34 @@ import { openSafetensors } from "../convert/safetensors/mod.ts";
 import { Xcodec2 } from "../runtime/codec.ts";
 import { readAudio, writeWav } from "../runtime/audio/mod.ts";
 import { writeCodesFile } from "../runtime/codes_io.ts";
-import type { DeviceRequest } from "../runtime/types.ts";
+import type { DeviceRequest, EncodeResult } from "../runtime/types.ts";
 
 const REFERENCE = fileURLToPath(new URL("../fixtures/reference/", import.meta.url));
 const CLIPS = ["espeak_en", "speech_36817", "speech_1000", "noise_16123"];
+/** Written into --out so a later run knows the folder is the demo's own and may be replaced. */
+const MARKER = ".xcodec2-demo";
+
+/** A demo-owned output folder, emptied of what the demo writes; anything else is refused without --force. */
+async function prepareOut(out: string, force: boolean): Promise<void> {
+  const entries = await readdir(out).catch(() => undefined);
+  if (entries && entries.length > 0 && !entries.includes(MARKER) && !force) {
+    throw new DemoOutputError(`${out} exists and is not an earlier demo's output; pass --force or choose another --out`);
+  }
+  // Only the demo's own entries are removed, never the whole folder: --out may point at something precious.
+  for (const e of entries ?? []) {
+    if (e === "converted" || e === "codes.jsonl" || e.endsWith(".decoded.wav") || e === MARKER) await rm(join(out, e), { recursive: true, force: true });
+  }
+  await mkdir(out, { recursive: true });
+  await writeFile(join(out, MARKER), "output of `xcodec2 demo`; the next run replaces this folder's demo files\n");
+}
+
+class DemoOutputError extends Error {
+  constructor(message: string) { super(message); this.name = "DemoOutputError"; }
+}
+
+function fragileFrames(clip: string, cases: Record<string, { "fsq_fragile_frames_1e-4": number[] }>): number[] {
+  return cases[`tiny-a/single/${clip}`]?.["fsq_fragile_frames_1e-4"] ?? [];
+}
 
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   let m = a.length === b.length ? 0 : Infinity;
@@ -34,11 +58,23 @@ async function referenceCodes(clip: string): Promise<Int32Array> {
 }
 
 export async function runDemo(argv: string[]): Promise<number> {
-  const { values: v } = parseArgs({ args: argv, options: { out: { type: "string", default: "out/demo" }, device: { type: "string", default: "cpu" } } });
+  const { values: v } = parseArgs({
+    args: argv,
+    options: {
+      out: { type: "string", default: "out/demo" },
+      device: { type: "string", default: "cpu" },
+      force: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (v.help) {
+    console.log("usage: xcodec2 demo [--out out/demo] [--device cpu|webgpu|cuda|auto] [--force]");
+    return 0;
+  }
   const out = resolve(v.out!);
   const log = (m: string) => console.error(`  ${m}`);
-  await rm(out, { recursive: true, force: true });
-  await mkdir(out, { recursive: true });
+  await prepareOut(out, v.force!);
+  const cases = JSON.parse(await readFile(join(REFERENCE, "cases.json"), "utf8")).cases;
 
   console.error(`1. convert ${join(REFERENCE, "checkpoints/tiny-a/original")}`);
   const converted = join(out, "converted");
@@ -50,12 +86,14 @@ export async function runDemo(argv: string[]): Promise<number> {
   const codec = await Xcodec2.load(converted, { device: v.device as DeviceRequest, log });
   const clips = await Promise.all(CLIPS.map((c) => readAudio(join(REFERENCE, "clips", `${c}.wav`)).then((a) => a.samples)));
   const batch = await codec.encodeBatch(clips);
-  const alone = await Promise.all(clips.map((c) => codec.encodeBatch([c])));
+  const alone: EncodeResult[] = [];
+  for (const c of clips) alone.push(await codec.encodeBatch([c])); // one at a time: concurrent runs only compete for cores
   await writeCodesFile(join(out, "codes.jsonl"), CLIPS.map((name, i) => ({ name, codes: batch.codes[i], samples: clips[i].length })));
 
   console.error("4. decode the codes as one batch, and each alone; write WAVs");
   const audioBatch = await codec.decodeBatch(batch.codes);
-  const audioAlone = await Promise.all(batch.codes.map((c) => codec.decodeBatch([c])));
+  const audioAlone: Float32Array[][] = [];
+  for (const c of batch.codes) audioAlone.push(await codec.decodeBatch([c]));
   for (let i = 0; i < CLIPS.length; i++) await writeWav(join(out, `${CLIPS[i]}.decoded.wav`), audioBatch[i]);
   await codec.dispose();
 
@@ -65,14 +103,18 @@ export async function runDemo(argv: string[]): Promise<number> {
   for (let i = 0; i < CLIPS.length; i++) {
     const same = batch.codes[i].length === alone[i].codes[0].length && batch.codes[i].every((c, t) => c === alone[i].codes[0][t]);
     const ref = await referenceCodes(CLIPS[i]);
-    const agree = ref.length === batch.codes[i].length ? ref.filter((c, t) => c === batch.codes[i][t]).length / ref.length : 0;
+    const lengthOk = ref.length === batch.codes[i].length;
+    const differ = lengthOk ? [...ref].flatMap((c, t) => (c === batch.codes[i][t] ? [] : [t])) : [];
+    const agree = lengthOk ? 1 - differ.length / ref.length : 0;
+    // codes within 1e-4 of an FSQ rounding boundary may legitimately flip (fixtures/reference/README.md)
+    const upstreamOk = lengthOk && differ.every((t) => fragileFrames(CLIPS[i], cases).includes(t));
     const audioDiff = maxAbsDiff(audioBatch[i], audioAlone[i][0]);
-    ok &&= same && audioDiff <= 1e-5;
-    rows.push([CLIPS[i], String(clips[i].length), String(batch.codes[i].length), same ? "yes" : "NO", audioDiff.toExponential(2), `${(agree * 100).toFixed(1)}%`]);
+    ok &&= same && audioDiff <= 1e-5 && upstreamOk;
+    rows.push([CLIPS[i], String(clips[i].length), String(batch.codes[i].length), same ? "yes" : "NO", audioDiff.toExponential(2), `${(agree * 100).toFixed(1)}%${upstreamOk ? "" : " NO"}`]);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c])).join("  "));
   console.log(`\nwrote ${out}/{converted/, codes.jsonl, *.decoded.wav}`);
-  console.log(ok ? "parity: every item of the batch equals its per-sample run" : "parity: FAILED");
+  console.log(ok ? "parity: every item of the batch equals its per-sample run, and upstream's codes" : "parity: FAILED");
   return ok ? 0 : 1;
 }

@@ -51,12 +51,26 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await cmd.run(rest);
   } catch (e) {
-    const err = e as Error;
+    const err = e as Error & { code?: unknown };
+    // A mistyped option or a missing option value (node:util parseArgs) is a usage error, not a bug.
+    if (typeof err?.code === "string" && err.code.startsWith("ERR_PARSE_ARGS")) {
+      console.error(`xcodec2 ${name}: ${err.message.split("\n")[0]}`);
+      return 2;
+    }
     // Our typed errors carry the file / tensor / item in their message; anything else is a bug worth a stack.
-    const expected = /Error$/.test(err?.name ?? "") && err.name !== "Error" && err.name !== "TypeError" && err.name !== "RangeError" && err.name !== "ReferenceError";
-    console.error(`xcodec2 ${name}: ${expected ? err.message : err?.stack ?? String(e)}`);
-    return expected ? 1 : 70;
+    const expected = /Error$/.test(err?.name ?? "") && !GENERIC_ERRORS.has(err.name);
+    console.error(`xcodec2 ${name}: ${expected ? oneLine(err.message) : err?.stack ?? String(e)}`);
+    if (!expected) return 70;
+    return err.name === "UsageError" ? 2 : 1;
   }
+}
+
+/** Built-in error classes: they come from bugs (or from libraries), so they get a stack trace. */
+const GENERIC_ERRORS = new Set(["Error", "TypeError", "RangeError", "ReferenceError", "SyntaxError"]);
+
+/** Expected errors print as one line (a multi-line message would break `2>log` greps and CI annotations). */
+function oneLine(message: string): string {
+  return message.replace(/\s*\n\s*/g, "; ");
 }
 
 if (import.meta.main) {

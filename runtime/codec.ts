@@ -10,7 +10,7 @@
  * `encodeBatch`/`decodeBatch` expose the single-call path the parity suite checks that on.
  */
 import * as ort from "onnxruntime-node";
-import { HOP_LENGTH, codebookSize, codesForSamples, type Xcodec2Config } from "../convert/architecture.ts";
+import { FEATURE_PADDING_VALUE, HOP_LENGTH, codebookSize, codesForSamples, type Xcodec2Config } from "../convert/architecture.ts";
 import { batchFeatures } from "./features/mod.ts";
 import { resolveDevice, type ResolvedDevice } from "./devices.ts";
 import { createSession } from "./session.ts";
@@ -28,11 +28,18 @@ export class Xcodec2 {
     readonly model: ResolvedModel,
     readonly config: Xcodec2Config,
     readonly device: string,
-    readonly precision: Precision,
+    /** graph precision of the encoder and of the decoder */
+    readonly encoderPrecision: Precision,
+    readonly decoderPrecision: Precision,
     private readonly encoder: ort.InferenceSession,
     private readonly decoder: ort.InferenceSession,
     private readonly opts: Required<Pick<LoadOptions, "maxBatchSamples">>,
   ) {}
+
+  /** "fp32", "fp16", or "mixed" (fp32 encoder, fp16 decoder: what `auto` picks on GPUs). */
+  get precision(): Precision | "mixed" {
+    return this.encoderPrecision === this.decoderPrecision ? this.encoderPrecision : "mixed";
+  }
 
   /** Number of distinct codes (65,536 for XCodec2's FSQ [4]×8). */
   get codebookSize(): number { return codebookSize(this.config.quantization_levels); }
@@ -45,16 +52,26 @@ export class Xcodec2 {
     const log = opts.log ?? ((m: string) => console.error(m));
     const device: ResolvedDevice = await resolveDevice(opts.device ?? "auto", log);
     const model = await resolveModel(source, { cacheDir: opts.cacheDir, log });
-    const precision: Precision = opts.precision && opts.precision !== "auto"
-      ? opts.precision
-      : device.device !== "cpu" && model.hasFp16 ? "fp16" : "fp32";
-    if (precision === "fp16" && !model.hasFp16) throw new InputError(`${model.onnxDir}: no fp16 graphs (export with fp16 enabled)`);
-    const suffix = precision === "fp16" ? "_fp16" : "";
-    const [encoder, decoder] = await Promise.all([
-      createSession(`${model.onnxDir}/encoder_model${suffix}.onnx`, device, { threads: opts.threads }),
-      createSession(`${model.onnxDir}/decoder_model${suffix}.onnx`, device, { threads: opts.threads }),
+    // `auto`: codes are exact-match outputs and the fp16 encoder flips some (11% on the tiny reference checkpoint,
+    // whose activations reach the hundreds), so the encoder stays fp32; the decoder's audio only moves by ~1e-3
+    // relative in fp16, so GPUs get the faster fp16 decoder.
+    const explicit = opts.precision && opts.precision !== "auto" ? opts.precision : undefined;
+    const encoderPrecision: Precision = explicit ?? "fp32";
+    const decoderPrecision: Precision = explicit ?? (device.device !== "cpu" && model.hasFp16 ? "fp16" : "fp32");
+    if (explicit === "fp16" && !model.hasFp16) throw new InputError(`${model.onnxDir}: no fp16 graphs (export with fp16 enabled)`);
+    const file = (part: string, p: Precision) => `${model.onnxDir}/${part}_model${p === "fp16" ? "_fp16" : ""}.onnx`;
+    const sessions = await Promise.allSettled([
+      createSession(file("encoder", encoderPrecision), device, { threads: opts.threads }),
+      createSession(file("decoder", decoderPrecision), device, { threads: opts.threads }),
     ]);
-    return new Xcodec2(model, model.config, device.device, precision, encoder, decoder, {
+    const failed = sessions.find((r) => r.status === "rejected");
+    if (failed) {
+      // release the session that did open, so a failed load holds no native (or GPU) memory
+      for (const r of sessions) if (r.status === "fulfilled") await r.value.release();
+      throw (failed as PromiseRejectedResult).reason;
+    }
+    const [encoder, decoder] = sessions.map((r) => (r as PromiseFulfilledResult<ort.InferenceSession>).value);
+    return new Xcodec2(model, model.config, device.device, encoderPrecision, decoderPrecision, encoder, decoder, {
       maxBatchSamples: opts.maxBatchSamples ?? DEFAULT_MAX_BATCH_SAMPLES,
     });
   }
@@ -96,8 +113,9 @@ export class Xcodec2 {
 
   /** Exactly one encoder call over `clips` as given (no sorting, no splitting). */
   async encodeBatch(clips: Float32Array[]): Promise<EncodeResult> {
+    this.checkOpen("encode");
     validateClips(clips);
-    const f = batchFeatures(clips);
+    const f = atLeastTwoFrames(batchFeatures(clips), clips.length);
     const B = clips.length;
     const feeds = {
       input_values: new ort.Tensor("float32", f.inputValues, [B, 1, f.Lmax]),
@@ -132,9 +150,13 @@ export class Xcodec2 {
 
   /** Exactly one decoder call over `codes` as given. */
   async decodeBatch(codes: Int32Array[]): Promise<Float32Array[]> {
+    this.checkOpen("decode");
     validateCodes(codes, this.codebookSize);
     const B = codes.length;
-    const K = Math.max(...codes.map((c) => c.length));
+    // At least two frames: onnxruntime's CPU GEMM takes a differently-rounding matrix-vector path when a matrix
+    // has one row, so a one-code item alone would round differently from the same item in a batch. A masked
+    // padding frame keeps every call on the same kernels (the masks make it invisible to the valid frame).
+    const K = Math.max(2, ...codes.map((c) => c.length));
     const ids = new BigInt64Array(B * K);
     const mask = new BigInt64Array(B * K);
     codes.forEach((c, b) => {
@@ -153,9 +175,39 @@ export class Xcodec2 {
     }
   }
 
+  private disposed = false;
+
+  private checkOpen(what: string): void {
+    if (this.disposed) throw new InputError(`${what}: this Xcodec2 was disposed; load it again`);
+  }
+
+  /** Release both sessions; later calls do nothing. */
   async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
     await Promise.all([this.encoder.release(), this.decoder.release()]);
   }
+}
+
+/**
+ * Append one masked hop (and one masked feature frame) when the longest clip has a single code, for the same reason
+ * `decodeBatch` pads to two frames: a one-row matrix takes a differently-rounding kernel path in onnxruntime.
+ */
+function atLeastTwoFrames(f: ReturnType<typeof batchFeatures>, B: number): ReturnType<typeof batchFeatures> {
+  if (f.Fmax >= 2) return f;
+  const D = f.inputFeatures.length / (B * f.Fmax);
+  const Lmax = f.Lmax + HOP_LENGTH, Fmax = f.Fmax + 1;
+  const inputValues = new Float32Array(B * Lmax);
+  const paddingMask = new BigInt64Array(B * Lmax);
+  const inputFeatures = new Float32Array(B * Fmax * D).fill(FEATURE_PADDING_VALUE);
+  const inputFeaturesMask = new BigInt64Array(B * Fmax);
+  for (let b = 0; b < B; b++) {
+    inputValues.set(f.inputValues.subarray(b * f.Lmax, (b + 1) * f.Lmax), b * Lmax);
+    paddingMask.set(f.paddingMask.subarray(b * f.Lmax, (b + 1) * f.Lmax), b * Lmax);
+    inputFeatures.set(f.inputFeatures.subarray(b * f.Fmax * D, (b + 1) * f.Fmax * D), b * Fmax * D);
+    inputFeaturesMask.set(f.inputFeaturesMask.subarray(b * f.Fmax, (b + 1) * f.Fmax), b * Fmax);
+  }
+  return { ...f, inputValues, paddingMask, inputFeatures, inputFeaturesMask, Lmax, Fmax };
 }
 
 function toFloat32(t: ort.Tensor): Float32Array {

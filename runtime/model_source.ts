@@ -11,7 +11,7 @@ import { readFile, stat, rename, rm, mkdir, readdir } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, resolve, dirname, basename } from "node:path";
 import { readXcodec2Config, type Xcodec2Config } from "../convert/architecture.ts";
-import { exportOnnx, readExportManifest } from "../convert/onnx/export.ts";
+import { EXPORT_FORMAT, exportOnnx, readExportManifest } from "../convert/onnx/export.ts";
 import { InputError } from "./validate.ts";
 
 export interface ResolvedModel {
@@ -42,14 +42,36 @@ async function isConverted(dir: string): Promise<boolean> {
   }
 }
 
+/** Files whose change must invalidate a cache entry: weights and configs in a folder; a file plus the config.json beside it. */
+async function keyFiles(path: string): Promise<string[]> {
+  if (!(await stat(path)).isDirectory()) {
+    const beside = join(dirname(path), "config.json");
+    return (await exists(beside)) ? [path, beside] : [path];
+  }
+  const entries = await readdir(path, { withFileTypes: true });
+  return entries.filter((e) => e.isFile() && /\.(safetensors|json|bin|ckpt|pt)$/.test(e.name)).map((e) => join(path, e.name));
+}
+
+let packageVersion: Promise<string> | undefined;
+
+/** This package's version: a new release may build different graphs, so it must not reuse an older export. */
+function kitVersion(): Promise<string> {
+  packageVersion ??= readFile(new URL("../package.json", import.meta.url), "utf8")
+    .then((t) => String(JSON.parse(t).version ?? "0"), () => "0");
+  return packageVersion;
+}
+
+/**
+ * Cache entry name for `path`: the exporter's format and this package's version, then each key file's absolute path,
+ * size and modification time. Whole milliseconds: Deno reports mtimeMs truncated, Bun and Node with a fraction, and
+ * all runtimes must find the same entry.
+ */
 async function cacheKey(path: string): Promise<string> {
-  const s = await stat(path);
-  let files: string[] = [path];
-  if (s.isDirectory()) files = (await readdir(path)).filter((f) => /\.(safetensors|json|bin|ckpt|pt)$/.test(f)).map((f) => join(path, f));
   const h = createHash("sha256");
-  for (const f of files.sort()) {
+  h.update(`${EXPORT_FORMAT}\0${await kitVersion()}\n`);
+  for (const f of (await keyFiles(path)).sort()) {
     const fs = await stat(f);
-    h.update(`${resolve(f)}\0${fs.size}\0${fs.mtimeMs}\n`);
+    h.update(`${resolve(f)}\0${fs.size}\0${Math.floor(fs.mtimeMs)}\n`);
   }
   return h.digest("hex").slice(0, 16);
 }
@@ -84,7 +106,8 @@ export async function resolveModel(source: string, opts: { cacheDir?: string; lo
   let local = source;
   if (source.startsWith("hf://")) {
     const { downloadCheckpoint } = await import("../convert/hub.ts");
-    local = await downloadCheckpoint(source, { cacheDir: join(cacheDir, "hub") });
+    // Without an explicit cacheDir, the standard Hub cache (shared with Python's huggingface_hub) is used.
+    local = await downloadCheckpoint(source, opts.cacheDir === undefined ? {} : { cacheDir: join(opts.cacheDir, "hub") });
   }
   if (!(await exists(local))) throw new InputError(`${source}: no such file or folder`);
   local = resolve(local);
@@ -96,7 +119,8 @@ export async function resolveModel(source: string, opts: { cacheDir?: string; lo
       return describe(folder, onnxDir);
     }
     // Export into the cache rather than into the user's folder, which may be read-only or shared.
-    const entry = join(cacheDir, "onnx", await cacheKey(join(folder, "model.safetensors")));
+    // Keyed on the whole folder: sharded checkpoints have no single model.safetensors, and config.json matters too.
+    const entry = join(cacheDir, "onnx", await cacheKey(folder));
     if (!(await exists(join(entry, "encoder_model.onnx")))) {
       log(`exporting ONNX graphs of ${folder} into ${entry}`);
       await buildAtomically(entry, async (tmp) => { await exportOnnx(folder, { out: tmp, log }); });

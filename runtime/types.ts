@@ -6,7 +6,7 @@ export type Precision = "fp32" | "fp16";
 export interface LoadOptions {
   /** where to run; `auto` = cuda, then a hardware WebGPU adapter, then cpu (default `auto`) */
   device?: DeviceRequest;
-  /** graph precision; default fp32 on cpu, fp16 on GPUs when the fp16 graphs exist */
+  /** graph precision of both graphs; `auto` (default): fp32 encoder everywhere, fp16 decoder on GPUs when exported */
   precision?: Precision | "auto";
   /** intra-op threads for the CPU provider (default: all cores) */
   threads?: number;

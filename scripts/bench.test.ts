@@ -1,0 +1,58 @@
+/**
+ * Smoke test of the benchmark's quick mode on the tiny synthetic checkpoint: every piece runs (generate, convert,
+ * export, MatMul peak, encode/decode at batch 1 and 8 in child processes) and the JSON has the documented shape with
+ * finite, positive figures. No timing assertions: this machine's speed is not under test.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runBench, formatTable, clipLengths, type BenchResult, type PhaseFigures } from "./bench.ts";
+
+test("clip lengths are seeded and within range", () => {
+  const a = clipLengths(8, 3, 10), b = clipLengths(8, 3, 10);
+  assert.deepEqual(a, b);
+  assert.equal(a.length, 8);
+  for (const s of a) assert.ok(s >= 3 && s <= 10, `${s} outside [3, 10]`);
+  assert.notDeepEqual(clipLengths(8, 3, 10, 1), a);
+});
+
+test("quick bench runs every phase and writes well-formed JSON", { timeout: 120_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), "xc2-bench-"));
+  try {
+    const outFile = join(dir, "bench.json");
+    const r = await runBench({ quick: true, cacheDir: join(dir, "cache"), outFile, clipSeconds: [0.6, 1.3, 0.9], log: () => {} });
+    const j = JSON.parse(await readFile(outFile, "utf8")) as BenchResult;
+    assert.deepEqual(j, JSON.parse(JSON.stringify(r)));
+    assert.equal(j.quick, true);
+    const positive = (v: number, what: string) => assert.ok(Number.isFinite(v) && v > 0, `${what} = ${v}`);
+    positive(j.weightsBytes, "weightsBytes");
+    positive(j.convert.seconds, "convert.seconds");
+    positive(j.convert.peakRssBytes, "convert.peakRssBytes");
+    assert.equal(j.export.graphs.length, 4);
+    assert.deepEqual(j.export.graphs.map((g) => g.precision).sort(), ["fp16", "fp16", "fp32", "fp32"]);
+    for (const g of j.export.graphs) { positive(g.bytes, `${g.file} bytes`); assert.ok(g.seconds >= 0); }
+    positive(j.export.peakRssBytes, "export.peakRssBytes");
+    positive(j.matmul.gflopsMedian, "matmul.gflopsMedian");
+    assert.ok(j.matmul.gflopsBest >= j.matmul.gflopsMedian);
+    positive(j.flopsPerAudioSecond.encoder, "encoder FLOPs");
+    positive(j.flopsPerAudioSecond.decoder, "decoder FLOPs");
+    assert.deepEqual(j.clips.seconds, [0.6, 1.3, 0.9]);
+    for (const kind of ["encode", "decode"] as const) {
+      for (const b of ["batch1", "batch8"] as const) {
+        const p: PhaseFigures = j[kind][b];
+        for (const k of ["wallSeconds", "secondsPer10s", "usefulGflop", "gflops", "peakRssBytes", "loadSeconds"] as const) positive(p[k], `${kind}.${b}.${k}`);
+        assert.ok(Math.abs(p.audioSeconds - 2.8) < 1e-9);
+      }
+      positive(j[kind].batchedSpeedup, `${kind}.batchedSpeedup`);
+      assert.equal(j[kind].batch1.usefulGflop, j[kind].batch8.usefulGflop, "useful FLOPs do not depend on the batching");
+    }
+    for (const k of Object.keys(j.pass)) assert.equal(typeof (j.pass as Record<string, unknown>)[k], "boolean");
+    const table = formatTable(j);
+    assert.match(table, /encode batch 8/);
+    assert.match(table, /decode batched \/ loop/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
