@@ -3,13 +3,13 @@
  *   <dir>/onnx/encoder_model.onnx, decoder_model.onnx (+ `_fp16` variants), external data in `*.onnx_data`.
  * The graphs are built in TypeScript from the converted weights (`encoder/`, `decoder/`), not traced.
  */
-import { readFile, mkdir, writeFile, rename, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { readFile, mkdir, writeFile, rename, rm, stat } from "node:fs/promises";
+import { basename, join } from "node:path";
 import { GraphBuilder, type FloatDType } from "./graph.ts";
-import { Weights } from "./weights.ts";
+import { Weights, WeightError } from "./weights.ts";
 import { buildEncoder } from "./encoder/encoder.ts";
 import { buildDecoder } from "./decoder/decoder.ts";
-import { readXcodec2Config, type Xcodec2Config } from "../architecture.ts";
+import { HOP_LENGTH, readXcodec2Config, type Xcodec2Config } from "../architecture.ts";
 
 export interface ExportOptions {
   /** per-item masks (default true); false writes the naive, leaking batch graphs (upstream's behaviour) */
@@ -33,13 +33,34 @@ const UNUSED_AT_INFERENCE = (name: string) => name === "semantic_encoder.masked_
 export async function exportOnnx(convertedDir: string, opts: ExportOptions = {}): Promise<ExportReport> {
   const masks = opts.masks ?? true;
   const out = opts.out ?? join(convertedDir, "onnx");
-  const log = opts.log ?? (() => {});
   const cfg = await readXcodec2Config(join(convertedDir, "config.json"));
   const w = await Weights.open(convertedDir);
+  try {
+    // All graphs go to a temporary sibling folder that replaces `out` only once every file is written, so a failed
+    // or interrupted export never leaves a mix of old and new graphs (external data paths are relative: the folder
+    // can move).
+    const tmp = `${out}.tmp-${process.pid}`;
+    try {
+      const report = await exportWith(w, cfg, tmp, masks, opts);
+      await rm(out, { recursive: true, force: true });
+      await rename(tmp, out);
+      (opts.log ?? (() => {}))(`exported ONNX graphs to ${out}`);
+      return { ...report, dir: out, graphs: report.graphs.map((g) => ({ ...g, file: join(out, g.file.slice(tmp.length + 1)) })) };
+    } catch (e) {
+      await rm(tmp, { recursive: true, force: true });
+      throw e;
+    }
+  } finally {
+    w.close();
+  }
+}
+
+async function exportWith(w: Weights, cfg: Xcodec2Config, out: string, masks: boolean, opts: ExportOptions): Promise<ExportReport> {
+  const log = opts.log ?? (() => {});
   await mkdir(out, { recursive: true });
   const precisions: FloatDType[] = opts.fp16 === false ? ["float32"] : ["float32", "float16"];
   const graphs: ExportedGraph[] = [];
-  const metadata = { format: EXPORT_FORMAT, masks: String(masks), hop_length: "320" };
+  const metadata = { format: EXPORT_FORMAT, masks: String(masks), hop_length: String(HOP_LENGTH) };
   for (const part of ["encoder", "decoder"] as const) {
     for (const dtype of precisions) {
       const t0 = performance.now();
@@ -51,12 +72,12 @@ export async function exportOnnx(convertedDir: string, opts: ExportOptions = {})
       const sizes = await g.save(file, { metadata });
       const seconds = (performance.now() - t0) / 1000;
       graphs.push({ file, precision: dtype === "float16" ? "fp16" : "fp32", ...sizes, seconds });
-      log(`wrote ${file} (${((sizes.modelBytes + sizes.dataBytes) / 1e6).toFixed(1)} MB, ${seconds.toFixed(1)} s)`);
+      log(`built ${basename(file)} (${((sizes.modelBytes + sizes.dataBytes) / 1e6).toFixed(1)} MB, ${seconds.toFixed(1)} s)`);
     }
   }
   const unused = w.unused(UNUSED_AT_INFERENCE);
   if (unused.length) {
-    throw new Error(`${w.path}: the exported graphs do not use ${unused.length} tensor(s): ${unused.slice(0, 8).join(", ")}`);
+    throw new WeightError(`${w.path}: the exported graphs do not use ${unused.length} tensor(s): ${unused.slice(0, 8).join(", ")}`);
   }
   const manifest = { format: EXPORT_FORMAT, masks, config: configSummary(cfg), graphs: graphs.map((g) => ({ ...g, file: g.file.slice(out.length + 1) })) };
   const tmp = join(out, `export.json.tmp-${process.pid}`);

@@ -3,9 +3,10 @@
  * Float32Array whatever the stored dtype, `shape(name)` its shape. Every read is recorded so an export can prove it
  * used every tensor of the checkpoint (a silently unused weight is a wrong graph).
  */
-import { readFile } from "node:fs/promises";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { float16BitsToFloat32 } from "./float16.ts";
+import { openSafetensors } from "../safetensors/mod.ts";
 
 export class WeightError extends Error {
   constructor(message: string) { super(message); this.name = "WeightError"; }
@@ -15,23 +16,41 @@ interface Entry { dtype: string; shape: number[]; begin: number; end: number }
 
 export class Weights {
   private used = new Set<string>();
-  private constructor(readonly path: string, private entries: Map<string, Entry>, private data: Uint8Array) {}
+  /**
+   * Reads go through a file descriptor, one tensor at a time and synchronously (model definitions are plain
+   * functions), so an export holds the graph's own copies of the weights but never the whole checkpoint file too.
+   */
+  private constructor(readonly path: string, private entries: Map<string, Entry>, private fd: number) {}
 
-  /** Open `<dir>/model.safetensors` (or a .safetensors file path). */
+  /** Open `<dir>/model.safetensors` (or a .safetensors file path); the header is checked by our strict parser. */
   static async open(dirOrFile: string): Promise<Weights> {
     const path = dirOrFile.endsWith(".safetensors") ? dirOrFile : join(dirOrFile, "model.safetensors");
-    const buf = new Uint8Array(await readFile(path));
-    if (buf.byteLength < 8) throw new WeightError(`${path}: too short for a safetensors file`);
-    const n = Number(new DataView(buf.buffer, buf.byteOffset).getBigUint64(0, true));
-    if (n > buf.byteLength - 8) throw new WeightError(`${path}: header length ${n} past the end of the file`);
-    const header = JSON.parse(new TextDecoder().decode(buf.subarray(8, 8 + n))) as Record<string, unknown>;
+    const file = await openSafetensors(path); // validates header, offsets, dtypes and sizes
     const entries = new Map<string, Entry>();
-    for (const [k, v] of Object.entries(header)) {
-      if (k === "__metadata__") continue;
-      const e = v as { dtype: string; shape: number[]; data_offsets: [number, number] };
-      entries.set(k, { dtype: e.dtype, shape: e.shape, begin: 8 + n + e.data_offsets[0], end: 8 + n + e.data_offsets[1] });
+    for (const t of file.list()) {
+      const r = file.byteRange(t.name)!;
+      entries.set(t.name, { dtype: t.dtype, shape: t.shape, begin: r.start, end: r.end });
     }
-    return new Weights(path, entries, buf);
+    await file.close();
+    return new Weights(path, entries, openSync(path, "r"));
+  }
+
+  /** Release the file descriptor (weights already handed to a graph stay valid). */
+  close(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+  }
+
+  private bytes(e: Entry, name: string): Uint8Array {
+    if (this.fd < 0) throw new WeightError(`${this.path}: closed before tensor ${name} was read`);
+    const out = new Uint8Array(e.end - e.begin);
+    let done = 0;
+    while (done < out.length) {
+      const n = readSync(this.fd, out, done, out.length - done, e.begin + done);
+      if (n <= 0) throw new WeightError(`${this.path}: tensor ${name} is cut short (file size ${fstatSync(this.fd).size})`);
+      done += n;
+    }
+    return out;
   }
 
   has(name: string): boolean { return this.entries.has(name); }
@@ -51,7 +70,7 @@ export class Weights {
       throw new WeightError(`${this.path}: tensor ${name} has shape [${e.shape}], expected [${expect}]`);
     }
     this.used.add(name);
-    const bytes = this.data.slice(e.begin, e.end);
+    const bytes = this.bytes(e, name);
     switch (e.dtype) {
       case "F32": return new Float32Array(bytes.buffer);
       case "F16": return Float32Array.from(new Uint16Array(bytes.buffer), float16BitsToFloat32);
@@ -70,7 +89,7 @@ export class Weights {
   raw(name: string): { dtype: string; shape: number[]; bytes: Uint8Array } {
     const e = this.entries.get(name);
     if (!e) throw new WeightError(`${this.path}: tensor ${name} is missing`);
-    return { dtype: e.dtype, shape: e.shape, bytes: this.data.slice(e.begin, e.end) };
+    return { dtype: e.dtype, shape: e.shape, bytes: this.bytes(e, name) };
   }
 
   /** Names never read, optionally ignoring some (e.g. `masked_spec_embed`, a training-only tensor upstream keeps). */
