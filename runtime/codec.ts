@@ -10,7 +10,7 @@
  * `encodeBatch`/`decodeBatch` expose the single-call path the parity suite checks that on.
  */
 import * as ort from "onnxruntime-node";
-import { FEATURE_PADDING_VALUE, HOP_LENGTH, codebookSize, codesForSamples, type Xcodec2Config } from "../convert/architecture.ts";
+import { FEATURE_PADDING_VALUE, HOP_LENGTH, SAMPLE_RATE, codebookSize, codesForSamples, type Xcodec2Config } from "../convert/architecture.ts";
 import { batchFeatures } from "./features/mod.ts";
 import { resolveDevice, type ResolvedDevice } from "./devices.ts";
 import { createSession } from "./session.ts";
@@ -21,7 +21,14 @@ import { planBuckets } from "./batching.ts";
 
 const DEFAULT_BATCH = 8;
 /** 8 clips of 30 s: bounds the padded encoder batch, i.e. activation memory. */
-const DEFAULT_MAX_BATCH_SAMPLES = 8 * 30 * 16_000;
+const DEFAULT_MAX_BATCH_SAMPLES = 8 * 30 * SAMPLE_RATE;
+/**
+ * On the CPU provider a batch buys nothing (one clip already fills the GEMMs) and costs memory traffic: the
+ * acoustic encoder's 16 kHz-rate activations are walked by many elementwise ops, so the cost per second of audio grows
+ * with the padded batch size (full-size model, 2 threads: 4.0 s per 10 s of audio for a 2.5 s call, 4.5 for 5 s,
+ * 7.1 for 10 s, 11 for 20 s). Buckets on CPU therefore hold at most 5 s of padded audio; longer clips run alone.
+ */
+const CPU_MAX_BATCH_SAMPLES = 5 * SAMPLE_RATE;
 
 export class Xcodec2 {
   private constructor(
@@ -72,7 +79,7 @@ export class Xcodec2 {
     }
     const [encoder, decoder] = sessions.map((r) => (r as PromiseFulfilledResult<ort.InferenceSession>).value);
     return new Xcodec2(model, model.config, device.device, encoderPrecision, decoderPrecision, encoder, decoder, {
-      maxBatchSamples: opts.maxBatchSamples ?? DEFAULT_MAX_BATCH_SAMPLES,
+      maxBatchSamples: opts.maxBatchSamples ?? (device.device === "cpu" ? CPU_MAX_BATCH_SAMPLES : DEFAULT_MAX_BATCH_SAMPLES),
     });
   }
 

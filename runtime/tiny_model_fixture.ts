@@ -1,56 +1,9 @@
 /**
- * Test fixture: a tiny ONNX graph `y = x · W + b` (MatMul + Add, dynamic batch axis) written with protobufjs from an
- * inline minimal ONNX schema, so the device / session tests need no model file and no other helper's code.
+ * Test fixture: a tiny ONNX graph `y = x · W + b` (MatMul + Add, dynamic batch axis) encoded straight from the
+ * project's ONNX schema (convert/onnx/proto.ts) as bytes, so the device / session tests need no model file.
  * Used only by tests; the weights are deterministic so CPU and WebGPU outputs can be compared.
  */
-import protobuf from "protobufjs";
-
-// Only the fields this graph uses; numbers are onnx.proto's.
-const schema = {
-  nested: {
-    OperatorSetIdProto: { fields: { domain: { type: "string", id: 1 }, version: { type: "int64", id: 2 } } },
-    Dimension: { fields: { dimValue: { type: "int64", id: 1 }, dimParam: { type: "string", id: 2 } } },
-    TensorShapeProto: { fields: { dim: { rule: "repeated", type: "Dimension", id: 1 } } },
-    TensorType: { fields: { elemType: { type: "int32", id: 1 }, shape: { type: "TensorShapeProto", id: 2 } } },
-    TypeProto: { fields: { tensorType: { type: "TensorType", id: 1 } } },
-    ValueInfoProto: { fields: { name: { type: "string", id: 1 }, type: { type: "TypeProto", id: 2 } } },
-    StringStringEntryProto: { fields: { key: { type: "string", id: 1 }, value: { type: "string", id: 2 } } },
-    TensorProto: {
-      fields: {
-        dims: { rule: "repeated", type: "int64", id: 1 },
-        dataType: { type: "int32", id: 2 },
-        name: { type: "string", id: 8 },
-        rawData: { type: "bytes", id: 9 },
-        externalData: { rule: "repeated", type: "StringStringEntryProto", id: 13 },
-        dataLocation: { type: "int32", id: 14 },
-      },
-    },
-    NodeProto: {
-      fields: {
-        input: { rule: "repeated", type: "string", id: 1 },
-        output: { rule: "repeated", type: "string", id: 2 },
-        name: { type: "string", id: 3 },
-        opType: { type: "string", id: 4 },
-      },
-    },
-    GraphProto: {
-      fields: {
-        node: { rule: "repeated", type: "NodeProto", id: 1 },
-        name: { type: "string", id: 2 },
-        initializer: { rule: "repeated", type: "TensorProto", id: 5 },
-        input: { rule: "repeated", type: "ValueInfoProto", id: 11 },
-        output: { rule: "repeated", type: "ValueInfoProto", id: 12 },
-      },
-    },
-    ModelProto: {
-      fields: {
-        irVersion: { type: "int64", id: 1 },
-        opsetImport: { rule: "repeated", type: "OperatorSetIdProto", id: 8 },
-        graph: { type: "GraphProto", id: 7 },
-      },
-    },
-  },
-};
+import { ModelProto } from "../convert/onnx/proto.ts";
 
 const FLOAT = 1;
 
@@ -102,8 +55,7 @@ export interface FixtureGraph {
 
 /** Serialise a float32 graph (opset 17, IR 8). */
 export function encodeModel(graph: FixtureGraph): { model: Uint8Array; externalData?: Uint8Array } {
-  const root = protobuf.Root.fromJSON(schema);
-  const Model = root.lookupType("ModelProto");
+  const Model = ModelProto;
   const chunks: Uint8Array[] = [];
   let offset = 0;
   const initializer = graph.initializers.map(({ name, dims, values }) => {

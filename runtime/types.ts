@@ -12,7 +12,7 @@ export interface LoadOptions {
   threads?: number;
   /** where converted checkpoints of `hf://` or original sources are cached */
   cacheDir?: string;
-  /** upper bound on padded samples in one encoder batch (memory budget); default 8 × 30 s */
+  /** upper bound on padded samples in one batch (memory budget); default 5 s on CPU (see codec.ts), 8 × 30 s on GPUs */
   maxBatchSamples?: number;
   /** one-line progress / fallback messages; default: stderr */
   log?: (msg: string) => void;

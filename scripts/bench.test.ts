@@ -40,7 +40,7 @@ test("quick bench runs every phase and writes well-formed JSON", { timeout: 120_
     positive(j.flopsPerAudioSecond.decoder, "decoder FLOPs");
     assert.deepEqual(j.clips.seconds, [0.6, 1.3, 0.9]);
     for (const kind of ["encode", "decode"] as const) {
-      for (const b of ["batch1", "batch8"] as const) {
+      for (const b of ["batch1", "batch8", "batch8Bucketed"] as const) {
         const p: PhaseFigures = j[kind][b];
         for (const k of ["wallSeconds", "secondsPer10s", "usefulGflop", "gflops", "peakRssBytes", "loadSeconds"] as const) positive(p[k], `${kind}.${b}.${k}`);
         assert.ok(Math.abs(p.audioSeconds - 2.8) < 1e-9);
