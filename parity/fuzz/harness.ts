@@ -5,6 +5,7 @@
  * declared size), a case over the time bound, or files left behind (partial outputs).
  */
 
+import type { TensorSource } from "../../convert/tensor_source.ts";
 import fc from "fast-check";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -45,6 +46,18 @@ export interface FuzzResult {
 }
 
 const BUILTIN_ERRORS = new Set(["Error", "TypeError", "RangeError", "SyntaxError", "ReferenceError", "EvalError", "URIError", "AggregateError"]);
+
+/** Read every tensor of a parsed checkpoint and check each read against its declared size, then close it. */
+export async function readEveryTensor(src: TensorSource, path: string): Promise<void> {
+  try {
+    for (const t of src.list()) {
+      const bytes = await src.read(t.name);
+      if (bytes.length !== t.byteLength) throw new Error(`${path}: read ${bytes.length} bytes for ${t.name}, info says ${t.byteLength}`);
+    }
+  } finally {
+    await src.close();
+  }
+}
 
 export class FuzzContractError extends Error {
   override name = "FuzzContractError";

@@ -10,7 +10,7 @@ import { openPickleCheckpoint, PickleError } from "../../../convert/pickle/mod.t
 import { ZipReader } from "../../../convert/pickle/zip_reader.ts";
 import { lightningCkpt, stateDictBin, viewsCheckpoint, type TensorData } from "../../../fixtures/pickle/checkpoints.ts";
 import { writeTorchZip } from "../../../fixtures/pickle/torch_zip.ts";
-import type { FuzzInput, FuzzTarget } from "../harness.ts";
+import { readEveryTensor, type FuzzInput, type FuzzTarget } from "../harness.ts";
 import { applyMutations, mutatedBytes, mutationArb } from "../mutate.ts";
 
 const SMALL: TensorData[] = [
@@ -29,15 +29,7 @@ function corpus(): Array<{ name: string; bytes: Uint8Array }> {
 }
 
 async function run(path: string): Promise<void> {
-  const src = await openPickleCheckpoint(path);
-  try {
-    for (const t of src.list()) {
-      const bytes = await src.read(t.name);
-      if (bytes.length !== t.byteLength) throw new Error(`${path}: read ${bytes.length} bytes for ${t.name}, info says ${t.byteLength}`);
-    }
-  } finally {
-    await src.close();
-  }
+  await readEveryTensor(await openPickleCheckpoint(path), path);
 }
 
 /** Opcode bytes worth splicing into a pickle (every implemented one, some refused ones, a few unknown). */

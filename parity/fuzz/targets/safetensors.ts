@@ -1,7 +1,7 @@
 /** safetensors headers and bodies: JSON-level header mutations (dtypes, shapes, offsets, metadata) and byte mutations. */
 import fc from "fast-check";
 import { openSafetensors, SafetensorsError } from "../../../convert/safetensors/mod.ts";
-import type { FuzzInput, FuzzTarget } from "../harness.ts";
+import { readEveryTensor, type FuzzInput, type FuzzTarget } from "../harness.ts";
 import { applyMutations, INTERESTING, mutationArb } from "../mutate.ts";
 
 type Header = Record<string, unknown>;
@@ -113,14 +113,6 @@ export const safetensorsTarget: FuzzTarget = {
       });
   },
   async run(path: string): Promise<void> {
-    const src = await openSafetensors(path);
-    try {
-      for (const t of src.list()) {
-        const bytes = await src.read(t.name);
-        if (bytes.length !== t.byteLength) throw new Error(`${path}: read ${bytes.length} bytes for ${t.name}, info says ${t.byteLength}`);
-      }
-    } finally {
-      await src.close();
-    }
+    await readEveryTensor(await openSafetensors(path), path);
   },
 };
