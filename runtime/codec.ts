@@ -10,6 +10,7 @@
  * `encodeBatch`/`decodeBatch` expose the single-call path the parity suite checks that on.
  */
 import * as ort from "onnxruntime-node";
+import { stat } from "node:fs/promises";
 import { FEATURE_PADDING_VALUE, HOP_LENGTH, SAMPLE_RATE, codebookSize, codesForSamples, type Xcodec2Config } from "../convert/architecture.ts";
 import { batchFeatures } from "./features/mod.ts";
 import { resolveDevice, type ResolvedDevice } from "./devices.ts";
@@ -20,6 +21,8 @@ import { InputError, validateClips, validateCodes } from "./validate.ts";
 import { planBuckets } from "./batching.ts";
 
 const DEFAULT_BATCH = 8;
+type Part = "encoder" | "decoder";
+const PARTS: readonly Part[] = ["encoder", "decoder"];
 /** 8 clips of 30 s: bounds the padded encoder batch, i.e. activation memory. */
 const DEFAULT_MAX_BATCH_SAMPLES = 8 * 30 * SAMPLE_RATE;
 /**
@@ -38,8 +41,8 @@ export class Xcodec2 {
     /** graph precision of the encoder and of the decoder */
     readonly encoderPrecision: Precision,
     readonly decoderPrecision: Precision,
-    private readonly encoder: ort.InferenceSession,
-    private readonly decoder: ort.InferenceSession,
+    /** opens a graph's session; called once per part, on first use */
+    private readonly openSession: (part: Part) => Promise<ort.InferenceSession>,
     private readonly opts: Required<Pick<LoadOptions, "maxBatchSamples">>,
   ) {}
 
@@ -66,19 +69,17 @@ export class Xcodec2 {
     const encoderPrecision: Precision = explicit ?? "fp32";
     const decoderPrecision: Precision = explicit ?? (device.device !== "cpu" && model.hasFp16 ? "fp16" : "fp32");
     if (explicit === "fp16" && !model.hasFp16) throw new InputError(`${model.onnxDir}: no fp16 graphs (export with fp16 enabled)`);
-    const file = (part: string, p: Precision) => `${model.onnxDir}/${part}_model${p === "fp16" ? "_fp16" : ""}.onnx`;
-    const sessions = await Promise.allSettled([
-      createSession(file("encoder", encoderPrecision), device, { threads: opts.threads }),
-      createSession(file("decoder", decoderPrecision), device, { threads: opts.threads }),
-    ]);
-    const failed = sessions.find((r) => r.status === "rejected");
-    if (failed) {
-      // release the session that did open, so a failed load holds no native (or GPU) memory
-      for (const r of sessions) if (r.status === "fulfilled") await r.value.release();
-      throw (failed as PromiseRejectedResult).reason;
+    const file = (part: Part) => {
+      const p = part === "encoder" ? encoderPrecision : decoderPrecision;
+      return `${model.onnxDir}/${part}_model${p === "fp16" ? "_fp16" : ""}.onnx`;
+    };
+    for (const part of PARTS) {
+      if (!(await stat(file(part)).then((s) => s.isFile(), () => false))) throw new InputError(`${file(part)}: graph missing`);
     }
-    const [encoder, decoder] = sessions.map((r) => (r as PromiseFulfilledResult<ort.InferenceSession>).value);
-    return new Xcodec2(model, model.config, device.device, encoderPrecision, decoderPrecision, encoder, decoder, {
+    // Sessions open on first use: an app that only encodes (tokenising a corpus) never holds the decoder's weights,
+    // and one that only decodes never holds the encoder's (full size: 1.8 GB and 0.75 GB of fp32 weights).
+    const openSession = (part: Part) => createSession(file(part), device, { threads: opts.threads });
+    return new Xcodec2(model, model.config, device.device, encoderPrecision, decoderPrecision, openSession, {
       maxBatchSamples: opts.maxBatchSamples ?? (device.device === "cpu" ? CPU_MAX_BATCH_SAMPLES : DEFAULT_MAX_BATCH_SAMPLES),
     });
   }
@@ -130,7 +131,7 @@ export class Xcodec2 {
       input_features: new ort.Tensor("float32", f.inputFeatures, [B, f.Fmax, f.inputFeatures.length / (B * f.Fmax)]),
       input_features_mask: new ort.Tensor("int64", f.inputFeaturesMask, [B, f.Fmax]),
     };
-    const out = await this.encoder.run(feeds);
+    const out = await (await this.session("encoder")).run(feeds);
     try {
       const codes = out.audio_codes.data as BigInt64Array;
       const latents = toFloat32(out.latents);
@@ -169,7 +170,7 @@ export class Xcodec2 {
     codes.forEach((c, b) => {
       for (let t = 0; t < c.length; t++) { ids[b * K + t] = BigInt(c[t]); mask[b * K + t] = 1n; }
     });
-    const out = await this.decoder.run({
+    const out = await (await this.session("decoder")).run({
       audio_codes: new ort.Tensor("int64", ids, [B, 1, K]),
       audio_codes_mask: new ort.Tensor("int64", mask, [B, 1, K]),
     });
@@ -183,6 +184,20 @@ export class Xcodec2 {
   }
 
   private disposed = false;
+  private sessions: Partial<Record<Part, Promise<ort.InferenceSession>>> = {};
+
+  /** The part's session, opened once (concurrent first calls share one opening). */
+  private session(part: Part): Promise<ort.InferenceSession> {
+    const s = (this.sessions[part] ??= this.openSession(part));
+    s.catch(() => { if (this.sessions[part] === s) delete this.sessions[part]; }); // a failed open may be retried
+    return s;
+  }
+
+  /** Open both sessions now (load is lazy); useful to pay session creation before the first request. */
+  async warmUp(): Promise<void> {
+    this.checkOpen("warmUp");
+    await Promise.all(PARTS.map((p) => this.session(p)));
+  }
 
   private checkOpen(what: string): void {
     if (this.disposed) throw new InputError(`${what}: this Xcodec2 was disposed; load it again`);
@@ -192,7 +207,9 @@ export class Xcodec2 {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    await Promise.all([this.encoder.release(), this.decoder.release()]);
+    const open = Object.values(this.sessions);
+    this.sessions = {};
+    await Promise.all(open.map((p) => p.then((s) => s.release(), () => {})));
   }
 }
 
