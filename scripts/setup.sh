@@ -2,7 +2,7 @@
 # One-time, idempotent set-up for a fresh Debian 12 + Node 20 machine. Called by scripts/test.sh and scripts/demo.sh,
 # so that each of the README's two commands does everything itself.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # npm packages. onnxruntime-node's postinstall would download CUDA libraries; .npmrc and this variable skip it (the
 # package ships its CPU + WebGPU build for Linux x64 inside the tarball).
