@@ -85,7 +85,7 @@ describe("Xcodec2.load", () => {
       assert.ok(orig.model.dir.startsWith(join(cacheDir, "converted")), orig.model.dir);
       assert.ok(await exists(join(orig.model.dir, "model.safetensors")));
       const [codes] = await orig.encode([clips.get("espeak_en")!]);
-      const want = referenceTensors("espeak_en").get("enc.audio_codes")!.data as Int32Array;
+      const want = (await referenceTensors("espeak_en")).get("enc.audio_codes")!.data as Int32Array;
       assert.deepEqual(codeMismatches(codes, want, "espeak_en"), []);
     } finally {
       await orig.dispose();
@@ -140,11 +140,11 @@ describe("encode / decode against upstream's reference tensors", () => {
     const names = [...CLIP_NAMES];
     const codes = await codec.encode(names.map((n) => clips.get(n)!));
     assert.equal(codes.length, names.length);
-    names.forEach((n, i) => {
-      const want = referenceTensors(n).get("enc.audio_codes")!.data as Int32Array;
+    for (const [i, n] of names.entries()) {
+      const want = (await referenceTensors(n)).get("enc.audio_codes")!.data as Int32Array;
       const bad = codeMismatches(codes[i], want, n).filter((t) => !fragileFrames(n).includes(t));
       assert.deepEqual(bad, [], `${n}: codes differ at frames ${bad.join(", ")}`);
-    });
+    }
   });
 
   test("batchSize 3 (several buckets): every item equals its own single-item encodeBatch run, in the caller's order", SLOW, async () => {
@@ -162,7 +162,7 @@ describe("encode / decode against upstream's reference tensors", () => {
 
   test("decode of the reference codes gives dec.audio_values within 1e-5, exactly 320 samples per code", SLOW, async () => {
     const names = [...CLIP_NAMES];
-    const refs = names.map((n) => referenceTensors(n));
+    const refs = await Promise.all(names.map((n) => referenceTensors(n)));
     const codes = refs.map((r) => r.get("enc.audio_codes")!.data as Int32Array);
     const audio = await codec.decode(codes, { batchSize: 4 });
     names.forEach((n, i) => {
@@ -175,8 +175,8 @@ describe("encode / decode against upstream's reference tensors", () => {
   test("encodeDetailed latents equal enc.latents within 1e-5 relative, FSQ inputs enc.fsq_input within 1e-4", SLOW, async () => {
     const names = ["speech_1600", "noise_16123", "espeak_en"];
     const r = await codec.encodeDetailed(names.map((n) => clips.get(n)!));
-    names.forEach((n, i) => {
-      const ref = referenceTensors(n);
+    for (const [i, n] of names.entries()) {
+      const ref = await referenceTensors(n);
       const lat = ref.get("enc.latents")!;
       assert.deepEqual(lat.shape, [1, codec.config.quantization_dim, r.codes[i].length]);
       const want = lat.data as Float32Array;
@@ -186,7 +186,7 @@ describe("encode / decode against upstream's reference tensors", () => {
       const fsq = ref.get("enc.fsq_input")!.data as Float32Array;
       const df = maxAbsDiff(r.fsqInput[i], fsq);
       assert.ok(df <= 1e-4, `${n}: FSQ inputs differ by ${df}`);
-    });
+    }
   });
 });
 

@@ -163,7 +163,8 @@ export class Xcodec2 {
     const B = codes.length;
     // At least two frames: onnxruntime's CPU GEMM takes a differently-rounding matrix-vector path when a matrix
     // has one row, so a one-code item alone would round differently from the same item in a batch. A masked
-    // padding frame keeps every call on the same kernels (the masks make it invisible to the valid frame).
+    // padding frame (invisible to the valid frame) avoids that path; kernels that change with larger batch shapes
+    // remain, see the README's known limits.
     const K = Math.max(2, ...codes.map((c) => c.length));
     const ids = new BigInt64Array(B * K);
     const mask = new BigInt64Array(B * K);

@@ -27,7 +27,7 @@ before(async () => {
   delete process.env.HF_TOKEN; // public repos: no token must be needed
   cacheDir = join(await tempDir(), "cache");
   clip = await readClip("speech_1600");
-  want = referenceTensors("speech_1600").get("enc.audio_codes")!.data as Int32Array;
+  want = (await referenceTensors("speech_1600")).get("enc.audio_codes")!.data as Int32Array;
 });
 
 after(async () => {

@@ -49,11 +49,11 @@ describe("webgpu vs cpu on the tiny checkpoint", { skip: SKIP, timeout: 300_000 
     cpuAudio = await cpu.decode(cpuCodes);
     report(`cpu fp32: decode ${seconds(t0)} s`);
     // sanity: the CPU baseline itself is upstream's
-    CLIP_NAMES.forEach((n, i) => {
-      const want = referenceTensors(n).get("enc.audio_codes")!.data as Int32Array;
+    for (const [i, n] of CLIP_NAMES.entries()) {
+      const want = (await referenceTensors(n)).get("enc.audio_codes")!.data as Int32Array;
       const bad = [...want].flatMap((c, t) => (c !== cpuCodes[i][t] && !fragileFrames(n).includes(t) ? [t] : []));
       assert.deepEqual(bad, [], `${n}: cpu codes differ from the reference at ${bad}`);
-    });
+    }
   });
 
   after(async () => {

@@ -30,7 +30,7 @@ export async function readClip(name: string): Promise<Float32Array> {
   return (await readAudio(clipPath(name))).samples;
 }
 
-export function referenceTensors(clip: string): Map<string, ReferenceTensor> {
+export function referenceTensors(clip: string): Promise<Map<string, ReferenceTensor>> {
   return readReferenceTensors(join(REFERENCE, "tensors/tiny-a", `single_${clip}.safetensors`));
 }
 

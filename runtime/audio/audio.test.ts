@@ -31,7 +31,7 @@ describe("reference clips", () => {
       assert.equal(a.sampleRate, 16000);
       assert.equal(a.sourceRate, 16000);
       assert.equal(a.channels, 1);
-      const iv = readReferenceTensors(`${REF}tensors/tiny-a/single_${name}.safetensors`).get("fe.input_values")!;
+      const iv = (await readReferenceTensors(`${REF}tensors/tiny-a/single_${name}.safetensors`)).get("fe.input_values")!;
       assert.deepEqual(a.samples, (iv.data as Float32Array).subarray(0, info.samples));
     });
   }

@@ -44,7 +44,7 @@ describe("extractFeatures equals upstream Xcodec2FeatureExtractor", () => {
     test(key, async () => {
       const name = c.clips[0];
       const audio = await clip(name);
-      const ref = readReferenceTensors(`${REF}tensors/tiny-a/${c.file}`);
+      const ref = await readReferenceTensors(`${REF}tensors/tiny-a/${c.file}`);
       const fe = extractFeatures(audio);
 
       const iv = ref.get("fe.input_values")!;
@@ -74,7 +74,7 @@ describe("batchFeatures equals upstream's padded batches", () => {
   for (const [key, c] of batches) {
     test(key, async () => {
       const audios = await Promise.all(c.clips.map(clip));
-      const ref = readReferenceTensors(`${REF}tensors/tiny-a/${c.file}`);
+      const ref = await readReferenceTensors(`${REF}tensors/tiny-a/${c.file}`);
       const b = batchFeatures(audios);
       const B = audios.length;
 
@@ -103,8 +103,8 @@ describe("batchFeatures equals upstream's padded batches", () => {
       assert.deepEqual(b.lengths, audios.map((a) => a.length));
     });
   }
-  test("boundary3 stores the batched waveform tensors (so the exact comparison above ran)", () => {
-    const ref = readReferenceTensors(`${REF}tensors/tiny-a/batch_boundary3.safetensors`);
+  test("boundary3 stores the batched waveform tensors (so the exact comparison above ran)", async () => {
+    const ref = await readReferenceTensors(`${REF}tensors/tiny-a/batch_boundary3.safetensors`);
     assert.ok(ref.has("fe.input_values") && ref.has("fe.padding_mask"));
   });
 });

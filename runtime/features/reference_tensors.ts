@@ -1,9 +1,8 @@
 /**
- * Test support: read tensors from the reference safetensors files in fixtures/reference/ (8-byte LE header length,
- * JSON header, data block). Deliberately minimal and independent of the converter's reader so the feature tests do
- * not depend on another package's code.
+ * Test support: the reference tensors of one fixtures/reference safetensors file as typed arrays, read through the
+ * project's strict safetensors reader (so the fixtures are validated like any other input).
  */
-import { readFileSync } from "node:fs";
+import { openSafetensors } from "../../convert/safetensors/mod.ts";
 
 export interface ReferenceTensor {
   dtype: string;
@@ -11,28 +10,18 @@ export interface ReferenceTensor {
   data: Float32Array | Int32Array | BigInt64Array;
 }
 
-export function readReferenceTensors(path: string): Map<string, ReferenceTensor> {
-  const bytes = readFileSync(path);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = Number(view.getBigUint64(0, true));
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))) as Record<
-    string,
-    { dtype: string; shape: number[]; data_offsets: [number, number] }
-  >;
-  const base = 8 + headerLength;
-  const out = new Map<string, ReferenceTensor>();
-  for (const [name, info] of Object.entries(header)) {
-    if (name === "__metadata__") continue;
-    const [b, e] = info.data_offsets;
-    // Copy so the typed array is aligned regardless of where the data block starts (Buffer.slice would be a view).
-    const buf = new Uint8Array(bytes.subarray(base + b, base + e)).buffer;
-    const data =
-      info.dtype === "F32" ? new Float32Array(buf)
-      : info.dtype === "I32" ? new Int32Array(buf)
-      : info.dtype === "I64" ? new BigInt64Array(buf)
-      : undefined;
-    if (data === undefined) continue;
-    out.set(name, { dtype: info.dtype, shape: info.shape, data });
+export async function readReferenceTensors(path: string): Promise<Map<string, ReferenceTensor>> {
+  const file = await openSafetensors(path);
+  try {
+    const out = new Map<string, ReferenceTensor>();
+    for (const t of file.list()) {
+      const make = { F32: Float32Array, I32: Int32Array, I64: BigInt64Array }[t.dtype as "F32" | "I32" | "I64"];
+      if (!make) continue;
+      // a copy, so the typed array is aligned wherever the tensor sits in the file
+      out.set(t.name, { dtype: t.dtype, shape: t.shape, data: new make((await file.read(t.name)).slice().buffer) });
+    }
+    return out;
+  } finally {
+    await file.close();
   }
-  return out;
 }
