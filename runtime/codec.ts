@@ -26,10 +26,11 @@ const PARTS: readonly Part[] = ["encoder", "decoder"];
 /** 8 clips of 30 s: bounds the padded encoder batch, i.e. activation memory. */
 const DEFAULT_MAX_BATCH_SAMPLES = 8 * 30 * SAMPLE_RATE;
 /**
- * On the CPU provider a batch buys nothing (one clip already fills the GEMMs) and costs memory traffic: the
- * acoustic encoder's 16 kHz-rate activations are walked by many elementwise ops, so the cost per second of audio grows
- * with the padded batch size (full-size model, 2 threads: 4.0 s per 10 s of audio for a 2.5 s call, 4.5 for 5 s,
- * 7.1 for 10 s, 11 for 20 s). Buckets on CPU therefore hold at most 5 s of padded audio; longer clips run alone.
+ * On the CPU provider a batch buys nothing: one clip already fills the GEMMs, and padding is computed and thrown away.
+ * The cost per second of audio grows a little with the padded size of a call (full-size model, 2 threads, CPU arena
+ * on, `scripts/session_probe.ts`: 3.4 s per 10 s of audio for a 2.5 s call, 3.6 for 5 s and 10 s, 3.9 for 20 s,
+ * 3.7 for 8 × 2.5 s), and so does peak memory. Buckets on CPU therefore hold at most 5 s of padded audio; longer
+ * clips run alone.
  */
 const CPU_MAX_BATCH_SAMPLES = 5 * SAMPLE_RATE;
 

@@ -37,13 +37,14 @@ function withTmp<T>(fn: (dir: string) => Promise<T>): Promise<T> {
 }
 
 describe("sessionOptions", () => {
-  test("graph optimisation all, threads = cores, no memory pattern, no CPU arena", async () => {
+  test("graph optimisation all, threads = cores, no memory pattern, CPU arena on", async () => {
     const o = sessionOptions(await resolveDevice("cpu"));
     assert.equal(o.graphOptimizationLevel, "all");
     assert.equal(o.intraOpNumThreads, defaultThreads());
     assert.ok(defaultThreads() >= 1);
     assert.equal(o.enableMemPattern, false);
-    assert.equal(o.enableCpuMemArena, false);
+    assert.equal(o.enableCpuMemArena, true);
+    assert.equal(sessionOptions(await resolveDevice("cpu"), { cpuArena: false }).enableCpuMemArena, false);
     assert.deepEqual(o.executionProviders, ["cpu"]);
     assert.equal(sessionOptions(await resolveDevice("cpu"), { threads: 3 }).intraOpNumThreads, 3);
     assert.throws(

@@ -2,11 +2,15 @@
  * onnxruntime-node sessions with the options this project wants, and a `run` that hands back plain arrays and
  * disposes onnxruntime's output tensors.
  *
- * Memory (measured on an 8-layer 1024-wide MatMul+Relu graph, batch varying 30…16000 in one process, Bun, CPU EP):
- * peak RSS 510 MB with onnxruntime's defaults (memory pattern + CPU arena on), 360–380 MB with both off, same run
- * time within noise. The memory pattern is planned per input shape and the arena only grows (to powers of two), so
- * with our variable-length batches both keep the largest shape's memory and add fragmentation. Both are off here;
- * the WebGPU EP turns the memory pattern off by itself anyway.
+ * Memory: the CPU arena is ON and the memory pattern OFF. Measured on the full-size encoder (Bun, CPU EP, 2 threads,
+ * one 10 s clip; `scripts/session_probe.ts` reproduces it): with the arena off, every 30–60 MB
+ * activation of the acoustic encoder is a fresh glibc mmap whose pages fault in and are zeroed on first touch, and
+ * freed blocks under glibc's 32 MB mmap threshold fragment the heap: 7.4 s per 10 s of audio, peak RSS 3.97 GB.
+ * With the arena on, the same blocks are reused run after run: 3.6 s per 10 s, peak RSS 2.05 GB (weights 1.77 GB).
+ * The decoder gains the same way (10 s clip 0.58 → 0.53 s, then an 8-clip batch 1.01 → 0.91 s per 10 s; peak RSS
+ * 1.87 → 1.18 GB). (An earlier probe on a small MatMul-only graph had favoured the arena off; the real graphs,
+ * with their many large short-lived activations, are the opposite case.) The memory pattern stays off: it is
+ * planned per input shape, and our batches change shape on every call (the WebGPU EP turns it off by itself).
  */
 import * as ort from "onnxruntime-node";
 import { existsSync, statSync } from "node:fs";
@@ -24,7 +28,7 @@ export interface CreateSessionOptions {
    * shape-computation nodes on the CPU.
    */
   requireAllNodesOnDevice?: boolean;
-  /** Keep onnxruntime's CPU memory arena (default off: it only grows; see the note at the top of this file). */
+  /** onnxruntime's CPU memory arena (default on: see the note at the top of this file). */
   cpuArena?: boolean;
 }
 
@@ -65,7 +69,7 @@ export function sessionOptions(
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     enableMemPattern: false,
-    enableCpuMemArena: opts.cpuArena ?? false,
+    enableCpuMemArena: opts.cpuArena ?? true,
     // 3 = error: onnxruntime's warnings (e.g. about CPU fallback of shape nodes) are expected and not actionable.
     logSeverityLevel: 3,
     extra: { session },

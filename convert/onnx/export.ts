@@ -2,6 +2,13 @@
  * Export a converted checkpoint to the transformers.js layout:
  *   <dir>/onnx/encoder_model.onnx, decoder_model.onnx (+ `_fp16` variants), external data in `*.onnx_data`.
  * The graphs are built in TypeScript from the converted weights (`encoder/`, `decoder/`), not traced.
+ *
+ * WHY the fp32 graphs have their own `*.onnx_data` instead of pointing into `../model.safetensors` (which would
+ * store the fp32 weights once, 2.5 GB less at full size): measured with onnxruntime-node 1.30, a graph in `onnx/`
+ * whose external data location is `../model.safetensors` is refused ("External data path escapes model directory";
+ * pinned by a test in `graph.test.ts`), and transformers.js fetches only the `onnx/` files of a repository. Unaligned
+ * offsets would have been fine (accepted, read instead of mapped). Sharing would need the graphs at the top level,
+ * which is not the transformers.js layout, so each graph carries its own weights.
  */
 import { readFile, mkdir, writeFile, rename, rm, stat } from "node:fs/promises";
 import { basename, join } from "node:path";

@@ -124,11 +124,17 @@ export class GraphBuilder {
     return name;
   }
 
-  /** A float weight stored in the compute dtype. */
-  weight(name: string, data: Float32Array, dims: number[]): string {
-    return this.dtype === "float16"
-      ? this.initializer(name, "float16", dims, toFloat16Array(data))
-      : this.initializer(name, "float32", dims, data);
+  /**
+   * A float weight stored in the compute dtype. `data` may be a function: it is then called only when the graph is
+   * saved, and its result is dropped once written, so building a graph never holds its weights (full-size encoder:
+   * 1.77 GB fp32) and an export's peak memory is about its largest tensor, not its whole model.
+   */
+  weight(name: string, data: Float32Array | (() => Float32Array), dims: number[]): string {
+    const dtype = this.dtype === "float16" ? "float16" : "float32";
+    const encode = (d: Float32Array) => (dtype === "float16" ? toFloat16Array(d) : d);
+    return typeof data === "function"
+      ? this.initializer(name, dtype, dims, async () => asBytes(encode(data())))
+      : this.initializer(name, dtype, dims, encode(data));
   }
 
   /** A float weight that stays fp32 in every precision. */

@@ -32,8 +32,7 @@ export function convLengths(g: GraphBuilder, lengths: string, k: number, stride:
 /** y = x·Wᵀ + b for x [..., in] with a torch Linear weight [out, in]. */
 export function linear(g: GraphBuilder, w: Weights, prefix: string, x: string, bias = true): string {
   const [out, inp] = w.shape(`${prefix}.weight`);
-  const wt = transpose2d(w.f32(`${prefix}.weight`), out, inp);
-  let y = g.matmul(x, g.weight(`${prefix}.weight`, wt, [inp, out]));
+  let y = g.matmul(x, g.weight(`${prefix}.weight`, () => transpose2d(w.f32(`${prefix}.weight`, [out, inp]), out, inp), [inp, out]));
   if (bias) y = g.add(y, g.weight(`${prefix}.bias`, w.f32(`${prefix}.bias`, [out]), [out]));
   return y;
 }
@@ -49,7 +48,7 @@ export interface ConvOpts { stride?: number; padding?: [number, number]; dilatio
 /** Conv1d over [B, C, T] with a torch weight [out, in/groups, k]; explicit (left, right) zero padding. */
 export function conv1d(g: GraphBuilder, w: Weights, prefix: string, x: string, o: ConvOpts = {}): string {
   const shape = w.shape(`${prefix}.weight`);
-  const inputs = [x, g.weight(`${prefix}.weight`, w.f32(`${prefix}.weight`), shape)];
+  const inputs = [x, g.weight(`${prefix}.weight`, () => w.f32(`${prefix}.weight`, shape), shape)];
   if (o.bias ?? w.has(`${prefix}.bias`)) inputs.push(g.weight(`${prefix}.bias`, w.f32(`${prefix}.bias`, [shape[0]]), [shape[0]]));
   const [pl, pr] = o.padding ?? [0, 0];
   return g.op("Conv", inputs, {

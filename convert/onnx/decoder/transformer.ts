@@ -61,9 +61,9 @@ export function foldHeadRope(weight: Float32Array, nHeads: number, headDim: numb
   return out;
 }
 
-/** Linear without bias from an already-transformed torch weight [out, in]. */
-function linearFrom(g: GraphBuilder, name: string, weight: Float32Array, out: number, inp: number, x: string): string {
-  return g.matmul(x, g.weight(name, transpose2d(weight, out, inp), [inp, out]));
+/** Linear without bias from a torch weight [out, in] that `weight` transforms when the graph is saved. */
+function linearFrom(g: GraphBuilder, name: string, weight: () => Float32Array, out: number, inp: number, x: string): string {
+  return g.matmul(x, g.weight(name, () => transpose2d(weight(), out, inp), [inp, out]));
 }
 
 /** Multi-head self-attention over x [B, T, H]; `bias` [B, 1, 1, T] hides padded keys (or null). */
@@ -75,8 +75,8 @@ function selfAttention(g: GraphBuilder, w: Weights, cfg: Xcodec2Config, prefix: 
   const [qOut, hidden] = w.shape(`${prefix}.q_proj.weight`);
   if (qOut !== nHeads * d) throw new RangeError(`${prefix}.q_proj.weight: ${qOut} rows, expected heads·head_dim = ${nHeads * d}`);
   const theta = cfg.rope_parameters.rope_theta;
-  const q = linearFrom(g, `${prefix}.q_proj.weight`, foldHeadRope(w.f32(`${prefix}.q_proj.weight`), nHeads, d, hidden, theta, 1 / Math.sqrt(d)), qOut, hidden, x);
-  const k = linearFrom(g, `${prefix}.k_proj.weight`, foldHeadRope(w.f32(`${prefix}.k_proj.weight`), nHeads, d, hidden, theta), qOut, hidden, x);
+  const q = linearFrom(g, `${prefix}.q_proj.weight`, () => foldHeadRope(w.f32(`${prefix}.q_proj.weight`, [qOut, hidden]), nHeads, d, hidden, theta, 1 / Math.sqrt(d)), qOut, hidden, x);
+  const k = linearFrom(g, `${prefix}.k_proj.weight`, () => foldHeadRope(w.f32(`${prefix}.k_proj.weight`, [qOut, hidden]), nHeads, d, hidden, theta), qOut, hidden, x);
   const v = linear(g, w, `${prefix}.v_proj`, x, false);
   const heads = (t: string) => g.transpose(g.reshape(t, [0, 0, nHeads, d]), [0, 2, 1, 3]); // [B, nH, T, d]
   let scores = g.matmul(heads(q), g.transpose(g.reshape(k, [0, 0, nHeads, d]), [0, 2, 3, 1])); // [B, nH, T, T]

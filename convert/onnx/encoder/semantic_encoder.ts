@@ -118,7 +118,7 @@ function selfAttention(
 function pointwise(g: GraphBuilder, w: Weights, name: string, x: string): string {
   const [out, inp, k] = w.shape(name);
   if (k !== 1) throw new SemanticEncoderError(`${w.path}: ${name} has kernel size ${k}, 1 expected`);
-  return g.matmul(x, g.weight(name, transpose2d(w.f32(name), out, inp), [inp, out]));
+  return g.matmul(x, g.weight(name, () => transpose2d(w.f32(name, [out, inp, 1]), out, inp), [inp, out]));
 }
 
 function convModule(g: GraphBuilder, w: Weights, sc: SemanticModelConfig, p: string, x: string, lengths: string | null): string {
