@@ -13,6 +13,7 @@ import { openSafetensors } from "../convert/safetensors/mod.ts";
 import { Xcodec2 } from "../runtime/codec.ts";
 import { readAudio, writeWav } from "../runtime/audio/mod.ts";
 import { writeCodesFile } from "../runtime/codes_io.ts";
+import { maxAbsDiff } from "../parity/metrics.ts";
 import type { DeviceRequest, EncodeResult } from "../runtime/types.ts";
 
 const REFERENCE = fileURLToPath(new URL("../fixtures/reference/", import.meta.url));
@@ -40,12 +41,6 @@ class DemoOutputError extends Error {
 
 function fragileFrames(clip: string, cases: Record<string, { "fsq_fragile_frames_1e-4": number[] }>): number[] {
   return cases[`tiny-a/single/${clip}`]?.["fsq_fragile_frames_1e-4"] ?? [];
-}
-
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  let m = a.length === b.length ? 0 : Infinity;
-  for (let i = 0; i < Math.min(a.length, b.length); i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 }
 
 async function referenceCodes(clip: string): Promise<Int32Array> {

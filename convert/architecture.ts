@@ -79,6 +79,9 @@ export interface Xcodec2Config {
 
 /** Upstream's acoustic-encoder dilations (hard-coded in both implementations). */
 export const ENCODER_DILATIONS = [1, 3, 9] as const;
+/** The acoustic encoder's anti-aliased activation (`Activation1d`): resampling ratio and filter taps (hard-coded upstream). */
+export const AA_RATIO = 2;
+export const AA_KERNEL = 12;
 /** Decoder ISTFT size: 4·hop (hard-coded in both implementations). */
 export const N_FFT = 4 * HOP_LENGTH;
 

@@ -7,6 +7,7 @@ import * as ort from "onnxruntime-node";
 import { resolveDevice } from "./devices.ts";
 import { createSession, defaultThreads, run, SessionError, sessionOptions } from "./session.ts";
 import { encodeModel, pseudoRandom, tinyMatMulAddGraph, tinyMatMulAddModel } from "./tiny_model_fixture.ts";
+import { maxAbsDiff } from "../parity/metrics.ts";
 
 /** Reference y = x·W + b in float64, straight from the fixture's weights. */
 function reference(x: Float32Array, batch: number, inDim: number, outDim: number): Float64Array {
@@ -22,13 +23,6 @@ function reference(x: Float32Array, batch: number, inDim: number, outDim: number
     }
   }
   return y;
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 }
 
 function withTmp<T>(fn: (dir: string) => Promise<T>): Promise<T> {

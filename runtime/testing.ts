@@ -73,21 +73,8 @@ export function preparedTinyModel(): Promise<string> {
   return prepared;
 }
 
-/** Largest |a − b| (Infinity when the lengths differ). */
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) return Infinity;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
-
-/** ‖a − b‖₂ / ‖b‖₂ (Infinity when the lengths differ). */
-export function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) return Infinity;
-  let num = 0, den = 0;
-  for (let i = 0; i < a.length; i++) { num += (a[i] - b[i]) ** 2; den += b[i] ** 2; }
-  return Math.sqrt(num / den);
-}
+/** The error figures the parity suite reports (Infinity when the lengths differ or a value is not finite). */
+export { maxAbsDiff, relL2 } from "../parity/metrics.ts";
 
 /** Fraction of equal positions (0 when the lengths differ). */
 export function agreement(a: ArrayLike<number>, b: ArrayLike<number>): number {

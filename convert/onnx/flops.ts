@@ -6,7 +6,7 @@
  * softmax, masks (memory-bound; a few percent of the total).
  */
 import {
-  CODES_PER_SECOND, ENCODER_DILATIONS, FEATURE_DIM, N_FFT, SAMPLE_RATE, type Xcodec2Config,
+  AA_KERNEL, AA_RATIO, CODES_PER_SECOND, ENCODER_DILATIONS, FEATURE_DIM, N_FFT, SAMPLE_RATE, type Xcodec2Config,
 } from "../architecture.ts";
 
 /** Kernel sizes and fixed widths both implementations hard-code (mirrors the graph builders). */
@@ -18,9 +18,9 @@ const ADAPTER_KERNEL = 3;
 const DECODER_EMBED_KERNEL = 7;
 const RESNET_BLOCKS = 4; // prior_net 2 + post_net 2
 const RESNET_KERNEL = 3;
-const AA_RATIO = 2;
-const AA_UP_TAPS = 7; // polyphase form, per phase
-const AA_DOWN_TAPS = 12;
+/** The anti-aliasing filters as the graphs run them: polyphase upsampler taps per phase; the decimator's full filter. */
+const AA_UP_TAPS = AA_KERNEL / AA_RATIO + 1;
+const AA_DOWN_TAPS = AA_KERNEL;
 
 /** FLOPs of one 1-D conv producing `outRate` samples per second. */
 const conv = (cin: number, cout: number, k: number, outRate: number, groups = 1) => (2 * cin * cout * k / groups) * outRate;

@@ -5,6 +5,7 @@ import { FEATURE_DIM, FEATURE_PADDING_VALUE, codesForSamples, paddedSamples } fr
 import { readAudio } from "../audio/mod.ts";
 import { batchFeatures, extractFeatures, FeatureInputError } from "./mod.ts";
 import { readReferenceTensors } from "./reference_tensors.ts";
+import { maxAbsDiff } from "../../parity/metrics.ts";
 
 const REF = new URL("../../fixtures/reference/", import.meta.url).pathname;
 const cases = JSON.parse(readFileSync(REF + "cases.json", "utf8")) as {
@@ -22,13 +23,6 @@ async function clip(name: string): Promise<Float32Array> {
     clipCache.set(name, s);
   }
   return s;
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 }
 
 function assertMaskEqual(ours: BigInt64Array, ref: ArrayLike<number>, what: string) {

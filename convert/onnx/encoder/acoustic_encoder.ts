@@ -21,15 +21,12 @@
 import type { GraphBuilder } from "../graph.ts";
 import type { Weights } from "../weights.ts";
 import type { Xcodec2Config } from "../../architecture.ts";
-import { ENCODER_DILATIONS } from "../../architecture.ts";
+import { AA_KERNEL, AA_RATIO, ENCODER_DILATIONS } from "../../architecture.ts";
 import { conv1d, convLengths, zeroPast } from "../layers.ts";
 import { kaiserSincFilter } from "./kaiser_filter.ts";
 
 const P = "acoustic_encoder";
 
-/** Activation1d constants (hard-coded upstream: ratio 2, 12-tap filters, cutoff 0.5/ratio, half width 0.6/ratio). */
-const AA_RATIO = 2;
-const AA_KERNEL = 12;
 /** Polyphase upsampler (see `upsampleFilter`): taps per phase and the replicate padding each side. */
 const UP_TAPS = AA_KERNEL / AA_RATIO + 1;
 const UP_EDGE = AA_KERNEL / AA_RATIO / 2;
@@ -105,11 +102,14 @@ function lastValid(g: GraphBuilder, x: string, len: string): string {
   return g.op("GatherElements", [x, g.op("Expand", [g.reshape(last, [-1, 1, 1]), idxShape])], { axis: 2 });
 }
 
+/** Activation1d's lowpass, shared by its upsampler and decimator: cutoff 0.5/ratio, half width 0.6/ratio. */
+const activationFilter = () => kaiserSincFilter(0.5 / AA_RATIO, 0.6 / AA_RATIO, AA_KERNEL);
+
 /** The two-phase lowpass + ×2 decimation weight [C, 2, DOWN_TAPS] (see `activation1d`). */
 function downsampleFilter(g: GraphBuilder, channels: number): string {
   const name = `aa_filter_down_phases_${channels}`;
   if (g.inits.has(name)) return name;
-  const f = kaiserSincFilter(0.5 / AA_RATIO, 0.6 / AA_RATIO, AA_KERNEL);
+  const f = activationFilter();
   const data = new Float32Array(channels * 2 * DOWN_TAPS);
   for (let c = 0; c < channels; c++) {
     const even = data.subarray(2 * c * DOWN_TAPS, (2 * c + 1) * DOWN_TAPS), odd = data.subarray((2 * c + 1) * DOWN_TAPS, (2 * c + 2) * DOWN_TAPS);
@@ -134,7 +134,7 @@ function downsampleFilter(g: GraphBuilder, channels: number): string {
 function upsampleFilter(g: GraphBuilder, channels: number): string {
   const name = `aa_filter_up_${channels}`;
   if (g.inits.has(name)) return name;
-  const f = kaiserSincFilter(0.5 / AA_RATIO, 0.6 / AA_RATIO, AA_KERNEL);
+  const f = activationFilter();
   const taps = UP_TAPS, half = AA_KERNEL / AA_RATIO;
   const data = new Float32Array(2 * channels * taps);
   for (let c = 0; c < channels; c++) {
