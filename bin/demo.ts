@@ -25,18 +25,25 @@ const MARKER = ".xcodec2-demo";
 async function prepareOut(out: string, force: boolean): Promise<void> {
   const entries = await readdir(out).catch(() => undefined);
   if (entries && entries.length > 0 && !entries.includes(MARKER) && !force) {
-    throw new DemoOutputError(`${out} exists and is not an earlier demo's output; pass --force or choose another --out`);
+    throw new DemoOutputError(
+      `${out} exists and is not an earlier demo's output; pass --force or choose another --out`,
+    );
   }
   // Only the demo's own entries are removed, never the whole folder: --out may point at something precious.
   for (const e of entries ?? []) {
-    if (e === "converted" || e === "codes.jsonl" || e.endsWith(".decoded.wav") || e === MARKER) await rm(join(out, e), { recursive: true, force: true });
+    if (e === "converted" || e === "codes.jsonl" || e.endsWith(".decoded.wav") || e === MARKER) {
+      await rm(join(out, e), { recursive: true, force: true });
+    }
   }
   await mkdir(out, { recursive: true });
   await writeFile(join(out, MARKER), "output of `xcodec2 demo`; the next run replaces this folder's demo files\n");
 }
 
 class DemoOutputError extends Error {
-  constructor(message: string) { super(message); this.name = "DemoOutputError"; }
+  constructor(message: string) {
+    super(message);
+    this.name = "DemoOutputError";
+  }
 }
 
 function fragileFrames(clip: string, cases: Record<string, { "fsq_fragile_frames_1e-4": number[] }>): number[] {
@@ -79,11 +86,16 @@ export async function runDemo(argv: string[]): Promise<number> {
 
   console.error(`3. encode ${CLIPS.length} clips of mixed lengths as one batch, and each alone (${v.device})`);
   const codec = await Xcodec2.load(converted, { device: v.device as DeviceRequest, log });
-  const clips = await Promise.all(CLIPS.map((c) => readAudio(join(REFERENCE, "clips", `${c}.wav`)).then((a) => a.samples)));
+  const clips = await Promise.all(
+    CLIPS.map((c) => readAudio(join(REFERENCE, "clips", `${c}.wav`)).then((a) => a.samples)),
+  );
   const batch = await codec.encodeBatch(clips);
   const alone: EncodeResult[] = [];
   for (const c of clips) alone.push(await codec.encodeBatch([c])); // one at a time: concurrent runs only compete for cores
-  await writeCodesFile(join(out, "codes.jsonl"), CLIPS.map((name, i) => ({ name, codes: batch.codes[i], samples: clips[i].length })));
+  await writeCodesFile(
+    join(out, "codes.jsonl"),
+    CLIPS.map((name, i) => ({ name, codes: batch.codes[i], samples: clips[i].length })),
+  );
 
   console.error("4. decode the codes as one batch, and each alone; write WAVs");
   const audioBatch = await codec.decodeBatch(batch.codes);
@@ -93,10 +105,18 @@ export async function runDemo(argv: string[]): Promise<number> {
   await codec.dispose();
 
   console.error("5. parity summary\n");
-  const rows: string[][] = [["clip", "samples", "codes", "batch = alone (codes)", "batch − alone (audio, max abs)", "= upstream codes"]];
+  const rows: string[][] = [[
+    "clip",
+    "samples",
+    "codes",
+    "batch = alone (codes)",
+    "batch − alone (audio, max abs)",
+    "= upstream codes",
+  ]];
   let ok = true;
   for (let i = 0; i < CLIPS.length; i++) {
-    const same = batch.codes[i].length === alone[i].codes[0].length && batch.codes[i].every((c, t) => c === alone[i].codes[0][t]);
+    const same = batch.codes[i].length === alone[i].codes[0].length &&
+      batch.codes[i].every((c, t) => c === alone[i].codes[0][t]);
     const ref = await referenceCodes(CLIPS[i]);
     const lengthOk = ref.length === batch.codes[i].length;
     const differ = lengthOk ? [...ref].flatMap((c, t) => (c === batch.codes[i][t] ? [] : [t])) : [];
@@ -105,11 +125,20 @@ export async function runDemo(argv: string[]): Promise<number> {
     const upstreamOk = lengthOk && differ.every((t) => fragileFrames(CLIPS[i], cases).includes(t));
     const audioDiff = maxAbsDiff(audioBatch[i], audioAlone[i][0]);
     ok &&= same && audioDiff <= 1e-5 && upstreamOk;
-    rows.push([CLIPS[i], String(clips[i].length), String(batch.codes[i].length), same ? "yes" : "NO", audioDiff.toExponential(2), `${(agree * 100).toFixed(1)}%${upstreamOk ? "" : " NO"}`]);
+    rows.push([
+      CLIPS[i],
+      String(clips[i].length),
+      String(batch.codes[i].length),
+      same ? "yes" : "NO",
+      audioDiff.toExponential(2),
+      `${(agree * 100).toFixed(1)}%${upstreamOk ? "" : " NO"}`,
+    ]);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c])).join("  "));
   console.log(`\nwrote ${out}/{converted/, codes.jsonl, *.decoded.wav}`);
-  console.log(ok ? "parity: every item of the batch equals its per-sample run, and upstream's codes" : "parity: FAILED");
+  console.log(
+    ok ? "parity: every item of the batch equals its per-sample run, and upstream's codes" : "parity: FAILED",
+  );
   return ok ? 0 : 1;
 }

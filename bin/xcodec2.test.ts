@@ -21,7 +21,11 @@ const BUN = require.resolve("bun/bin/bun.exe");
 const ENTRY = join(REPO_ROOT, "bin/xcodec2.ts");
 const SLOW = { timeout: 120_000 };
 
-interface Ran { code: number; stdout: string; stderr: string }
+interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 function spawnCollect(cmd: string, args: string[]): Promise<Ran> {
   return new Promise((resolve, reject) => {
@@ -71,48 +75,65 @@ before(async () => {
 });
 
 describe("xcodec2 encode / decode round trips", () => {
-  test("a folder with a WAV and a FLAC → one .npy per file (= library codes) → WAVs of 320 samples per code", SLOW, async () => {
-    const codesDir = join(root, "rt-codes");
-    const enc = await xcodec2("encode", model, inputs, "--out", codesDir, "--device", "cpu");
-    assert.equal(enc.code, 0, enc.stderr);
-    assert.match(enc.stderr, /encoded 2 file\(s\) on cpu \(fp32\)/);
-    assert.deepEqual((await readdir(codesDir)).sort(), ["a.npy", "b.npy"]);
+  test(
+    "a folder with a WAV and a FLAC → one .npy per file (= library codes) → WAVs of 320 samples per code",
+    SLOW,
+    async () => {
+      const codesDir = join(root, "rt-codes");
+      const enc = await xcodec2("encode", model, inputs, "--out", codesDir, "--device", "cpu");
+      assert.equal(enc.code, 0, enc.stderr);
+      assert.match(enc.stderr, /encoded 2 file\(s\) on cpu \(fp32\)/);
+      assert.deepEqual((await readdir(codesDir)).sort(), ["a.npy", "b.npy"]);
 
-    const codec = await Xcodec2.load(model, { device: "cpu", log: () => {} });
-    const want = await codec.encode([samples.a, samples.b]);
-    await codec.dispose();
-    const [a] = await readCodesFile(join(codesDir, "a.npy"));
-    const [b] = await readCodesFile(join(codesDir, "b.npy"));
-    assert.deepEqual(a.codes, want[0]);
-    assert.deepEqual(b.codes, want[1]);
-    assert.equal(b.codes.length, codesForSamples(16_000));
+      const codec = await Xcodec2.load(model, { device: "cpu", log: () => {} });
+      const want = await codec.encode([samples.a, samples.b]);
+      await codec.dispose();
+      const [a] = await readCodesFile(join(codesDir, "a.npy"));
+      const [b] = await readCodesFile(join(codesDir, "b.npy"));
+      assert.deepEqual(a.codes, want[0]);
+      assert.deepEqual(b.codes, want[1]);
+      assert.equal(b.codes.length, codesForSamples(16_000));
 
-    const wavDir = join(root, "rt-wav");
-    const dec = await xcodec2("decode", model, codesDir, "--out", wavDir, "--device", "cpu", "--batch-size", "1");
-    assert.equal(dec.code, 0, dec.stderr);
-    assert.deepEqual((await readdir(wavDir)).sort(), ["a.wav", "b.wav"]);
-    // .npy keeps no source length: whole hops come back
-    assert.equal(await wavLength(join(wavDir, "a.wav")), a.codes.length * HOP_LENGTH);
-    assert.equal(await wavLength(join(wavDir, "b.wav")), b.codes.length * HOP_LENGTH);
-  });
+      const wavDir = join(root, "rt-wav");
+      const dec = await xcodec2("decode", model, codesDir, "--out", wavDir, "--device", "cpu", "--batch-size", "1");
+      assert.equal(dec.code, 0, dec.stderr);
+      assert.deepEqual((await readdir(wavDir)).sort(), ["a.wav", "b.wav"]);
+      // .npy keeps no source length: whole hops come back
+      assert.equal(await wavLength(join(wavDir, "a.wav")), a.codes.length * HOP_LENGTH);
+      assert.equal(await wavLength(join(wavDir, "b.wav")), b.codes.length * HOP_LENGTH);
+    },
+  );
 
   for (const ext of ["jsonl", "safetensors"]) {
-    test(`encode to one .${ext} (names and lengths stored) → decode trims each WAV to its source length`, SLOW, async () => {
-      const file = join(root, `codes.${ext}`);
-      const enc = await xcodec2("encode", model, join(inputs, "a.wav"), join(inputs, "b.flac"), "--out", file, "--device", "cpu");
-      assert.equal(enc.code, 0, enc.stderr);
-      const items = await readCodesFile(file);
-      assert.deepEqual(items.map((it) => [it.name, it.samples, it.codes.length]), [
-        ["a.wav", samples.a.length, codesForSamples(samples.a.length)],
-        ["b.flac", samples.b.length, codesForSamples(samples.b.length)],
-      ]);
-      const out = join(root, `wav-${ext}`);
-      const dec = await xcodec2("decode", model, file, "--out", out, "--device", "cpu");
-      assert.equal(dec.code, 0, dec.stderr);
-      assert.match(dec.stderr, /decoded 2 item\(s\)/);
-      assert.equal(await wavLength(join(out, "a.wav")), samples.a.length);
-      assert.equal(await wavLength(join(out, "b.wav")), samples.b.length);
-    });
+    test(
+      `encode to one .${ext} (names and lengths stored) → decode trims each WAV to its source length`,
+      SLOW,
+      async () => {
+        const file = join(root, `codes.${ext}`);
+        const enc = await xcodec2(
+          "encode",
+          model,
+          join(inputs, "a.wav"),
+          join(inputs, "b.flac"),
+          "--out",
+          file,
+          "--device",
+          "cpu",
+        );
+        assert.equal(enc.code, 0, enc.stderr);
+        const items = await readCodesFile(file);
+        assert.deepEqual(items.map((it) => [it.name, it.samples, it.codes.length]), [
+          ["a.wav", samples.a.length, codesForSamples(samples.a.length)],
+          ["b.flac", samples.b.length, codesForSamples(samples.b.length)],
+        ]);
+        const out = join(root, `wav-${ext}`);
+        const dec = await xcodec2("decode", model, file, "--out", out, "--device", "cpu");
+        assert.equal(dec.code, 0, dec.stderr);
+        assert.match(dec.stderr, /decoded 2 item\(s\)/);
+        assert.equal(await wavLength(join(out, "a.wav")), samples.a.length);
+        assert.equal(await wavLength(join(out, "b.wav")), samples.b.length);
+      },
+    );
   }
 
   test("--resample encodes a 44.1 kHz WAV (and its absence is a one-line error naming the file)", SLOW, async () => {
@@ -240,6 +261,8 @@ describe("xcodec2 demo and the Node entry point", () => {
     const r = await spawnCollect(process.env.XCODEC2_NODE ?? "node", [join(REPO_ROOT, "bin/xcodec2.js"), "--help"]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^usage: xcodec2 <command>/);
-    for (const cmd of ["convert", "export", "encode", "decode", "parity", "demo"]) assert.match(r.stdout, new RegExp(`\\n  ${cmd} `));
+    for (const cmd of ["convert", "export", "encode", "decode", "parity", "demo"]) {
+      assert.match(r.stdout, new RegExp(`\\n  ${cmd} `));
+    }
   });
 });

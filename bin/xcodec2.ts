@@ -34,7 +34,11 @@ const COMMANDS: Record<string, Command> = {
 
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
-  return ["usage: xcodec2 <command> [options]", "", ...Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(width)}  ${c.summary}`)].join("\n");
+  return [
+    "usage: xcodec2 <command> [options]",
+    "",
+    ...Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(width)}  ${c.summary}`),
+  ].join("\n");
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -93,7 +93,10 @@ export const MAX_WIDTH = 1 << 16;
 export const MAX_COUNT = 1024;
 
 export class ConfigError extends Error {
-  constructor(readonly file: string, message: string) { super(`${file}: ${message}`); this.name = "ConfigError"; }
+  constructor(readonly file: string, message: string) {
+    super(`${file}: ${message}`);
+    this.name = "ConfigError";
+  }
 }
 
 /**
@@ -101,9 +104,13 @@ export class ConfigError extends Error {
  * sane size, so a corrupt config fails here with its field named rather than deep inside graph building.
  */
 export function parseXcodec2Config(json: unknown, file: string): Xcodec2Config {
-  if (typeof json !== "object" || json === null || Array.isArray(json)) throw new ConfigError(file, "not a JSON object");
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw new ConfigError(file, "not a JSON object");
+  }
   const o = json as Record<string, unknown>;
-  if (o.model_type !== "xcodec2") throw new ConfigError(file, `model_type is ${JSON.stringify(o.model_type)}, expected "xcodec2"`);
+  if (o.model_type !== "xcodec2") {
+    throw new ConfigError(file, `model_type is ${JSON.stringify(o.model_type)}, expected "xcodec2"`);
+  }
   const int = (obj: Record<string, unknown>, k: string, where: string, max = MAX_WIDTH) => {
     const v = obj[k];
     if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > max) {
@@ -113,53 +120,98 @@ export function parseXcodec2Config(json: unknown, file: string): Xcodec2Config {
   };
   const num = (obj: Record<string, unknown>, k: string, where: string) => {
     const v = obj[k];
-    if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) throw new ConfigError(file, `${where}${k} must be a positive number, got ${JSON.stringify(v)}`);
+    if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) {
+      throw new ConfigError(file, `${where}${k} must be a positive number, got ${JSON.stringify(v)}`);
+    }
     return v;
   };
   const intList = (k: string, len?: number) => {
     const v = o[k];
-    if (!Array.isArray(v) || v.length === 0 || v.length > 64 || v.some((x) => typeof x !== "number" || !Number.isInteger(x) || x < 1 || x > 1 << 16)) {
+    if (
+      !Array.isArray(v) || v.length === 0 || v.length > 64 ||
+      v.some((x) => typeof x !== "number" || !Number.isInteger(x) || x < 1 || x > 1 << 16)
+    ) {
       throw new ConfigError(file, `${k} must be a list of positive integers, got ${JSON.stringify(v)}`);
     }
-    if (len !== undefined && v.length !== len) throw new ConfigError(file, `${k} must have ${len} entries, got ${v.length}`);
+    if (len !== undefined && v.length !== len) {
+      throw new ConfigError(file, `${k} must have ${len} entries, got ${v.length}`);
+    }
     return v as number[];
   };
-  for (const k of ["encoder_hidden_size", "hidden_size", "intermediate_size", "head_dim", "quantization_dim"]) int(o, k, "");
+  for (const k of ["encoder_hidden_size", "hidden_size", "intermediate_size", "head_dim", "quantization_dim"]) {
+    int(o, k, "");
+  }
   for (const k of ["num_attention_heads", "num_key_value_heads", "num_hidden_layers"]) int(o, k, "", MAX_COUNT);
   if (o.rms_norm_eps === undefined) o.rms_norm_eps = 1e-6; // upstream's config default
   num(o, "rms_norm_eps", "");
   const ratios = intList("downsampling_ratios");
   if (ratios.reduce((a, b) => a * b, 1) !== HOP_LENGTH) {
-    throw new ConfigError(file, `downsampling_ratios ${JSON.stringify(ratios)} multiply to ${ratios.reduce((a, b) => a * b, 1)}, the hop length is ${HOP_LENGTH}`);
+    throw new ConfigError(
+      file,
+      `downsampling_ratios ${JSON.stringify(ratios)} multiply to ${
+        ratios.reduce((a, b) => a * b, 1)
+      }, the hop length is ${HOP_LENGTH}`,
+    );
   }
   const levels = intList("quantization_levels");
-  if (codebookSize(levels) > 2 ** 31) throw new ConfigError(file, `quantization_levels give ${codebookSize(levels)} codes, more than int32 holds`);
+  if (codebookSize(levels) > 2 ** 31) {
+    throw new ConfigError(file, `quantization_levels give ${codebookSize(levels)} codes, more than int32 holds`);
+  }
   if (o.sampling_rate !== undefined && o.sampling_rate !== SAMPLE_RATE) {
     throw new ConfigError(file, `sampling_rate is ${JSON.stringify(o.sampling_rate)}, XCodec2 runs at ${SAMPLE_RATE}`);
   }
   const rope = o.rope_parameters as Record<string, unknown> | undefined;
   // upstream's default when the config predates rope_parameters
   const theta = rope && typeof rope === "object" ? rope.rope_theta : o.rope_theta ?? 10000.0;
-  if (typeof theta !== "number" || !(theta > 0)) throw new ConfigError(file, `rope_parameters.rope_theta must be a positive number`);
+  if (typeof theta !== "number" || !(theta > 0)) {
+    throw new ConfigError(file, `rope_parameters.rope_theta must be a positive number`);
+  }
   const sem = o.semantic_model_config;
-  if (typeof sem !== "object" || sem === null || Array.isArray(sem)) throw new ConfigError(file, "semantic_model_config must be an object");
+  if (typeof sem !== "object" || sem === null || Array.isArray(sem)) {
+    throw new ConfigError(file, "semantic_model_config must be an object");
+  }
   const s = sem as Record<string, unknown>;
-  for (const k of ["hidden_size", "intermediate_size", "feature_projection_input_dim", "left_max_position_embeddings", "right_max_position_embeddings", "conv_depthwise_kernel_size"]) int(s, k, "semantic_model_config.");
+  for (
+    const k of [
+      "hidden_size",
+      "intermediate_size",
+      "feature_projection_input_dim",
+      "left_max_position_embeddings",
+      "right_max_position_embeddings",
+      "conv_depthwise_kernel_size",
+    ]
+  ) int(s, k, "semantic_model_config.");
   for (const k of ["num_hidden_layers", "num_attention_heads"]) int(s, k, "semantic_model_config.", MAX_COUNT);
   num(s, "layer_norm_eps", "semantic_model_config.");
   if (s.feature_projection_input_dim !== FEATURE_DIM) {
-    throw new ConfigError(file, `semantic_model_config.feature_projection_input_dim is ${s.feature_projection_input_dim}, the features have ${FEATURE_DIM}`);
+    throw new ConfigError(
+      file,
+      `semantic_model_config.feature_projection_input_dim is ${s.feature_projection_input_dim}, the features have ${FEATURE_DIM}`,
+    );
   }
-  if ((o.hidden_size as number) % (o.num_attention_heads as number) !== 0) throw new ConfigError(file, `hidden_size is not a multiple of num_attention_heads`);
-  return { ...(o as Xcodec2Config), rope_parameters: { rope_theta: theta, rope_type: String(rope?.rope_type ?? "default") } };
+  if ((o.hidden_size as number) % (o.num_attention_heads as number) !== 0) {
+    throw new ConfigError(file, `hidden_size is not a multiple of num_attention_heads`);
+  }
+  return {
+    ...(o as Xcodec2Config),
+    rope_parameters: { rope_theta: theta, rope_type: String(rope?.rope_type ?? "default") },
+  };
 }
 
 /** Read and validate a converted `config.json`. */
 export async function readXcodec2Config(file: string): Promise<Xcodec2Config> {
   const { readFile } = await import("node:fs/promises");
   let text: string;
-  try { text = await readFile(file, "utf8"); } catch (e) { throw new ConfigError(file, `cannot read: ${(e as Error).message}`); }
+  try {
+    text = await readFile(file, "utf8");
+  } catch (e) {
+    throw new ConfigError(file, `cannot read: ${(e as Error).message}`);
+  }
   let json: unknown;
-  try { json = JSON.parse(text); } catch (e) { throw new ConfigError(file, `invalid JSON: ${(e as Error).message}`); }
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(file, `invalid JSON: ${(e as Error).message}`);
+  }
   return parseXcodec2Config(json, file);
 }

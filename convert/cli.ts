@@ -34,7 +34,17 @@ export function parseByteSize(s: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)?$/i.exec(s.trim());
   if (!m) throw new UsageError(`--max-shard-size: cannot read "${s}" as a size (e.g. 2GB, 500MB, 1000000)`);
   const unit = (m[2] ?? "B").toUpperCase();
-  const mult: Record<string, number> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KIB: 2 ** 10, MIB: 2 ** 20, GIB: 2 ** 30, TIB: 2 ** 40 };
+  const mult: Record<string, number> = {
+    B: 1,
+    KB: 1e3,
+    MB: 1e6,
+    GB: 1e9,
+    TB: 1e12,
+    KIB: 2 ** 10,
+    MIB: 2 ** 20,
+    GIB: 2 ** 30,
+    TIB: 2 ** 40,
+  };
   const n = Math.floor(Number(m[1]) * mult[unit]!);
   if (!(n > 0)) throw new UsageError(`--max-shard-size must be positive, got "${s}"`);
   return n;
@@ -43,11 +53,17 @@ export function parseByteSize(s: string): number {
 export function parseConvertArgs(argv: readonly string[]): ConvertArgs {
   const positional: string[] = [];
   const a: Partial<ConvertArgs> & Pick<ConvertArgs, "force" | "onnx" | "masks" | "fp16" | "private"> = {
-    force: false, onnx: false, masks: true, fp16: true, private: false,
+    force: false,
+    onnx: false,
+    masks: true,
+    fp16: true,
+    private: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    const [flag, inline] = arg.startsWith("--") && arg.includes("=")
+      ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
+      : [arg, undefined];
     const value = () => {
       if (inline !== undefined) return inline;
       const v = argv[++i];
@@ -64,7 +80,9 @@ export function parseConvertArgs(argv: readonly string[]): ConvertArgs {
         break;
       case "--dtype": {
         const d = value();
-        if (d !== "fp32" && d !== "fp16" && d !== "bf16") throw new UsageError(`--dtype must be fp32, fp16 or bf16, got "${d}"`);
+        if (d !== "fp32" && d !== "fp16" && d !== "bf16") {
+          throw new UsageError(`--dtype must be fp32, fp16 or bf16, got "${d}"`);
+        }
         a.dtype = d;
         break;
       }
@@ -100,10 +118,16 @@ export function parseConvertArgs(argv: readonly string[]): ConvertArgs {
         positional.push(arg);
     }
   }
-  if (positional.length !== 1) throw new UsageError(positional.length === 0 ? "missing <source>" : `one source expected, got ${positional.length}`);
+  if (positional.length !== 1) {
+    throw new UsageError(
+      positional.length === 0 ? "missing <source>" : `one source expected, got ${positional.length}`,
+    );
+  }
   if (!a.out) throw new UsageError("missing --out DIR");
   if (!a.onnx && (!a.masks || !a.fp16)) throw new UsageError("--no-masks and --no-fp16 only apply with --onnx");
-  if (!a.pushToHub && (a.revision || a.private)) throw new UsageError("--revision and --private only apply with --push-to-hub");
+  if (!a.pushToHub && (a.revision || a.private)) {
+    throw new UsageError("--revision and --private only apply with --push-to-hub");
+  }
   return { ...a, source: positional[0]!, out: a.out } as ConvertArgs;
 }
 
@@ -128,7 +152,9 @@ export async function runConvertCommand(argv: string[]): Promise<number> {
         onProgress: ({ file, bytes, total }) => {
           if (Date.now() - last < 1000 && bytes !== total) return;
           last = Date.now();
-          process.stderr.write(`download ${file}: ${(bytes / 1e6).toFixed(0)}${total ? ` / ${(total / 1e6).toFixed(0)}` : ""} MB\n`);
+          process.stderr.write(
+            `download ${file}: ${(bytes / 1e6).toFixed(0)}${total ? ` / ${(total / 1e6).toFixed(0)}` : ""} MB\n`,
+          );
         },
       });
     }
@@ -154,7 +180,11 @@ export async function runConvertCommand(argv: string[]): Promise<number> {
     if (args.pushToHub) {
       const { pushToHub } = await import("./hub.ts");
       const r = await pushToHub(report.out, args.pushToHub, { revision: args.revision, private: args.private });
-      process.stderr.write(`pushed ${report.out} to ${args.pushToHub}${args.revision ? `@${args.revision}` : ""}${r.commitUrl ? ` (${r.commitUrl})` : ""}\n`);
+      process.stderr.write(
+        `pushed ${report.out} to ${args.pushToHub}${args.revision ? `@${args.revision}` : ""}${
+          r.commitUrl ? ` (${r.commitUrl})` : ""
+        }\n`,
+      );
     }
     return 0;
   } catch (e) {

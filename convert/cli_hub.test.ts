@@ -2,14 +2,14 @@
  * The whole publishing path through the CLI, against the fake Hub on 127.0.0.1:
  * `xcodec2 convert hf://… --onnx --push-to-hub …` downloads the original, converts, exports and uploads.
  */
-import { test, before, after } from "node:test";
+import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startFakeHub, type FakeHub } from "../fixtures/fake_hub.ts";
+import { type FakeHub, startFakeHub } from "../fixtures/fake_hub.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const ORIGINAL = join(ROOT, "fixtures/reference/checkpoints/tiny-a/original");
@@ -36,9 +36,14 @@ function cli(args: string[], env: Record<string, string>) {
     import("node:child_process").then(({ spawn }) => {
       // the same runtime as the test: Bun runs .ts directly, Deno needs `run -A`
       const pre = "Deno" in globalThis ? ["run", "-A"] : [];
-      const child = spawn(process.execPath, [...pre, join(ROOT, "bin/xcodec2.ts"), ...args], { env: { ...process.env, ...env }, cwd: ROOT });
+      const child = spawn(process.execPath, [...pre, join(ROOT, "bin/xcodec2.ts"), ...args], {
+        env: { ...process.env, ...env },
+        cwd: ROOT,
+      });
       let stderr = "";
-      child.stderr.on("data", (d) => { stderr += d; });
+      child.stderr.on("data", (d) => {
+        stderr += d;
+      });
       child.on("close", (status) => resolve({ status, stderr }));
     });
   });
@@ -47,14 +52,38 @@ function cli(args: string[], env: Record<string, string>) {
 test("convert hf://… --onnx --push-to-hub downloads, converts, exports and uploads every file", async () => {
   const out = join(work, "converted");
   const env = { HF_ENDPOINT: hub.url, HF_TOKEN: TOKEN, XCODEC2_CACHE: join(work, "cache") };
-  const r = await cli(["convert", "hf://HKUSTAudio/xcodec2-tiny", "--out", out, "--onnx", "--push-to-hub", "me/xcodec2-tiny-hf", "--revision", "converted"], env);
+  const r = await cli([
+    "convert",
+    "hf://HKUSTAudio/xcodec2-tiny",
+    "--out",
+    out,
+    "--onnx",
+    "--push-to-hub",
+    "me/xcodec2-tiny-hf",
+    "--revision",
+    "converted",
+  ], env);
   assert.equal(r.status, 0, r.stderr);
   assert.ok(!r.stderr.includes(TOKEN), "the token must never be printed");
   const pushed = hub.files("me/xcodec2-tiny-hf", "converted");
   assert.ok(pushed, "branch converted missing on the hub");
-  for (const f of ["model.safetensors", "config.json", "preprocessor_config.json", "README.md", "conversion.json", "onnx/encoder_model.onnx", "onnx/decoder_model.onnx", "onnx/encoder_model_fp16.onnx"]) {
+  for (
+    const f of [
+      "model.safetensors",
+      "config.json",
+      "preprocessor_config.json",
+      "README.md",
+      "conversion.json",
+      "onnx/encoder_model.onnx",
+      "onnx/decoder_model.onnx",
+      "onnx/encoder_model_fp16.onnx",
+    ]
+  ) {
     const local = new Uint8Array(await readFile(join(out, f)));
-    assert.ok(pushed.get(f) && Buffer.from(pushed.get(f)!).equals(Buffer.from(local)), `${f} not uploaded byte-identical`);
+    assert.ok(
+      pushed.get(f) && Buffer.from(pushed.get(f)!).equals(Buffer.from(local)),
+      `${f} not uploaded byte-identical`,
+    );
   }
 });
 

@@ -68,7 +68,10 @@ describe("tiny-a: ours vs upstream's converted twin", () => {
   test("conversion.json accounts for every source tensor; README carries licence and base model", async () => {
     const side = JSON.parse(await readFile(join(out, "conversion.json"), "utf8"));
     const manifest = JSON.parse(await readFile(join(REF, "original_manifest.json"), "utf8"));
-    assert.deepEqual(side.tensors.map((t: { source: string }) => t.source).sort(), Object.keys(manifest.tensors).sort());
+    assert.deepEqual(
+      side.tensors.map((t: { source: string }) => t.source).sort(),
+      Object.keys(manifest.tensors).sort(),
+    );
     assert.equal(side.source.files[0].sha256, "782fabce4db168786581b2959627c80712b8e053c655323dc30166b5719eeaed");
     const by = (a: string) => side.tensors.filter((t: { action: string }) => t.action === a).length;
     assert.equal(by("fold_weight_norm"), 74);
@@ -78,8 +81,13 @@ describe("tiny-a: ours vs upstream's converted twin", () => {
       if (t.action === "drop") assert.ok(t.reason && t.targets.length === 0, t.source);
       else assert.ok(t.targets.length > 0 && t.transform, t.source);
     }
-    const attn = side.tensors.find((t: { source: string }) => t.source === "generator.backbone.transformers.0.att.c_attn.weight");
-    assert.deepEqual(attn.targets, ["q_proj", "k_proj", "v_proj"].map((p) => `acoustic_decoder.layers.0.self_attn.${p}.weight`));
+    const attn = side.tensors.find((t: { source: string }) =>
+      t.source === "generator.backbone.transformers.0.att.c_attn.weight"
+    );
+    assert.deepEqual(
+      attn.targets,
+      ["q_proj", "k_proj", "v_proj"].map((p) => `acoustic_decoder.layers.0.self_attn.${p}.weight`),
+    );
     const card = await readFile(join(out, "README.md"), "utf8");
     assert.match(card, /^---\nlicense: cc-by-nc-4.0\nbase_model: HKUSTAudio\/xcodec2\n/);
   });
@@ -88,7 +96,13 @@ describe("tiny-a: ours vs upstream's converted twin", () => {
 describe("options", () => {
   test("--dtype fp16 / bf16 cast every tensor with round-to-nearest-even", async () => {
     const fp32 = await openSafetensors(join(out, "model.safetensors"));
-    for (const [dtype, st, enc] of [["fp16", "F16", f32ToF16Bits], ["bf16", "BF16", (x: number) => f32BitsToBf16(bitsOf(x))]] as const) {
+    for (
+      const [dtype, st, enc] of [["fp16", "F16", f32ToF16Bits], [
+        "bf16",
+        "BF16",
+        (x: number) => f32BitsToBf16(bitsOf(x)),
+      ]] as const
+    ) {
       const o = join(dir, `cast-${dtype}`);
       const r = await convertCheckpoint({ source: join(REF, "original"), out: o, dtype });
       assert.equal(r.config.dtype, dtype === "fp16" ? "float16" : "bfloat16");

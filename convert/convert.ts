@@ -9,16 +9,22 @@ import { basename, dirname, join, resolve } from "node:path";
 import process from "node:process";
 import type { Xcodec2Config } from "./architecture.ts";
 import { buildPreprocessorConfig, buildXcodec2Config, configJsonText } from "./converted_config.ts";
-import { castFloat, fromFloat32, isFloatDType, toFloat32, type FloatDType } from "./dtype_cast.ts";
+import { castFloat, type FloatDType, fromFloat32, isFloatDType, toFloat32 } from "./dtype_cast.ts";
 import { ConversionError } from "./errors.ts";
 import { cardFactsFrom, modelCard } from "./model_card.ts";
 import { checkArchitecture, loadOriginalArchitecture } from "./original_config.ts";
-import { makePlan, type Job, type SourceRecord } from "./plan.ts";
+import { type Job, makePlan, type SourceRecord } from "./plan.ts";
 import { permuteRowsForRope } from "./qkv_split.ts";
-import { hashFilesInProcess, SequentialHash, startExternalHash, type ExternalHash, type FileDigest } from "./file_hash.ts";
+import {
+  type ExternalHash,
+  type FileDigest,
+  hashFilesInProcess,
+  SequentialHash,
+  startExternalHash,
+} from "./file_hash.ts";
 import { runStream, scheduleStream } from "./stream_copy.ts";
 import { CheckpointWriter, SafetensorsFile, ShardedSafetensors } from "./safetensors/mod.ts";
-import { resolveSourcePath, openTensorSource } from "./source.ts";
+import { openTensorSource, resolveSourcePath } from "./source.ts";
 import type { DType, TensorSource } from "./tensor_source.ts";
 import { foldWeightNorm, TORCH_CPU_MODE } from "./weight_norm.ts";
 
@@ -58,7 +64,9 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Conversio
   const log = opts.log ?? (() => {});
   const out = resolve(opts.out);
   const outDType = opts.dtype === undefined ? undefined : DTYPE_ARG[opts.dtype];
-  if (opts.dtype !== undefined && outDType === undefined) throw new ConversionError(`unknown dtype "${opts.dtype}" (fp32, fp16 or bf16)`);
+  if (opts.dtype !== undefined && outDType === undefined) {
+    throw new ConversionError(`unknown dtype "${opts.dtype}" (fp32, fp16 or bf16)`);
+  }
   if (opts.maxShardSize !== undefined && !(Number.isSafeInteger(opts.maxShardSize) && opts.maxShardSize > 0)) {
     throw new ConversionError(`max shard size must be a positive integer of bytes, got ${opts.maxShardSize}`);
   }
@@ -101,7 +109,10 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Conversio
 
     await rm(tmp, { recursive: true, force: true });
     await mkdir(tmp, { recursive: true });
-    writer = CheckpointWriter.create(tmp, plan.outputs, { maxShardSize: opts.maxShardSize, metadata: { format: "pt" } });
+    writer = CheckpointWriter.create(tmp, plan.outputs, {
+      maxShardSize: opts.maxShardSize,
+      metadata: { format: "pt" },
+    });
 
     // run: read the source once, front to back; pass-through runs are copied in big chunks, transforms run as soon as
     // their inputs are in
@@ -113,19 +124,33 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Conversio
     let inlineHashes: SequentialHash[] | undefined;
     if (streamed) {
       inlineHashes = hasher ? undefined : streamed.map(() => new SequentialHash());
-      const passThrough = (j: Job) => j.kind === "copy" && dtypeOf(j.inputs.src!) === j.outputs[0]!.dtype && j.outputs[0]!.shape.every((d) => d > 0);
+      const passThrough = (j: Job) =>
+        j.kind === "copy" && dtypeOf(j.inputs.src!) === j.outputs[0]!.dtype && j.outputs[0]!.shape.every((d) => d > 0);
       const ops = scheduleStream(streamed, plan.jobs, passThrough);
-      bytesWritten = await runStream({ files: streamed, ops, writer, hashes: inlineHashes, runJob: (job, inputs) => doJob(job, inputs, true) });
+      bytesWritten = await runStream({
+        files: streamed,
+        ops,
+        writer,
+        hashes: inlineHashes,
+        runJob: (job, inputs) => doJob(job, inputs, true),
+      });
     } else {
       // other sources (pickles): one tensor at a time through the TensorSource interface
-      const needed = new Set(plan.jobs.flatMap((j) => Object.values(j.inputs).filter((x): x is string => x !== undefined)));
+      const needed = new Set(
+        plan.jobs.flatMap((j) => Object.values(j.inputs).filter((x): x is string => x !== undefined)),
+      );
       const pending = new Map<string, Uint8Array>();
       let next = 0;
       for (let i = 0; i < infos.length; i++) {
         const t = infos[i]!;
         if (needed.has(t.name)) {
           const data = await source.read(t.name);
-          if (data.byteLength !== t.byteLength) throw new ConversionError(`read ${data.byteLength} bytes, expected ${t.byteLength}`, { file, tensor: t.name });
+          if (data.byteLength !== t.byteLength) {
+            throw new ConversionError(`read ${data.byteLength} bytes, expected ${t.byteLength}`, {
+              file,
+              tensor: t.name,
+            });
+          }
           pending.set(t.name, data);
         }
         while (next < plan.jobs.length && plan.jobs[next]!.readyAt === i) {
@@ -142,18 +167,31 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Conversio
     const files = await writer.finish();
     writer = undefined;
 
-    const digests = await sourceDigests(streamed ? streamed.map((f) => f.path) : await sourceFiles(source), hasher, inlineHashes);
+    const digests = await sourceDigests(
+      streamed ? streamed.map((f) => f.path) : await sourceFiles(source),
+      hasher,
+      inlineHashes,
+    );
     hasher = undefined;
-    const sourceSha = digests.length === 1 ? digests[0]!.sha256 : createHash("sha256").update(digests.map((d) => d.sha256).join("\n")).digest("hex");
+    const sourceSha = digests.length === 1
+      ? digests[0]!.sha256
+      : createHash("sha256").update(digests.map((d) => d.sha256).join("\n")).digest("hex");
 
     // the JSON side files
     await writeFile(join(tmp, "config.json"), configJsonText(cfg));
     await writeFile(join(tmp, "preprocessor_config.json"), configJsonText(buildPreprocessorConfig(arch)));
     const facts = await cardFactsFrom(sourceDir ? join(sourceDir, "README.md") : undefined, rawConfig);
-    await writeFile(join(tmp, "README.md"), modelCard(facts, { sourceSha256: sourceSha, tensors: plan.outputs.length, dtype: cfg.dtype as string }));
+    await writeFile(
+      join(tmp, "README.md"),
+      modelCard(facts, { sourceSha256: sourceSha, tensors: plan.outputs.length, dtype: cfg.dtype as string }),
+    );
     const sidecar = {
       tool: "xcodec2-kit convert",
-      source: { path: file, files: digests.map((d) => ({ file: basename(d.file), bytes: d.bytes, sha256: d.sha256 })), config: configFrom },
+      source: {
+        path: file,
+        files: digests.map((d) => ({ file: basename(d.file), bytes: d.bytes, sha256: d.sha256 })),
+        config: configFrom,
+      },
       output: { dtype: cfg.dtype, tensors: plan.outputs.length, files: files.map((f) => basename(f)) },
       license: facts.license,
       base_model: facts.baseModel,
@@ -167,7 +205,10 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Conversio
     if (outExists) await rm(out, { recursive: true, force: true });
     await rename(tmp, out);
     log(`wrote ${out}`);
-    const outFiles = [...files.map((f) => join(out, basename(f))), ...["config.json", "preprocessor_config.json", "README.md", "conversion.json"].map((f) => join(out, f))];
+    const outFiles = [
+      ...files.map((f) => join(out, basename(f))),
+      ...["config.json", "preprocessor_config.json", "README.md", "conversion.json"].map((f) => join(out, f)),
+    ];
     return {
       out,
       files: outFiles,
@@ -194,7 +235,11 @@ async function checkOutDir(out: string, force: boolean): Promise<boolean> {
   if (!st) return false;
   if (!st.isDirectory()) throw new ConversionError("output path exists and is not a folder", { file: out });
   const entries = await readdir(out);
-  if (entries.length > 0 && !force) throw new ConversionError(`output folder is not empty (${entries.length} entries); pass --force to replace it`, { file: out });
+  if (entries.length > 0 && !force) {
+    throw new ConversionError(`output folder is not empty (${entries.length} entries); pass --force to replace it`, {
+      file: out,
+    });
+  }
   return true;
 }
 
@@ -223,7 +268,7 @@ function runJob(
     case "split_qkv": {
       const src = job.inputs.src!;
       const data = get(src);
-      const rowBytes = (data.byteLength / 3 / out[0]!.shape[0]!);
+      const rowBytes = data.byteLength / 3 / out[0]!.shape[0]!;
       // rows q | k | v; q and k get the RoPE permutation, v is written from the read buffer as it is (no copy)
       const third = data.byteLength / 3;
       const q = permuteRowsForRope(data.subarray(0, third), heads, rowBytes);
@@ -256,14 +301,20 @@ function runJob(
         const module = vName.replace(/\.(weight_v|parametrizations\.weight\.original1)$/, "");
         stale.push({ module, maxRelDiff: rel });
         if (rel > STALE_WARN_REL) {
-          const msg = `${file}: tensor "${job.inputs.stale}": stale plain weight disagrees with the folded weight norm (max relative difference ${rel.toExponential(2)}); the folded value is used`;
+          const msg =
+            `${file}: tensor "${job.inputs.stale}": stale plain weight disagrees with the folded weight norm (max relative difference ${
+              rel.toExponential(2)
+            }); the folded value is used`;
           warnings.push(msg);
           process.stderr.write(`warning: ${msg}\n`);
         }
       }
       const target = out[0]!.dtype as FloatDType;
       // folding is done in float32; a float32 result is written as is, anything else rounded once
-      return [{ name: out[0]!.name, data: target === "F32" ? fromFloat32(w, "F32") : castFloat(fromFloat32(w, "F32"), "F32", target) }];
+      return [{
+        name: out[0]!.name,
+        data: target === "F32" ? fromFloat32(w, "F32") : castFloat(fromFloat32(w, "F32"), "F32", target),
+      }];
     }
   }
 }
@@ -282,7 +333,11 @@ function streamableFiles(source: TensorSource): SafetensorsFile[] | undefined {
 }
 
 /** Digests from the external hasher, else from the in-process hashes fed during the pass, else a separate pass. */
-async function sourceDigests(paths: string[], hasher: ExternalHash | undefined, inline: SequentialHash[] | undefined): Promise<FileDigest[]> {
+async function sourceDigests(
+  paths: string[],
+  hasher: ExternalHash | undefined,
+  inline: SequentialHash[] | undefined,
+): Promise<FileDigest[]> {
   const sizes = await Promise.all(paths.map((p) => stat(p).then((s) => s.size)));
   if (inline) return paths.map((file, i) => ({ file, bytes: sizes[i]!, sha256: inline[i]!.hex() }));
   if (hasher) {

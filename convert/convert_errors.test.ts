@@ -19,12 +19,18 @@ after(() => rm(dir, { recursive: true, force: true }));
 const refConfig = JSON.parse(await readFile(join(REF, "config.json"), "utf8"));
 
 /** A copy of the reference original with tensors edited: `edit` gets (name, data) and returns replacements. */
-async function variant(name: string, edit: (tensors: { name: string; dtype: "F32"; shape: number[]; data: Uint8Array }[]) => void, config: object = refConfig): Promise<string> {
+async function variant(
+  name: string,
+  edit: (tensors: { name: string; dtype: "F32"; shape: number[]; data: Uint8Array }[]) => void,
+  config: object = refConfig,
+): Promise<string> {
   const d = join(dir, name);
   await mkdir(d);
   const src = await openSafetensors(join(REF, "model.safetensors"));
   const tensors = [];
-  for (const t of src.list()) tensors.push({ name: t.name, dtype: "F32" as const, shape: t.shape, data: await src.read(t.name) });
+  for (const t of src.list()) {
+    tensors.push({ name: t.name, dtype: "F32" as const, shape: t.shape, data: await src.read(t.name) });
+  }
   await src.close();
   edit(tensors);
   await writeSafetensors(join(d, "model.safetensors"), tensors, { metadata: { format: "pt" } });
@@ -41,7 +47,10 @@ async function rawVariant(name: string, edit: (bytes: Uint8Array) => Uint8Array)
   return d;
 }
 
-function editHeader(bytes: Uint8Array, f: (h: Record<string, { dtype: string; shape: number[]; data_offsets: number[] }>) => void): Uint8Array {
+function editHeader(
+  bytes: Uint8Array,
+  f: (h: Record<string, { dtype: string; shape: number[]; data_offsets: number[] }>) => void,
+): Uint8Array {
   const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
   const h = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
   f(h);
@@ -57,7 +66,10 @@ async function expectFailure(source: string, message: RegExp, tensor: string | u
   const out = join(dir, `out-${Math.random().toString(36).slice(2)}`);
   await assert.rejects(convertCheckpoint({ source, out }), (e: Error & { file?: string; tensor?: string }) => {
     assert.match(e.message, message);
-    assert.ok(e.message.includes(join(source, "model.safetensors")) || e.message.includes(source), `file not named: ${e.message}`);
+    assert.ok(
+      e.message.includes(join(source, "model.safetensors")) || e.message.includes(source),
+      `file not named: ${e.message}`,
+    );
     if (tensor !== undefined) {
       assert.equal(e.tensor, tensor);
       assert.ok(e.message.includes(`"${tensor}"`), `tensor not named: ${e.message}`);
@@ -98,25 +110,31 @@ describe("bad input fails clearly and leaves nothing behind", () => {
     await expectFailure(d, /header length \d+ runs past the end/, undefined);
   });
   test("overlapping offsets", async () => {
-    const d = await rawVariant("overlap", (b) => editHeader(b, (h) => {
-      h["fc_prior.bias"]!.data_offsets = h["fc_prior.bias"]!.data_offsets.map((x) => x - 4);
-    }));
+    const d = await rawVariant("overlap", (b) =>
+      editHeader(b, (h) => {
+        h["fc_prior.bias"]!.data_offsets = h["fc_prior.bias"]!.data_offsets.map((x) => x - 4);
+      }));
     await expectFailure(d, /overlap/, "fc_prior.bias");
   });
   test("out-of-range offsets", async () => {
-    const d = await rawVariant("range", (b) => editHeader(b, (h) => {
-      h[LAST]!.data_offsets = h[LAST]!.data_offsets.map((x) => x + 1_000_000);
-    }));
+    const d = await rawVariant("range", (b) =>
+      editHeader(b, (h) => {
+        h[LAST]!.data_offsets = h[LAST]!.data_offsets.map((x) => x + 1_000_000);
+      }));
     await expectFailure(d, /outside the .*data block/, LAST);
   });
   test("unknown dtype", async () => {
-    const d = await rawVariant("dtype", (b) => editHeader(b, (h) => {
-      h["fc_post_a.bias"]!.dtype = "F24";
-    }));
+    const d = await rawVariant("dtype", (b) =>
+      editHeader(b, (h) => {
+        h["fc_post_a.bias"]!.dtype = "F24";
+      }));
     await expectFailure(d, /unknown dtype "F24"/, "fc_post_a.bias");
   });
   test("a weight_v without its weight_g", async () => {
-    const d = await variant("no-g", (ts) => ts.splice(ts.findIndex((t) => t.name === "CodecEnc.conv_blocks.2.block.4.weight_g"), 1));
+    const d = await variant(
+      "no-g",
+      (ts) => ts.splice(ts.findIndex((t) => t.name === "CodecEnc.conv_blocks.2.block.4.weight_g"), 1),
+    );
     await expectFailure(d, /weight_v .*without its weight_g/, "CodecEnc.conv_blocks.2.block.4.weight_v");
   });
   test("a missing tensor", async () => {
@@ -124,7 +142,11 @@ describe("bad input fails clearly and leaves nothing behind", () => {
     await expectFailure(d, /missing tensor: .*acoustic_decoder\.head\.linear\.bias/, "generator.head.out.bias");
   });
   test("an extra tensor", async () => {
-    const d = await variant("extra", (ts) => ts.push({ name: "generator.backbone.extra_gate.weight", dtype: "F32", shape: [2], data: new Uint8Array(8) }));
+    const d = await variant(
+      "extra",
+      (ts) =>
+        ts.push({ name: "generator.backbone.extra_gate.weight", dtype: "F32", shape: [2], data: new Uint8Array(8) }),
+    );
     await expectFailure(d, /extra tensor the config does not account for/, "generator.backbone.extra_gate.weight");
   });
   test("a shape that contradicts the config", async () => {
@@ -135,7 +157,12 @@ describe("bad input fails clearly and leaves nothing behind", () => {
   });
   test("the Hub's short config against a tiny checkpoint: the real model's facts do not fit", async () => {
     const { reference_architecture: _, ...hub } = refConfig;
-    const d = await variant("hubcfg", () => {}, { ...hub, semantic_hidden_size: 1024, codec_encoder_hidden_size: 1024, codec_decoder_hidden_size: 1024 });
+    const d = await variant("hubcfg", () => {}, {
+      ...hub,
+      semantic_hidden_size: 1024,
+      codec_encoder_hidden_size: 1024,
+      codec_decoder_hidden_size: 1024,
+    });
     await expectFailure(d, /contradicts the config/, undefined);
   });
 });

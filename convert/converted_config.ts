@@ -19,7 +19,10 @@ export const TRANSFORMERS_VERSION = "5.12.1";
 /** torch dtype names for the `dtype` field. */
 export const TORCH_DTYPE_NAME = { F32: "float32", F16: "float16", BF16: "bfloat16", F64: "float64" } as const;
 
-export function buildXcodec2Config(arch: OriginalArchitecture, dtype: keyof typeof TORCH_DTYPE_NAME = "F32"): Xcodec2Config {
+export function buildXcodec2Config(
+  arch: OriginalArchitecture,
+  dtype: keyof typeof TORCH_DTYPE_NAME = "F32",
+): Xcodec2Config {
   const hidden = arch.decoderHiddenDim;
   return {
     activation_dropout: 0.1,
@@ -57,8 +60,23 @@ function semanticConfigFor(arch: OriginalArchitecture): Xcodec2Config["semantic_
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(arch.semanticModel)) {
     // Hub/tooling bookkeeping that Wav2Vec2BertConfig does not serialise
-    if (["_name_or_path", "architectures", "torch_dtype", "dtype", "transformers_version", "return_dict", "chunk_size_feed_forward",
-      "is_encoder_decoder", "id2label", "label2id", "problem_type", "output_attentions", "output_hidden_states"].includes(k)) continue;
+    if (
+      [
+        "_name_or_path",
+        "architectures",
+        "torch_dtype",
+        "dtype",
+        "transformers_version",
+        "return_dict",
+        "chunk_size_feed_forward",
+        "is_encoder_decoder",
+        "id2label",
+        "label2id",
+        "problem_type",
+        "output_attentions",
+        "output_hidden_states",
+      ].includes(k)
+    ) continue;
     out[k] = v;
   }
   out.num_hidden_layers = arch.semanticHiddenStatesIndex;
@@ -84,9 +102,20 @@ export function buildPreprocessorConfig(arch: OriginalArchitecture): Record<stri
 
 /** Keys whose values Python holds as floats (so `0.0`, `1e-05` are written as transformers writes them). */
 export const FLOAT_KEYS: ReadonlySet<string> = new Set([
-  "activation_dropout", "attention_dropout", "hidden_dropout", "feat_proj_dropout", "final_dropout", "layerdrop",
-  "initializer_range", "layer_norm_eps", "mask_time_prob", "mask_feature_prob", "conformer_conv_dropout", "rms_norm_eps",
-  "rope_theta", "padding_value",
+  "activation_dropout",
+  "attention_dropout",
+  "hidden_dropout",
+  "feat_proj_dropout",
+  "final_dropout",
+  "layerdrop",
+  "initializer_range",
+  "layer_norm_eps",
+  "mask_time_prob",
+  "mask_feature_prob",
+  "conformer_conv_dropout",
+  "rms_norm_eps",
+  "rope_theta",
+  "padding_value",
 ]);
 
 export function configJsonText(value: object): string {

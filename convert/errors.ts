@@ -6,7 +6,8 @@ export class ConversionError extends Error {
   readonly detail: string;
 
   constructor(detail: string, where: { file?: string; tensor?: string } = {}) {
-    const prefix = [where.file, where.tensor === undefined ? undefined : `tensor "${where.tensor}"`].filter(Boolean).join(": ");
+    const prefix = [where.file, where.tensor === undefined ? undefined : `tensor "${where.tensor}"`].filter(Boolean)
+      .join(": ");
     super(prefix ? `${prefix}: ${detail}` : detail);
     this.file = where.file;
     this.tensor = where.tensor;

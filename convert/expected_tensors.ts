@@ -69,7 +69,10 @@ export function expectedConvertedTensors(cfg: Xcodec2Config): ExpectedTensor[] {
     norm(`${l}.self_attn_layer_norm`, S);
     for (const p of ["linear_q", "linear_k", "linear_v", "linear_out"]) linear(`${l}.self_attn.${p}`, S, S);
     if (s.position_embeddings_type === "relative_key") {
-      add(`${l}.self_attn.distance_embedding.weight`, [s.left_max_position_embeddings + s.right_max_position_embeddings + 1, S / s.num_attention_heads]);
+      add(`${l}.self_attn.distance_embedding.weight`, [
+        s.left_max_position_embeddings + s.right_max_position_embeddings + 1,
+        S / s.num_attention_heads,
+      ]);
     }
     norm(`${l}.conv_module.layer_norm`, S);
     conv(`${l}.conv_module.pointwise_conv1`, 2 * S, S, 1, false);

@@ -14,7 +14,10 @@ test("native hasher (when present), in-process hashing and the sequential hash a
   const files = [join(dir, "a.bin"), join(dir, "b b.bin")];
   await writeFile(files[0]!, bytes);
   await writeFile(files[1]!, bytes.subarray(7));
-  const want = [createHash("sha256").update(bytes).digest("hex"), createHash("sha256").update(bytes.subarray(7)).digest("hex")];
+  const want = [
+    createHash("sha256").update(bytes).digest("hex"),
+    createHash("sha256").update(bytes.subarray(7)).digest("hex"),
+  ];
   assert.deepEqual((await hashFilesInProcess(files)).map((d) => d.sha256), want);
   const seq = new SequentialHash();
   seq.update(bytes.subarray(0, 10));

@@ -5,7 +5,7 @@
  * JS worker's runtime). Without openssl, the converter hashes in-process from the very bytes it reads anyway
  * (`hashFilesInProcess` is the plain fallback for sources it does not stream).
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
 import process from "node:process";
@@ -24,7 +24,7 @@ export async function hashFilesInProcess(paths: readonly string[]): Promise<File
       const size = (await h.stat()).size;
       const buf = new Uint8Array(8 << 20);
       const hash = createHash("sha256");
-      for (let pos = 0; pos < size; ) {
+      for (let pos = 0; pos < size;) {
         const { bytesRead } = await h.read(buf, 0, Math.min(buf.length, size - pos), pos);
         if (bytesRead === 0) throw new Error(`${path}: unexpected end of file at byte ${pos}`);
         hash.update(buf.subarray(0, bytesRead));

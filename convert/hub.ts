@@ -2,11 +2,11 @@
  * Hugging Face Hub access for the converter: download an original checkpoint from `hf://owner/name[@rev][/path]`
  * into the shared cache (resumable), and push a converted folder to a repository. Implementation in `./hub/`.
  */
-export { parseHubSource, formatHubSource, HUB_SCHEME, DEFAULT_REVISION } from "./hub/source.ts";
+export { DEFAULT_REVISION, formatHubSource, HUB_SCHEME, parseHubSource } from "./hub/source.ts";
 export type { HubSource } from "./hub/source.ts";
-export { downloadCheckpoint, defaultHubUrl } from "./hub/download.ts";
+export { defaultHubUrl, downloadCheckpoint } from "./hub/download.ts";
 export type { DownloadOptions, DownloadProgress } from "./hub/download.ts";
-export { pushToHub, DEFAULT_COMMIT_MESSAGE } from "./hub/upload.ts";
+export { DEFAULT_COMMIT_MESSAGE, pushToHub } from "./hub/upload.ts";
 export type { PushOptions, PushResult, UploadProgress } from "./hub/upload.ts";
 export { HubError, scrubSecret } from "./hub/errors.ts";
 export type { HubErrorCode } from "./hub/errors.ts";

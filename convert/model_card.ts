@@ -11,7 +11,10 @@ export interface CardFacts {
 }
 
 /** Licence / base model from the source README's YAML front matter, else the source config, else the defaults. */
-export async function cardFactsFrom(sourceReadme: string | undefined, sourceConfig: Record<string, unknown>): Promise<CardFacts> {
+export async function cardFactsFrom(
+  sourceReadme: string | undefined,
+  sourceConfig: Record<string, unknown>,
+): Promise<CardFacts> {
   let license: string | undefined;
   let baseModel: string | undefined;
   if (sourceReadme) {
@@ -23,7 +26,9 @@ export async function cardFactsFrom(sourceReadme: string | undefined, sourceConf
     }
   }
   if (!license && typeof sourceConfig.license === "string") license = sourceConfig.license;
-  if (!baseModel && typeof sourceConfig._name_or_path === "string" && sourceConfig._name_or_path.includes("/")) baseModel = sourceConfig._name_or_path;
+  if (!baseModel && typeof sourceConfig._name_or_path === "string" && sourceConfig._name_or_path.includes("/")) {
+    baseModel = sourceConfig._name_or_path;
+  }
   return { license: license ?? DEFAULT_LICENSE, baseModel: baseModel ?? DEFAULT_BASE_MODEL };
 }
 

@@ -4,7 +4,15 @@
  * for their own sizes in a `reference_architecture` block, which wins when present.
  */
 import { readFile } from "node:fs/promises";
-import { ENCODER_DILATIONS, HOP_LENGTH, MAX_COUNT, MAX_WIDTH, N_FFT, SAMPLE_RATE, type SemanticModelConfig } from "./architecture.ts";
+import {
+  ENCODER_DILATIONS,
+  HOP_LENGTH,
+  MAX_COUNT,
+  MAX_WIDTH,
+  N_FFT,
+  SAMPLE_RATE,
+  type SemanticModelConfig,
+} from "./architecture.ts";
 import { ConversionError } from "./errors.ts";
 
 export interface OriginalArchitecture {
@@ -86,7 +94,9 @@ export const W2V_BERT_2_0_CONFIG: Readonly<SemanticModelConfig> = Object.freeze(
 });
 
 /** HKUSTAudio/xcodec2's hard-coded facts (vq/codec_encoder.py, vq/codec_decoder_vocos.py, modeling_xcodec2.py). */
-export function realModelArchitecture(sizes: { semantic?: number; encoder?: number; decoder?: number } = {}): OriginalArchitecture {
+export function realModelArchitecture(
+  sizes: { semantic?: number; encoder?: number; decoder?: number } = {},
+): OriginalArchitecture {
   const semantic = sizes.semantic ?? 1024;
   const decoder = sizes.decoder ?? 1024;
   return {
@@ -111,8 +121,12 @@ export function realModelArchitecture(sizes: { semantic?: number; encoder?: numb
 type Json = Record<string, unknown>;
 
 /** Reads an original config (path or parsed object) into the architecture facts. */
-export async function loadOriginalArchitecture(config: string | object | undefined): Promise<{ arch: OriginalArchitecture; raw: Json; from: string }> {
-  if (config === undefined) return { arch: realModelArchitecture(), raw: {}, from: "built-in HKUSTAudio/xcodec2 facts" };
+export async function loadOriginalArchitecture(
+  config: string | object | undefined,
+): Promise<{ arch: OriginalArchitecture; raw: Json; from: string }> {
+  if (config === undefined) {
+    return { arch: realModelArchitecture(), raw: {}, from: "built-in HKUSTAudio/xcodec2 facts" };
+  }
   let raw: Json;
   let file = "config";
   if (typeof config === "string") {
@@ -121,7 +135,9 @@ export async function loadOriginalArchitecture(config: string | object | undefin
     try {
       text = await readFile(config, "utf8");
     } catch (e) {
-      throw new ConversionError(`cannot read config (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file });
+      throw new ConversionError(`cannot read config (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, {
+        file,
+      });
     }
     try {
       raw = JSON.parse(text) as Json;
@@ -131,29 +147,46 @@ export async function loadOriginalArchitecture(config: string | object | undefin
   } else {
     raw = config as Json;
   }
-  if (!raw || typeof raw !== "object" || Array.isArray(raw)) throw new ConversionError("config is not a JSON object", { file });
+  if (!raw || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new ConversionError("config is not a JSON object", { file });
+  }
   return { arch: architectureFromConfig(raw, file), raw, from: file };
 }
 
 export function architectureFromConfig(raw: Json, file = "config"): OriginalArchitecture {
   if (raw.model_type !== undefined && raw.model_type !== "xcodec2") {
-    throw new ConversionError(`model_type is ${JSON.stringify(raw.model_type)}, expected "xcodec2" (an original XCodec2 config)`, { file });
+    throw new ConversionError(
+      `model_type is ${JSON.stringify(raw.model_type)}, expected "xcodec2" (an original XCodec2 config)`,
+      { file },
+    );
   }
   if ("semantic_model_config" in raw || "quantization_levels" in raw) {
-    throw new ConversionError("this is an already-converted (transformers layout) config, not an original one", { file });
+    throw new ConversionError("this is an already-converted (transformers layout) config, not an original one", {
+      file,
+    });
   }
   const num = (v: unknown, what: string): number => {
-    if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) throw new ConversionError(`${what} must be a positive integer, got ${JSON.stringify(v)}`, { file });
+    if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) {
+      throw new ConversionError(`${what} must be a positive integer, got ${JSON.stringify(v)}`, { file });
+    }
     return v;
   };
   const list = (v: unknown, what: string): number[] => {
-    if (!Array.isArray(v) || v.length === 0) throw new ConversionError(`${what} must be a non-empty list of positive integers`, { file });
+    if (!Array.isArray(v) || v.length === 0) {
+      throw new ConversionError(`${what} must be a non-empty list of positive integers`, { file });
+    }
     return v.map((x, i) => num(x, `${what}[${i}]`));
   };
   const sizes = {
-    semantic: raw.semantic_hidden_size === undefined ? undefined : num(raw.semantic_hidden_size, "semantic_hidden_size"),
-    encoder: raw.codec_encoder_hidden_size === undefined ? undefined : num(raw.codec_encoder_hidden_size, "codec_encoder_hidden_size"),
-    decoder: raw.codec_decoder_hidden_size === undefined ? undefined : num(raw.codec_decoder_hidden_size, "codec_decoder_hidden_size"),
+    semantic: raw.semantic_hidden_size === undefined
+      ? undefined
+      : num(raw.semantic_hidden_size, "semantic_hidden_size"),
+    encoder: raw.codec_encoder_hidden_size === undefined
+      ? undefined
+      : num(raw.codec_encoder_hidden_size, "codec_encoder_hidden_size"),
+    decoder: raw.codec_decoder_hidden_size === undefined
+      ? undefined
+      : num(raw.codec_decoder_hidden_size, "codec_decoder_hidden_size"),
   };
   const ref = raw.reference_architecture as Json | undefined;
   if (ref === undefined) return realModelArchitecture(sizes);
@@ -161,7 +194,9 @@ export function architectureFromConfig(raw: Json, file = "config"): OriginalArch
   const enc = (ref.codec_encoder ?? {}) as Json;
   const dec = (ref.codec_decoder ?? {}) as Json;
   const sem = ref.semantic_model as Json | undefined;
-  if (!sem || typeof sem !== "object") throw new ConversionError("reference_architecture.semantic_model is missing", { file });
+  if (!sem || typeof sem !== "object") {
+    throw new ConversionError("reference_architecture.semantic_model is missing", { file });
+  }
   const arch: OriginalArchitecture = {
     samplingRate: num(ref.sampling_rate ?? SAMPLE_RATE, "reference_architecture.sampling_rate"),
     hopLength: num(ref.hop_length ?? HOP_LENGTH, "reference_architecture.hop_length"),
@@ -181,7 +216,9 @@ export function architectureFromConfig(raw: Json, file = "config"): OriginalArch
   };
   // the four Hub sizes, when given, must agree with the block
   const agree = (a: number | undefined, b: number, what: string) => {
-    if (a !== undefined && a !== b) throw new ConversionError(`${what} is ${a} but reference_architecture says ${b}`, { file });
+    if (a !== undefined && a !== b) {
+      throw new ConversionError(`${what} is ${a} but reference_architecture says ${b}`, { file });
+    }
   };
   agree(sizes.semantic, arch.semanticModel.hidden_size, "semantic_hidden_size");
   agree(sizes.encoder, arch.encoderHiddenDim, "codec_encoder_hidden_size");
@@ -195,33 +232,62 @@ export function checkArchitecture(arch: OriginalArchitecture, file: string): voi
     throw new ConversionError(msg, { file });
   };
   const s = arch.semanticModel;
-  for (const k of ["hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "feature_projection_input_dim"] as const) {
+  for (
+    const k of [
+      "hidden_size",
+      "num_hidden_layers",
+      "num_attention_heads",
+      "intermediate_size",
+      "feature_projection_input_dim",
+    ] as const
+  ) {
     if (!Number.isInteger(s[k]) || (s[k] as number) <= 0) fail(`semantic_model.${k} must be a positive integer`);
   }
   // Bounds before anything allocates per layer or per channel (a hostile config must not exhaust memory).
   const bounded: [string, unknown, number][] = [
-    ["semantic_model.num_hidden_layers", s.num_hidden_layers, MAX_COUNT], ["semantic_model.num_attention_heads", s.num_attention_heads, MAX_COUNT],
-    ["semantic_model.hidden_size", s.hidden_size, MAX_WIDTH], ["semantic_model.intermediate_size", s.intermediate_size, MAX_WIDTH],
-    ["codec_decoder.depth", arch.depth, MAX_COUNT], ["codec_decoder.heads", arch.heads, MAX_COUNT],
-    ["codec_decoder.hidden_dim", arch.decoderHiddenDim, MAX_WIDTH], ["codec_encoder.hidden_dim", arch.encoderHiddenDim, MAX_WIDTH],
-    ["codec_decoder.vq_dim", arch.vqDim, MAX_WIDTH], ["up_ratios (count)", arch.upRatios.length, 64],
+    ["semantic_model.num_hidden_layers", s.num_hidden_layers, MAX_COUNT],
+    ["semantic_model.num_attention_heads", s.num_attention_heads, MAX_COUNT],
+    ["semantic_model.hidden_size", s.hidden_size, MAX_WIDTH],
+    ["semantic_model.intermediate_size", s.intermediate_size, MAX_WIDTH],
+    ["codec_decoder.depth", arch.depth, MAX_COUNT],
+    ["codec_decoder.heads", arch.heads, MAX_COUNT],
+    ["codec_decoder.hidden_dim", arch.decoderHiddenDim, MAX_WIDTH],
+    ["codec_encoder.hidden_dim", arch.encoderHiddenDim, MAX_WIDTH],
+    ["codec_decoder.vq_dim", arch.vqDim, MAX_WIDTH],
+    ["up_ratios (count)", arch.upRatios.length, 64],
   ];
   for (const [name, v, max] of bounded) {
-    if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > max) fail(`${name} must be an integer in [1, ${max}], got ${JSON.stringify(v)}`);
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > max) {
+      fail(`${name} must be an integer in [1, ${max}], got ${JSON.stringify(v)}`);
+    }
   }
   if (arch.semanticHiddenStatesIndex > s.num_hidden_layers) {
-    fail(`semantic_hidden_states_index ${arch.semanticHiddenStatesIndex} exceeds the semantic model's ${s.num_hidden_layers} layers`);
+    fail(
+      `semantic_hidden_states_index ${arch.semanticHiddenStatesIndex} exceeds the semantic model's ${s.num_hidden_layers} layers`,
+    );
   }
   if (arch.encoderHiddenDim !== arch.decoderHiddenDim) {
-    fail(`codec encoder width ${arch.encoderHiddenDim} differs from decoder width ${arch.decoderHiddenDim}; the transformers layout has one hidden_size`);
+    fail(
+      `codec encoder width ${arch.encoderHiddenDim} differs from decoder width ${arch.decoderHiddenDim}; the transformers layout has one hidden_size`,
+    );
   }
   if (arch.vqDim !== arch.encoderHiddenDim + s.hidden_size) {
-    fail(`vq_dim ${arch.vqDim} must equal codec hidden ${arch.encoderHiddenDim} + semantic hidden ${s.hidden_size} (fc_prior's input is their concatenation)`);
+    fail(
+      `vq_dim ${arch.vqDim} must equal codec hidden ${arch.encoderHiddenDim} + semantic hidden ${s.hidden_size} (fc_prior's input is their concatenation)`,
+    );
   }
-  if (arch.decoderHiddenDim % arch.heads !== 0) fail(`hidden ${arch.decoderHiddenDim} is not divisible by ${arch.heads} heads`);
-  if (arch.posMebDim !== arch.decoderHiddenDim / arch.heads) fail(`pos_meb_dim ${arch.posMebDim} must equal hidden / heads = ${arch.decoderHiddenDim / arch.heads}`);
-  if ((arch.decoderHiddenDim / arch.heads) % 2 !== 0) fail(`head dim ${arch.decoderHiddenDim / arch.heads} must be even for RoPE`);
-  if (s.hidden_size % s.num_attention_heads !== 0) fail(`semantic hidden ${s.hidden_size} is not divisible by ${s.num_attention_heads} heads`);
+  if (arch.decoderHiddenDim % arch.heads !== 0) {
+    fail(`hidden ${arch.decoderHiddenDim} is not divisible by ${arch.heads} heads`);
+  }
+  if (arch.posMebDim !== arch.decoderHiddenDim / arch.heads) {
+    fail(`pos_meb_dim ${arch.posMebDim} must equal hidden / heads = ${arch.decoderHiddenDim / arch.heads}`);
+  }
+  if ((arch.decoderHiddenDim / arch.heads) % 2 !== 0) {
+    fail(`head dim ${arch.decoderHiddenDim / arch.heads} must be even for RoPE`);
+  }
+  if (s.hidden_size % s.num_attention_heads !== 0) {
+    fail(`semantic hidden ${s.hidden_size} is not divisible by ${s.num_attention_heads} heads`);
+  }
   if (arch.dilations.join() !== ENCODER_DILATIONS.join()) {
     fail(`dilations [${arch.dilations}] differ from [${ENCODER_DILATIONS}], which the transformers layout hard-codes`);
   }

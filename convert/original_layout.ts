@@ -7,8 +7,18 @@ import type { OriginalArchitecture } from "./original_config.ts";
 
 /** What a tensor is, so a generator can give it plausible values. */
 export type TensorRole =
-  | "conv" | "linear" | "bias" | "wn_g" | "wn_v" | "snake" | "norm_weight" | "norm_bias" | "embedding" | "lowpass_filter"
-  | "istft_window" | "spec_embed";
+  | "conv"
+  | "linear"
+  | "bias"
+  | "wn_g"
+  | "wn_v"
+  | "snake"
+  | "norm_weight"
+  | "norm_bias"
+  | "embedding"
+  | "lowpass_filter"
+  | "istft_window"
+  | "spec_embed";
 
 export interface OriginalTensor {
   name: string;
@@ -41,7 +51,8 @@ export function originalTensors(arch: OriginalArchitecture, opts: OriginalLayout
   const style = opts.style ?? "legacy";
   const withBuffers = opts.buffers ?? true;
   const out: OriginalTensor[] = [];
-  const add = (name: string, shape: number[], role: TensorRole, extra: Partial<OriginalTensor> = {}) => out.push({ name, shape, role, ...extra });
+  const add = (name: string, shape: number[], role: TensorRole, extra: Partial<OriginalTensor> = {}) =>
+    out.push({ name, shape, role, ...extra });
 
   const wnConv = (m: string, cout: number, cin: number, k: number) => {
     add(`${m}.bias`, [cout], "bias");
@@ -143,7 +154,10 @@ export function originalTensors(arch: OriginalArchitecture, opts: OriginalLayout
     linear(`${l}.ffn1.output_dense`, S, I);
     norm(`${l}.self_attn_layer_norm`, S);
     for (const p of ["linear_q", "linear_k", "linear_v", "linear_out"]) linear(`${l}.self_attn.${p}`, S, S);
-    add(`${l}.self_attn.distance_embedding.weight`, [s.left_max_position_embeddings + s.right_max_position_embeddings + 1, headDim], "embedding");
+    add(`${l}.self_attn.distance_embedding.weight`, [
+      s.left_max_position_embeddings + s.right_max_position_embeddings + 1,
+      headDim,
+    ], "embedding");
     norm(`${l}.conv_module.layer_norm`, S);
     conv(`${l}.conv_module.pointwise_conv1`, 2 * S, S, 1, false);
     add(`${l}.conv_module.depthwise_conv.weight`, [S, 1, s.conv_depthwise_kernel_size], "conv");

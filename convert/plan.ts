@@ -4,7 +4,7 @@
  * The planned outputs are checked against the table the config implies before anything is written.
  */
 import type { Xcodec2Config } from "./architecture.ts";
-import { isFloatDType, type FloatDType } from "./dtype_cast.ts";
+import { type FloatDType, isFloatDType } from "./dtype_cast.ts";
 import { ConversionError } from "./errors.ts";
 import { expectedConvertedTensors } from "./expected_tensors.ts";
 import type { OriginalArchitecture } from "./original_config.ts";
@@ -74,7 +74,10 @@ export function makePlan(
         const m = t.name.slice(0, -s.suffix.length);
         const grp = wn.get(m) ?? {};
         if (grp[s.role] !== undefined) {
-          throw new ConversionError(`weight norm stored twice for module "${m}" (also as "${grp[s.role]}")`, { file, tensor: t.name });
+          throw new ConversionError(`weight norm stored twice for module "${m}" (also as "${grp[s.role]}")`, {
+            file,
+            tensor: t.name,
+          });
         }
         grp[s.role] = t.name;
         wn.set(m, grp);
@@ -99,7 +102,13 @@ export function makePlan(
       continue;
     }
     if (layer !== undefined && layer >= keepLayers) {
-      rec({ ...base, action: "drop", targets: [], transform: "none", reason: `semantic layer ${layer} ≥ ${keepLayers}: the codec reads hidden_states[${keepLayers}]` });
+      rec({
+        ...base,
+        action: "drop",
+        targets: [],
+        transform: "none",
+        reason: `semantic layer ${layer} ≥ ${keepLayers}: the codec reads hidden_states[${keepLayers}]`,
+      });
       continue;
     }
     const wnHit = WN_SUFFIXES.find((s) => t.name.endsWith(s.suffix));
@@ -109,14 +118,21 @@ export function makePlan(
       if (grp.g === undefined || grp.v === undefined) {
         const have = wnHit.role === "v" ? "weight_v (magnitude-direction pair's direction)" : "weight_g (magnitude)";
         const lacks = wnHit.role === "v" ? "its weight_g (magnitude)" : "its weight_v (direction)";
-        throw new ConversionError(`${have} without ${lacks}: cannot fold weight norm for "${m}"`, { file, tensor: t.name });
+        throw new ConversionError(`${have} without ${lacks}: cannot fold weight norm for "${m}"`, {
+          file,
+          tensor: t.name,
+        });
       }
       if (wnHit.role === "g") continue; // recorded with v below, once both are known
       const g = infos[index.get(grp.g)!]!;
       const v = t;
       checkWeightNormShapes(file, g, v);
-      if (g.dtype !== v.dtype) throw new ConversionError(`dtype ${g.dtype} differs from ${v.name}'s ${v.dtype}`, { file, tensor: g.name });
-      if (!isFloatDType(v.dtype)) throw new ConversionError(`weight norm needs a float dtype, got ${v.dtype}`, { file, tensor: v.name });
+      if (g.dtype !== v.dtype) {
+        throw new ConversionError(`dtype ${g.dtype} differs from ${v.name}'s ${v.dtype}`, { file, tensor: g.name });
+      }
+      if (!isFloatDType(v.dtype)) {
+        throw new ConversionError(`weight norm needs a float dtype, got ${v.dtype}`, { file, tensor: v.name });
+      }
       const target = renameKey(`${m}.weight`);
       const stale = index.has(`${m}.weight`) ? `${m}.weight` : undefined;
       const needed = [g.name, v.name, ...(stale ? [stale] : [])];
@@ -126,23 +142,37 @@ export function makePlan(
         outputs: [{ name: target, dtype: targetDType(v.dtype), shape: [...v.shape] }],
         readyAt: Math.max(...needed.map((n) => index.get(n)!)),
       });
-      const transform = `weight norm folded: w = g·v/‖v‖ per output channel (torch CPU float32 order)${castNote(v.dtype)}`;
+      const transform = `weight norm folded: w = g·v/‖v‖ per output channel (torch CPU float32 order)${
+        castNote(v.dtype)
+      }`;
       rec({ source: g.name, dtype: g.dtype, shape: g.shape, action: "fold_weight_norm", targets: [target], transform });
       rec({ ...base, action: "fold_weight_norm", targets: [target], transform });
       continue;
     }
     if (t.name.endsWith(".weight") && wn.has(t.name.slice(0, -".weight".length))) {
       // a stale plain weight beside g/v: the folded value wins (compared when the job runs)
-      rec({ ...base, action: "drop", targets: [], transform: "none", reason: "stale plain weight beside weight norm's g/v: the folded value wins" });
+      rec({
+        ...base,
+        action: "drop",
+        targets: [],
+        transform: "none",
+        reason: "stale plain weight beside weight norm's g/v: the folded value wins",
+      });
       continue;
     }
     if (t.name.includes(".att.c_attn.")) {
       if (t.shape.length !== 2 || t.shape[0]! % 3 !== 0) {
-        throw new ConversionError(`fused q/k/v projection has shape ${JSON.stringify(t.shape)}, expected [3·hidden, hidden]`, { file, tensor: t.name });
+        throw new ConversionError(
+          `fused q/k/v projection has shape ${JSON.stringify(t.shape)}, expected [3·hidden, hidden]`,
+          { file, tensor: t.name },
+        );
       }
       const rows = t.shape[0]! / 3;
       if (rows % heads !== 0 || (rows / heads) % 2 !== 0) {
-        throw new ConversionError(`${rows} rows per projection do not split into ${heads} heads of even size`, { file, tensor: t.name });
+        throw new ConversionError(`${rows} rows per projection do not split into ${heads} heads of even size`, {
+          file,
+          tensor: t.name,
+        });
       }
       const baseKey = renameKey(t.name.replace(".att.c_attn.", ".self_attn.PROJ."));
       const targets = ["q_proj", "k_proj", "v_proj"].map((p) => baseKey.replace("PROJ", p));
@@ -152,12 +182,29 @@ export function makePlan(
         outputs: targets.map((name) => ({ name, dtype: targetDType(t.dtype), shape: [rows, t.shape[1]!] })),
         readyAt: index.get(t.name)!,
       });
-      rec({ ...base, action: "split_qkv", targets, transform: `split rows q|k|v; q and k permuted per head from interleaved RoPE pairs to half-split${castNote(t.dtype)}` });
+      rec({
+        ...base,
+        action: "split_qkv",
+        targets,
+        transform: `split rows q|k|v; q and k permuted per head from interleaved RoPE pairs to half-split${
+          castNote(t.dtype)
+        }`,
+      });
       continue;
     }
     const target = renameKey(t.name);
-    jobs.push({ kind: "copy", inputs: { src: t.name }, outputs: [{ name: target, dtype: targetDType(t.dtype), shape: [...t.shape] }], readyAt: index.get(t.name)! });
-    rec({ ...base, action: "rename", targets: [target], transform: target === t.name ? `none${castNote(t.dtype)}` : `rename${castNote(t.dtype)}` });
+    jobs.push({
+      kind: "copy",
+      inputs: { src: t.name },
+      outputs: [{ name: target, dtype: targetDType(t.dtype), shape: [...t.shape] }],
+      readyAt: index.get(t.name)!,
+    });
+    rec({
+      ...base,
+      action: "rename",
+      targets: [target],
+      transform: target === t.name ? `none${castNote(t.dtype)}` : `rename${castNote(t.dtype)}`,
+    });
   }
 
   // order records as in the file (g records were pushed beside their v)
@@ -173,7 +220,12 @@ function checkWeightNormShapes(file: string, g: TensorInfo, v: TensorInfo): void
   const gOk = g.shape.length === v.shape.length && g.shape[0] === c && g.shape.slice(1).every((d) => d === 1);
   const gFlat = g.shape.length === 1 && g.shape[0] === c;
   if (v.shape.length < 2 || !(gOk || gFlat)) {
-    throw new ConversionError(`magnitude shape ${JSON.stringify(g.shape)} does not match direction ${v.name} ${JSON.stringify(v.shape)} (expected [${c}, 1, …])`, { file, tensor: g.name });
+    throw new ConversionError(
+      `magnitude shape ${JSON.stringify(g.shape)} does not match direction ${v.name} ${
+        JSON.stringify(v.shape)
+      } (expected [${c}, 1, …])`,
+      { file, tensor: g.name },
+    );
   }
 }
 
@@ -186,12 +238,20 @@ function sourcesOf(jobs: readonly Job[]): Map<string, string> {
   return m;
 }
 
-function checkAgainstExpected(file: string, outputs: readonly OutputTensor[], jobs: readonly Job[], cfg: Xcodec2Config, arch: OriginalArchitecture): void {
+function checkAgainstExpected(
+  file: string,
+  outputs: readonly OutputTensor[],
+  jobs: readonly Job[],
+  cfg: Xcodec2Config,
+  arch: OriginalArchitecture,
+): void {
   const expected = new Map(expectedConvertedTensors(cfg).map((e) => [e.name, e.shape]));
   const produced = new Map<string, OutputTensor>();
   const from = sourcesOf(jobs);
   for (const o of outputs) {
-    if (produced.has(o.name)) throw new ConversionError(`two source tensors map to "${o.name}"`, { file, tensor: from.get(o.name) });
+    if (produced.has(o.name)) {
+      throw new ConversionError(`two source tensors map to "${o.name}"`, { file, tensor: from.get(o.name) });
+    }
     produced.set(o.name, o);
   }
   // which original tensor would have produced each expected output (to name the missing source tensor)
@@ -208,27 +268,37 @@ function checkAgainstExpected(file: string, outputs: readonly OutputTensor[], jo
   }
   const extra = [...produced.keys()].filter((k) => !expected.has(k));
   const missing = [...expected.keys()].filter((k) => !produced.has(k));
-  const misshapen = [...produced.values()].filter((o) => expected.has(o.name) && expected.get(o.name)!.join() !== o.shape.join());
+  const misshapen = [...produced.values()].filter((o) =>
+    expected.has(o.name) && expected.get(o.name)!.join() !== o.shape.join()
+  );
   const list = (xs: string[]) => xs.slice(0, 8).join(", ") + (xs.length > 8 ? `, … (${xs.length} in all)` : "");
   if (misshapen.length > 0) {
     const o = misshapen[0]!;
     throw new ConversionError(
-      `shape ${JSON.stringify(o.shape)} contradicts the config, which implies ${JSON.stringify(expected.get(o.name))} for "${o.name}"` +
-        (misshapen.length > 1 ? ` (${misshapen.length} misshapen: ${list(misshapen.map((m) => from.get(m.name)!))})` : ""),
+      `shape ${JSON.stringify(o.shape)} contradicts the config, which implies ${
+        JSON.stringify(expected.get(o.name))
+      } for "${o.name}"` +
+        (misshapen.length > 1
+          ? ` (${misshapen.length} misshapen: ${list(misshapen.map((m) => from.get(m.name)!))})`
+          : ""),
       { file, tensor: from.get(o.name) },
     );
   }
   if (missing.length > 0) {
     const src = missing.map((k) => origin.get(k) ?? `(source of ${k})`);
     throw new ConversionError(
-      `missing tensor${missing.length > 1 ? "s" : ""}: the config implies ${list(missing.map((k, i) => `${k} (from ${src[i]})`))}`,
+      `missing tensor${missing.length > 1 ? "s" : ""}: the config implies ${
+        list(missing.map((k, i) => `${k} (from ${src[i]})`))
+      }`,
       { file, tensor: src[0] },
     );
   }
   if (extra.length > 0) {
     const src = extra.map((k) => from.get(k)!);
     throw new ConversionError(
-      `extra tensor${extra.length > 1 ? "s" : ""} the config does not account for: ${list(src.map((s, i) => `${s} → ${extra[i]}`))}`,
+      `extra tensor${extra.length > 1 ? "s" : ""} the config does not account for: ${
+        list(src.map((s, i) => `${s} → ${extra[i]}`))
+      }`,
       { file, tensor: src[0] },
     );
   }

@@ -12,7 +12,9 @@ function write(v: unknown, indent: string, floatKeys: ReadonlySet<string>, asFlo
   if (v === null || v === undefined) return "null";
   if (typeof v === "boolean") return v ? "true" : "false";
   if (typeof v === "number") return asFloat ? pyFloat(v) : pyNumber(v);
-  if (typeof v === "string") return JSON.stringify(v).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  if (typeof v === "string") {
+    return JSON.stringify(v).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  }
   const inner = indent + "  ";
   if (Array.isArray(v)) {
     if (v.length === 0) return "[]";
@@ -21,7 +23,9 @@ function write(v: unknown, indent: string, floatKeys: ReadonlySet<string>, asFlo
   const keys = Object.keys(v as object).sort();
   if (keys.length === 0) return "{}";
   const rec = v as Record<string, unknown>;
-  return `{\n${keys.map((k) => `${inner}${JSON.stringify(k)}: ${write(rec[k], inner, floatKeys, floatKeys.has(k))}`).join(",\n")}\n${indent}}`;
+  return `{\n${
+    keys.map((k) => `${inner}${JSON.stringify(k)}: ${write(rec[k], inner, floatKeys, floatKeys.has(k))}`).join(",\n")
+  }\n${indent}}`;
 }
 
 function pyNumber(x: number): string {

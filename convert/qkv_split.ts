@@ -9,7 +9,9 @@
 export function permuteRowsForRope(src: Uint8Array, heads: number, rowBytes: number): Uint8Array {
   const rows = src.byteLength / rowBytes;
   const d = rows / heads;
-  if (!Number.isInteger(d) || d % 2 !== 0) throw new Error(`${rows} rows do not split into ${heads} heads of even size`);
+  if (!Number.isInteger(d) || d % 2 !== 0) {
+    throw new Error(`${rows} rows do not split into ${heads} heads of even size`);
+  }
   const half = d / 2;
   const out = new Uint8Array(src.byteLength);
   for (let h = 0; h < heads; h++) {
@@ -25,7 +27,11 @@ export function permuteRowsForRope(src: Uint8Array, heads: number, rowBytes: num
 }
 
 /** Splits fused c_attn bytes ([3·H, H] row-major) into q (permuted), k (permuted), v. */
-export function splitFusedQkv(fused: Uint8Array, heads: number, rowBytes: number): { q: Uint8Array; k: Uint8Array; v: Uint8Array } {
+export function splitFusedQkv(
+  fused: Uint8Array,
+  heads: number,
+  rowBytes: number,
+): { q: Uint8Array; k: Uint8Array; v: Uint8Array } {
   const third = fused.byteLength / 3;
   return {
     q: permuteRowsForRope(fused.subarray(0, third), heads, rowBytes),

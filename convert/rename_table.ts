@@ -19,17 +19,41 @@ export const RENAME_RULES: readonly RenameRule[] = [
   { pattern: /^CodecEnc\.conv_blocks\.0\./, replace: "acoustic_encoder.conv1.", why: "input conv" },
   { pattern: /^CodecEnc\.conv_final_block\.0\./, replace: "acoustic_encoder.snake1.", why: "final SnakeBeta" },
   { pattern: /^CodecEnc\.conv_final_block\.1\./, replace: "acoustic_encoder.conv2.", why: "output conv" },
-  { pattern: /^CodecEnc\.conv_blocks\.(\d+)\./, replace: (_m, i) => `acoustic_encoder.block.${Number(i) - 1}.`, why: "EncoderBlock i → block i-1" },
+  {
+    pattern: /^CodecEnc\.conv_blocks\.(\d+)\./,
+    replace: (_m, i) => `acoustic_encoder.block.${Number(i) - 1}.`,
+    why: "EncoderBlock i → block i-1",
+  },
   // EncoderBlock.block = [ResidualUnit ×3, SnakeBeta, WNConv], then ResidualUnit.block = [SnakeBeta, WNConv k7,
   // SnakeBeta, WNConv k1]. Anchored on the block prefix: an unanchored `.block.N.block.M.` would also match the
   // inner (residual-unit) level of `block.I.block.J.block.K` and rename the wrong level.
-  { pattern: /^(acoustic_encoder\.block\.\d+)\.block\.([0-2])\./, replace: (_m, b, j) => `${b}.res_unit${Number(j) + 1}.`, why: "EncoderBlock residual units 1-3" },
+  {
+    pattern: /^(acoustic_encoder\.block\.\d+)\.block\.([0-2])\./,
+    replace: (_m, b, j) => `${b}.res_unit${Number(j) + 1}.`,
+    why: "EncoderBlock residual units 1-3",
+  },
   { pattern: /^(acoustic_encoder\.block\.\d+)\.block\.3\./, replace: "$1.snake1.", why: "EncoderBlock SnakeBeta" },
   { pattern: /^(acoustic_encoder\.block\.\d+)\.block\.4\./, replace: "$1.conv1.", why: "EncoderBlock strided conv" },
-  { pattern: /^(acoustic_encoder\.block\.\d+\.res_unit\d)\.block\.0\./, replace: "$1.snake1.", why: "ResidualUnit SnakeBeta 1" },
-  { pattern: /^(acoustic_encoder\.block\.\d+\.res_unit\d)\.block\.1\./, replace: "$1.conv1.", why: "ResidualUnit conv 1" },
-  { pattern: /^(acoustic_encoder\.block\.\d+\.res_unit\d)\.block\.2\./, replace: "$1.snake2.", why: "ResidualUnit SnakeBeta 2" },
-  { pattern: /^(acoustic_encoder\.block\.\d+\.res_unit\d)\.block\.3\./, replace: "$1.conv2.", why: "ResidualUnit conv 2" },
+  {
+    pattern: /^(acoustic_encoder\.block\.\d+\.res_unit\d)\.block\.0\./,
+    replace: "$1.snake1.",
+    why: "ResidualUnit SnakeBeta 1",
+  },
+  {
+    pattern: /^(acoustic_encoder\.block\.\d+\.res_unit\d)\.block\.1\./,
+    replace: "$1.conv1.",
+    why: "ResidualUnit conv 1",
+  },
+  {
+    pattern: /^(acoustic_encoder\.block\.\d+\.res_unit\d)\.block\.2\./,
+    replace: "$1.snake2.",
+    why: "ResidualUnit SnakeBeta 2",
+  },
+  {
+    pattern: /^(acoustic_encoder\.block\.\d+\.res_unit\d)\.block\.3\./,
+    replace: "$1.conv2.",
+    why: "ResidualUnit conv 2",
+  },
 
   // ResidualFSQ projections live on the model, not inside the decoder
   { pattern: /^generator\.quantizer\./, replace: "quantizer.", why: "FSQ projections" },
@@ -46,8 +70,16 @@ export const RENAME_RULES: readonly RenameRule[] = [
 
   // SemanticEncoder_module → semantic_adapter (ReLUs at residual_blocks.0/.2 have no weights)
   { pattern: /^SemanticEncoder_module\.initial_conv\./, replace: "semantic_adapter.conv1.", why: "adapter conv 1" },
-  { pattern: /^SemanticEncoder_module\.residual_blocks\.1\./, replace: "semantic_adapter.conv2.", why: "adapter conv 2" },
-  { pattern: /^SemanticEncoder_module\.residual_blocks\.3\./, replace: "semantic_adapter.conv3.", why: "adapter conv 3" },
+  {
+    pattern: /^SemanticEncoder_module\.residual_blocks\.1\./,
+    replace: "semantic_adapter.conv2.",
+    why: "adapter conv 2",
+  },
+  {
+    pattern: /^SemanticEncoder_module\.residual_blocks\.3\./,
+    replace: "semantic_adapter.conv3.",
+    why: "adapter conv 3",
+  },
   { pattern: /^SemanticEncoder_module\.final_conv\./, replace: "semantic_adapter.conv4.", why: "adapter conv 4" },
 
   { pattern: /^fc_prior\./, replace: "fc_encoder.", why: "encoder fusion linear" },
@@ -70,12 +102,16 @@ export interface DropRule {
 /** Tensors not carried over. Semantic layers past the used hidden state are dropped separately (config-dependent). */
 export const DROP_RULES: readonly DropRule[] = [
   { pattern: /^fc_post_s\./, reason: "training-only: semantic reconstruction head (fc_post_s)" },
-  { pattern: /^SemanticDecoder_module\./, reason: "training-only: semantic reconstruction decoder (SemanticDecoder_module)" },
+  {
+    pattern: /^SemanticDecoder_module\./,
+    reason: "training-only: semantic reconstruction decoder (SemanticDecoder_module)",
+  },
   { pattern: /\.upsample\.filter$/, reason: "buffer: anti-aliasing upsampling filter, rebuilt at load" },
   { pattern: /\.downsample\.(lowpass\.)?filter$/, reason: "buffer: anti-aliasing low-pass filter, rebuilt at load" },
   { pattern: /\.istft\.window$/, reason: "buffer: ISTFT Hann window, rebuilt at load" },
   {
-    pattern: /^generator\.quantizer\.(.*\.)?(_?levels|_?basis|implicit_codebook|codebook|scales|soft_clamp_input_value)$/,
+    pattern:
+      /^generator\.quantizer\.(.*\.)?(_?levels|_?basis|implicit_codebook|codebook|scales|soft_clamp_input_value)$/,
     reason: "buffer: FSQ levels/basis/codebook, rebuilt at load",
   },
 ];

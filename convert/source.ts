@@ -24,7 +24,9 @@ export async function resolveSourcePath(path: string): Promise<ResolvedSource> {
   try {
     st = await stat(path);
   } catch (e) {
-    throw new ConversionError(`source not found (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
+    throw new ConversionError(`source not found (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, {
+      file: path,
+    });
   }
   if (!st.isDirectory()) return { file: path, dir: join(path, "..") };
   for (const c of FOLDER_CANDIDATES) {
@@ -47,10 +49,16 @@ async function openPickle(file: string): Promise<TensorSource> {
   try {
     mod = (await import(modulePath)) as typeof mod;
   } catch (e) {
-    throw new ConversionError(`not a safetensors file, and the pickle reader (convert/pickle/mod.ts) is unavailable: ${(e as Error).message}`, { file });
+    throw new ConversionError(
+      `not a safetensors file, and the pickle reader (convert/pickle/mod.ts) is unavailable: ${(e as Error).message}`,
+      { file },
+    );
   }
   if (typeof mod.openPickleCheckpoint !== "function") {
-    throw new ConversionError("not a safetensors file, and convert/pickle/mod.ts does not export openPickleCheckpoint", { file });
+    throw new ConversionError(
+      "not a safetensors file, and convert/pickle/mod.ts does not export openPickleCheckpoint",
+      { file },
+    );
   }
   return mod.openPickleCheckpoint(file);
 }

@@ -26,7 +26,11 @@ export type StreamOp =
  * Turns the plan's jobs (in completion order) into ops in file order. `passThrough(job)` says whether a job's single
  * output is its input's bytes unchanged.
  */
-export function scheduleStream(files: readonly SafetensorsFile[], jobs: readonly Job[], passThrough: (job: Job) => boolean): StreamOp[] {
+export function scheduleStream(
+  files: readonly SafetensorsFile[],
+  jobs: readonly Job[],
+  passThrough: (job: Job) => boolean,
+): StreamOp[] {
   const where = new Map<string, { file: number; start: number; end: number }>();
   const order: string[] = [];
   files.forEach((f, fi) => {
@@ -38,7 +42,7 @@ export function scheduleStream(files: readonly SafetensorsFile[], jobs: readonly
   const isPass = jobs.map((j) => passThrough(j) && where.get(j.inputs.src!)!.end > where.get(j.inputs.src!)!.start);
   const needed = new Set<string>();
   jobs.forEach((j, k) => {
-    if (!isPass[k]) for (const v of Object.values(j.inputs)) if (v !== undefined) needed.add(v);
+    if (!isPass[k]) { for (const v of Object.values(j.inputs)) if (v !== undefined) needed.add(v); }
   });
   const ops: StreamOp[] = [];
   let next = 0;
@@ -59,7 +63,14 @@ export function scheduleStream(files: readonly SafetensorsFile[], jobs: readonly
         last.length += src.end - src.start;
         last.tensors++;
       } else {
-        ops.push({ kind: "span", file: src.file, start: src.start, length: src.end - src.start, first: job.outputs[0]!.name, tensors: 1 });
+        ops.push({
+          kind: "span",
+          file: src.file,
+          start: src.start,
+          length: src.end - src.start,
+          first: job.outputs[0]!.name,
+          tensors: 1,
+        });
       }
     }
   }
@@ -105,7 +116,7 @@ export async function runStream(r: StreamRun): Promise<number> {
       await hashGap(op.file, op.start);
       const data = scratch.take(op.length);
       await r.files[op.file]!.readAt(data, op.start, op.name);
-      r.hashes?.[op.file]!.update(data);
+      r.hashes?.[op.file]?.update(data);
       pending.set(op.name, data);
     } else if (op.kind === "job") {
       const outs = r.runJob(op.job, pending);
@@ -131,7 +142,7 @@ export async function runStream(r: StreamRun): Promise<number> {
         // write this chunk and read the next one at the same time (both run off the JS thread); hash meanwhile
         const w = r.writer.writeSpan(cur, first);
         const rd = nextN > 0 ? file.readAt(bufB.subarray(0, nextN), nextPos) : undefined;
-        r.hashes?.[op.file]!.update(cur);
+        r.hashes?.[op.file]?.update(cur);
         await Promise.all([w, rd]);
         written += n;
         first = undefined;

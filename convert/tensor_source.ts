@@ -6,12 +6,32 @@
 
 /** safetensors dtype names; the pickle reader maps torch storage types onto these. */
 export type DType =
-  | "F64" | "F32" | "F16" | "BF16"
-  | "I64" | "I32" | "I16" | "I8" | "U8" | "BOOL"
-  | "F8_E4M3" | "F8_E5M2";
+  | "F64"
+  | "F32"
+  | "F16"
+  | "BF16"
+  | "I64"
+  | "I32"
+  | "I16"
+  | "I8"
+  | "U8"
+  | "BOOL"
+  | "F8_E4M3"
+  | "F8_E5M2";
 
 export const DTYPE_BYTES: Readonly<Record<DType, number>> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1, F8_E4M3: 1, F8_E5M2: 1,
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
 };
 
 export interface TensorInfo {

@@ -65,7 +65,9 @@ export function foldWeightNorm(
     throw new Error(`weight_g has ${channels} values, which does not divide weight_v's ${v.length}`);
   }
   const n = v.length / channels;
-  if (out !== undefined && out.length !== v.length) throw new Error(`output has ${out.length} values, weight_v ${v.length}`);
+  if (out !== undefined && out.length !== v.length) {
+    throw new Error(`output has ${out.length} values, weight_v ${v.length}`);
+  }
   const w = out ?? new Float32Array(v.length);
   for (let c = 0; c < channels; c++) {
     const start = c * n;

@@ -37,7 +37,11 @@ export type CodeSeqSpec =
   | { kind: "real"; length: number; source: number; offset: number }
   | { kind: "constant"; length: number; value: number };
 
-export interface CodeBatchSpec { seqs: CodeSeqSpec[]; duplicates: number[]; shuffle: number }
+export interface CodeBatchSpec {
+  seqs: CodeSeqSpec[];
+  duplicates: number[];
+  shuffle: number;
+}
 
 /** What the generators draw from: real speech clips and real code sequences (reference `enc.audio_codes`). */
 export interface Sources {
@@ -67,7 +71,9 @@ export function lengthArb(max: number): fc.Arbitrary<number> {
 }
 
 export function clipSpecArb(sizes: Sizes, sources: Sources): fc.Arbitrary<ClipSpec> {
-  const kinds: ClipKind[] = sources.speech.length ? ["speech", "noise", "silence", "clipped", "tone"] : ["noise", "silence", "clipped", "tone"];
+  const kinds: ClipKind[] = sources.speech.length
+    ? ["speech", "noise", "silence", "clipped", "tone"]
+    : ["noise", "silence", "clipped", "tone"];
   return fc.record({
     kind: fc.constantFrom(...kinds),
     length: lengthArb(sizes.maxClipSamples),
@@ -87,12 +93,28 @@ export function batchSpecArb(sizes: Sizes, sources: Sources): fc.Arbitrary<Batch
 
 export function codeSeqArb(sizes: Sizes, sources: Sources): fc.Arbitrary<CodeSeqSpec> {
   const min = Math.min(sizes.minCodes ?? 1, sizes.maxCodes);
-  const length = fc.oneof(fc.integer({ min, max: sizes.maxCodes }), fc.integer({ min, max: Math.max(min, Math.min(8, sizes.maxCodes)) }));
+  const length = fc.oneof(
+    fc.integer({ min, max: sizes.maxCodes }),
+    fc.integer({ min, max: Math.max(min, Math.min(8, sizes.maxCodes)) }),
+  );
   const arbs: fc.Arbitrary<CodeSeqSpec>[] = [
     fc.record({ kind: fc.constant("random" as const), length, seed: fc.nat() }),
-    fc.record({ kind: fc.constant("constant" as const), length, value: fc.integer({ min: 0, max: sources.codebookSize - 1 }) }),
+    fc.record({
+      kind: fc.constant("constant" as const),
+      length,
+      value: fc.integer({ min: 0, max: sources.codebookSize - 1 }),
+    }),
   ];
-  if (sources.codes.length) arbs.push(fc.record({ kind: fc.constant("real" as const), length, source: fc.nat({ max: 1 << 20 }), offset: fc.nat({ max: 1 << 20 }) }));
+  if (sources.codes.length) {
+    arbs.push(
+      fc.record({
+        kind: fc.constant("real" as const),
+        length,
+        source: fc.nat({ max: 1 << 20 }),
+        offset: fc.nat({ max: 1 << 20 }),
+      }),
+    );
+  }
   return fc.oneof(...arbs);
 }
 
@@ -131,7 +153,9 @@ export function renderClip(spec: ClipSpec, sources: Sources): Float32Array {
     }
     case "tone": {
       const f = 50 + (spec.source % 7950);
-      for (let i = 0; i < n; i++) out[i] = spec.gain * 0.8 * Math.sin((2 * Math.PI * f * i) / SAMPLE_RATE + (spec.offset % 628) / 100);
+      for (let i = 0; i < n; i++) {
+        out[i] = spec.gain * 0.8 * Math.sin((2 * Math.PI * f * i) / SAMPLE_RATE + (spec.offset % 628) / 100);
+      }
       break;
     }
   }
@@ -166,8 +190,14 @@ export function shuffledOrder(items: number, seed: number): number[] {
 
 export function describeClip(spec: ClipSpec, sources: Sources): string {
   const what = spec.kind === "speech" && sources.speech.length
-    ? `speech ${sources.speech[spec.source % sources.speech.length].name}@${spec.offset % sources.speech[spec.source % sources.speech.length].samples.length}`
-    : spec.kind === "tone" ? `tone ${50 + (spec.source % 7950)} Hz` : spec.kind === "noise" ? `noise seed ${spec.source}` : spec.kind;
+    ? `speech ${sources.speech[spec.source % sources.speech.length].name}@${
+      spec.offset % sources.speech[spec.source % sources.speech.length].samples.length
+    }`
+    : spec.kind === "tone"
+    ? `tone ${50 + (spec.source % 7950)} Hz`
+    : spec.kind === "noise"
+    ? `noise seed ${spec.source}`
+    : spec.kind;
   return `${what} ×${spec.gain.toFixed(2)}, ${spec.length} samples`;
 }
 

@@ -14,8 +14,8 @@ import { openCodec } from "./codec_handle.ts";
 import { writeReportHtml } from "./html.ts";
 import { writeParityKit } from "./kit.ts";
 import { tinyConvertedDir } from "./reference.ts";
-import { formatTable, writeReportJson, type ParityReport } from "./report.ts";
-import { ALL_PROPERTIES, DEFAULT_RUNS, runParity, type PropertyNumber } from "./suite.ts";
+import { formatTable, type ParityReport, writeReportJson } from "./report.ts";
+import { ALL_PROPERTIES, DEFAULT_RUNS, type PropertyNumber, runParity } from "./suite.ts";
 
 export const PARITY_USAGE = `usage:
   xcodec2 parity <converted-dir> [--device cpu|webgpu|cuda|auto] [--runs N] [--seed S] [--only 1,2,...] [--path P]
@@ -28,13 +28,36 @@ properties: 1 batch=loop encode, 2 batch=loop decode, 3 conversion=upstream, 4 r
             5 device=device (webgpu vs cpu), 6 the suite can fail (1 and 2 on a mask-free export must fail)`;
 
 export class ParityUsageError extends Error {
-  constructor(message: string) { super(message); this.name = "ParityUsageError"; }
+  constructor(message: string) {
+    super(message);
+    this.name = "ParityUsageError";
+  }
 }
 
-const VALUE_FLAGS = new Set(["--device", "--runs", "--seed", "--only", "--path", "--max-seconds", "--max-batch", "--max-codes", "--shrink-budget", "--threads", "--json", "--html", "--model", "--against", "--kit"]);
+const VALUE_FLAGS = new Set([
+  "--device",
+  "--runs",
+  "--seed",
+  "--only",
+  "--path",
+  "--max-seconds",
+  "--max-batch",
+  "--max-codes",
+  "--shrink-budget",
+  "--threads",
+  "--json",
+  "--html",
+  "--model",
+  "--against",
+  "--kit",
+]);
 const BOOL_FLAGS = new Set(["--quiet", "--help", "-h"]);
 
-export interface ParsedParityArgs { positional: string[]; flags: Map<string, string>; bools: Set<string> }
+export interface ParsedParityArgs {
+  positional: string[];
+  flags: Map<string, string>;
+  bools: Set<string>;
+}
 
 export function parseParityArgs(argv: string[]): ParsedParityArgs {
   const positional: string[] = [], flags = new Map<string, string>(), bools = new Set<string>();
@@ -44,7 +67,9 @@ export function parseParityArgs(argv: string[]): ParsedParityArgs {
     if (a.startsWith("--") && a.includes("=")) [a, inline] = [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)];
     if (VALUE_FLAGS.has(a)) {
       const v = inline ?? argv[++i];
-      if (v === undefined || (inline === undefined && v.startsWith("--"))) throw new ParityUsageError(`${a} needs a value`);
+      if (v === undefined || (inline === undefined && v.startsWith("--"))) {
+        throw new ParityUsageError(`${a} needs a value`);
+      }
       flags.set(a, v);
     } else if (BOOL_FLAGS.has(a)) bools.add(a);
     else if (a.startsWith("-")) throw new ParityUsageError(`unknown option ${a}`);
@@ -57,22 +82,34 @@ function intFlag(flags: Map<string, string>, name: string, min: number, max: num
   const v = flags.get(name);
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new ParityUsageError(`${name} must be an integer in [${min}, ${max}], got "${v}"`);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ParityUsageError(`${name} must be an integer in [${min}, ${max}], got "${v}"`);
+  }
   return n;
 }
 
 function parseOnly(v: string | undefined): PropertyNumber[] | undefined {
   if (v === undefined) return undefined;
   const nums = v.split(",").map((s) => Number(s.trim()));
-  for (const n of nums) if (!ALL_PROPERTIES.includes(n as PropertyNumber)) throw new ParityUsageError(`--only takes property numbers 1–6, got "${v}"`);
+  for (const n of nums) {
+    if (!ALL_PROPERTIES.includes(n as PropertyNumber)) {
+      throw new ParityUsageError(`--only takes property numbers 1–6, got "${v}"`);
+    }
+  }
   return nums as PropertyNumber[];
 }
 
 async function emit(report: ParityReport, flags: Map<string, string>, quiet: boolean): Promise<number> {
   console.log(formatTable(report));
   const json = flags.get("--json"), html = flags.get("--html");
-  if (json) { await writeReportJson(report, json); if (!quiet) console.error(`wrote ${json}`); }
-  if (html) { await writeReportHtml(report, html); if (!quiet) console.error(`wrote ${html}`); }
+  if (json) {
+    await writeReportJson(report, json);
+    if (!quiet) console.error(`wrote ${json}`);
+  }
+  if (html) {
+    await writeReportHtml(report, html);
+    if (!quiet) console.error(`wrote ${html}`);
+  }
   return report.ok ? 0 : 1;
 }
 
@@ -80,7 +117,10 @@ export async function runParityCommand(argv: string[]): Promise<number> {
   let args: ParsedParityArgs;
   try {
     args = parseParityArgs(argv);
-    if (args.bools.has("--help") || args.bools.has("-h")) { console.log(PARITY_USAGE); return 0; }
+    if (args.bools.has("--help") || args.bools.has("-h")) {
+      console.log(PARITY_USAGE);
+      return 0;
+    }
     return await dispatch(args);
   } catch (e) {
     if (e instanceof ParityUsageError) {
@@ -96,28 +136,52 @@ async function dispatch({ positional, flags, bools }: ParsedParityArgs): Promise
   const log = quiet ? () => {} : (m: string) => console.error(m);
   const against = flags.get("--against");
   if (against) {
-    if (positional.length) throw new ParityUsageError(`--against takes no other positional argument (got ${positional.join(" ")})`);
+    if (positional.length) {
+      throw new ParityUsageError(`--against takes no other positional argument (got ${positional.join(" ")})`);
+    }
     const kitDir = resolveKitDir(against, flags.get("--kit"));
     return emit(await compareAgainstKit(against, kitDir), flags, quiet);
   }
   if (positional[0] === "kit") {
-    if (positional.length !== 2) throw new ParityUsageError("parity kit takes exactly one folder: xcodec2 parity kit <kit-dir>");
+    if (positional.length !== 2) {
+      throw new ParityUsageError("parity kit takes exactly one folder: xcodec2 parity kit <kit-dir>");
+    }
     const model = flags.get("--model") ?? tinyConvertedDir();
-    if (!model) throw new ParityUsageError("--model <converted-dir> is required (the bundled reference checkpoint is not installed)");
-    const codec = await openCodec(model, { device: flags.get("--device") ?? "cpu", threads: intFlag(flags, "--threads", 1, 1024), log });
+    if (!model) {
+      throw new ParityUsageError(
+        "--model <converted-dir> is required (the bundled reference checkpoint is not installed)",
+      );
+    }
+    const codec = await openCodec(model, {
+      device: flags.get("--device") ?? "cpu",
+      threads: intFlag(flags, "--threads", 1, 1024),
+      log,
+    });
     try {
       const m = await writeParityKit(positional[1], codec, model);
-      console.log(`wrote parity kit ${positional[1]}: ${m.clips.length} clips, expected.safetensors, kit.json, README.md`);
+      console.log(
+        `wrote parity kit ${positional[1]}: ${m.clips.length} clips, expected.safetensors, kit.json, README.md`,
+      );
       return 0;
     } finally {
       await codec.dispose?.();
     }
   }
-  if (positional.length !== 1) throw new ParityUsageError(positional.length ? `expected one converted folder, got ${positional.length} arguments` : "missing <converted-dir>");
+  if (positional.length !== 1) {
+    throw new ParityUsageError(
+      positional.length
+        ? `expected one converted folder, got ${positional.length} arguments`
+        : "missing <converted-dir>",
+    );
+  }
   const maxSeconds = flags.get("--max-seconds");
-  if (maxSeconds !== undefined && !(Number(maxSeconds) > 0 && Number(maxSeconds) <= 600)) throw new ParityUsageError(`--max-seconds must be a number in (0, 600], got "${maxSeconds}"`);
+  if (maxSeconds !== undefined && !(Number(maxSeconds) > 0 && Number(maxSeconds) <= 600)) {
+    throw new ParityUsageError(`--max-seconds must be a number in (0, 600], got "${maxSeconds}"`);
+  }
   const sizes = {
-    maxClipSamples: maxSeconds !== undefined ? Math.max(1, Math.round(Number(maxSeconds) * SAMPLE_RATE)) : CI_SIZES.maxClipSamples,
+    maxClipSamples: maxSeconds !== undefined
+      ? Math.max(1, Math.round(Number(maxSeconds) * SAMPLE_RATE))
+      : CI_SIZES.maxClipSamples,
     maxBatch: intFlag(flags, "--max-batch", 1, 64) ?? CI_SIZES.maxBatch,
     maxCodes: intFlag(flags, "--max-codes", 1, 100_000) ?? CI_SIZES.maxCodes,
   };

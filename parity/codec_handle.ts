@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { EncodeResult } from "../runtime/types.ts";
+import type { DeviceRequest, EncodeResult } from "../runtime/types.ts";
 
 export interface ParityCodec {
   readonly config: { quantization_levels: number[] };
@@ -30,19 +30,31 @@ export interface OpenOptions {
  */
 export async function openCodec(dir: string, opts: OpenOptions = {}): Promise<ParityCodec> {
   const { Xcodec2 } = await import("../runtime/codec.ts");
-  // deno-lint-ignore no-explicit-any
-  return await Xcodec2.load(dir, { device: (opts.device ?? "cpu") as any, precision: "fp32", threads: opts.threads, log: opts.log ?? (() => {}) });
+  return await Xcodec2.load(dir, {
+    device: (opts.device ?? "cpu") as DeviceRequest,
+    precision: "fp32",
+    threads: opts.threads,
+    log: opts.log ?? (() => {}),
+  });
 }
 
 /** Files of a converted folder that an exported copy links to. */
-const CONVERTED_FILES = ["config.json", "model.safetensors", "model.safetensors.index.json", "preprocessor_config.json"];
+const CONVERTED_FILES = [
+  "config.json",
+  "model.safetensors",
+  "model.safetensors.index.json",
+  "preprocessor_config.json",
+];
 
 /**
  * A fresh folder that looks like `convertedDir` (its files linked, or copied where links are not allowed) with
  * graphs exported into its own `onnx/`: used for the read-only reference checkpoint and for the mask-free twin of
  * property 6. Returns the folder and a cleanup function.
  */
-export async function exportedCopy(convertedDir: string, opts: { masks: boolean; fp16?: boolean; parent?: string }): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+export async function exportedCopy(
+  convertedDir: string,
+  opts: { masks: boolean; fp16?: boolean; parent?: string },
+): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const parent = opts.parent ?? tmpdir();
   await mkdir(parent, { recursive: true });
   const dir = await mkdtemp(join(parent, opts.masks ? "xcodec2-parity-" : "xcodec2-parity-nomask-"));
@@ -56,7 +68,11 @@ export async function exportedCopy(convertedDir: string, opts: { masks: boolean;
     // sharded checkpoints: link every shard named by the index
     const { readdir } = await import("node:fs/promises");
     for (const f of await readdir(convertedDir)) {
-      if (/^model-\d+-of-\d+\.safetensors$/.test(f)) await symlink(resolve(convertedDir, f), join(dir, f)).catch(() => copyFile(resolve(convertedDir, f), join(dir, f)));
+      if (/^model-\d+-of-\d+\.safetensors$/.test(f)) {
+        await symlink(resolve(convertedDir, f), join(dir, f)).catch(() =>
+          copyFile(resolve(convertedDir, f), join(dir, f))
+        );
+      }
     }
     const { exportOnnx } = await import("../convert/onnx/export.ts");
     await exportOnnx(dir, { masks: opts.masks, fp16: opts.fp16 ?? false, out: join(dir, "onnx") });

@@ -4,7 +4,7 @@
  * predicate on ever smaller variants (shrinking), and those runs must not be counted as cases.
  */
 import fc from "fast-check";
-import { fromTally, Tally, type PropertyResult } from "./result.ts";
+import { fromTally, type PropertyResult, Tally } from "./result.ts";
 
 export interface RunOptions {
   /** cases to draw */
@@ -64,7 +64,9 @@ export async function runFcProperty<T>(
     result.path = details.counterexamplePath ?? undefined;
     result.counterexample = describe(details.counterexample[0]);
     // lastWhy belongs to the last failing run, which is the shrunk counterexample
-    result.reason = `${lastWhy ?? "property failed"} (after ${details.numShrinks} shrinks; replay: --seed ${details.seed} --path ${details.counterexamplePath})`;
+    result.reason = `${
+      lastWhy ?? "property failed"
+    } (after ${details.numShrinks} shrinks; replay: --seed ${details.seed} --path ${details.counterexamplePath})`;
   } else if (details.failed) {
     result.status = "fail";
     result.reason = `fast-check: ${String(details.errorInstance ?? "failed without counterexample")}`;

@@ -8,10 +8,10 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync } from "node:fs";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import process from "node:process";
-import { FEATURE_DIM, HOP_LENGTH, SAMPLE_RATE, readXcodec2Config } from "../convert/architecture.ts";
+import { FEATURE_DIM, HOP_LENGTH, SAMPLE_RATE } from "../convert/architecture.ts";
 import { writeSafetensors } from "../convert/safetensors/mod.ts";
 import { writeWav } from "../runtime/audio/mod.ts";
 import { extractFeatures } from "../runtime/features/mod.ts";
@@ -22,7 +22,13 @@ import { TOLERANCES } from "./tolerances.ts";
 
 export const KIT_FORMAT = "xcodec2-kit/parity-kit/1";
 
-export interface KitClip { name: string; kind: string; samples: number; codes: number; file: string }
+export interface KitClip {
+  name: string;
+  kind: string;
+  samples: number;
+  codes: number;
+  file: string;
+}
 export interface KitManifest {
   format: string;
   model: { dir: string; weightsSha256: string; quantization_levels: number[]; hop_length: number; sample_rate: number };
@@ -42,7 +48,9 @@ export const kitTensor = {
 /** Synthetic clips every kit has: edge lengths (1 sample, one hop ± 1) and signals speech does not cover. */
 export function syntheticKitClips(): { name: string; kind: string; samples: Float32Array }[] {
   const tone = new Float32Array(4800).map((_, i) => 0.5 * Math.sin((2 * Math.PI * 440 * i) / SAMPLE_RATE));
-  const clipped = new Float32Array(8001).map((_, i) => Math.max(-1, Math.min(1, 6 * Math.sin((2 * Math.PI * 150 * i) / SAMPLE_RATE))));
+  const clipped = new Float32Array(8001).map((_, i) =>
+    Math.max(-1, Math.min(1, 6 * Math.sin((2 * Math.PI * 150 * i) / SAMPLE_RATE)))
+  );
   return [
     { name: "one_sample", kind: "silence", samples: new Float32Array([0.25]) },
     { name: "silence_321", kind: "silence", samples: new Float32Array(HOP_LENGTH + 1) },
@@ -55,7 +63,9 @@ async function kitClips(): Promise<{ name: string; kind: string; samples: Float3
   const out = [];
   if (referenceRoot()) {
     const index = await loadReferenceIndex();
-    for (const [name, c] of Object.entries(index.clips)) out.push({ name, kind: c.kind, samples: await readReferenceClip(index, name) });
+    for (const [name, c] of Object.entries(index.clips)) {
+      out.push({ name, kind: c.kind, samples: await readReferenceClip(index, name) });
+    }
   }
   return [...out, ...syntheticKitClips()];
 }
@@ -64,7 +74,9 @@ export async function writeParityKit(kitDir: string, codec: ParityCodec, modelDi
   const target = resolve(kitDir);
   if (existsSync(target) && !existsSync(join(target, "kit.json"))) {
     const { readdir } = await import("node:fs/promises");
-    if ((await readdir(target)).length) throw new KitError(target, "exists and is not a parity kit; choose an empty or new folder");
+    if ((await readdir(target)).length) {
+      throw new KitError(target, "exists and is not a parity kit; choose an empty or new folder");
+    }
   }
   const tmp = `${target}.tmp-${process.pid}`;
   await rm(tmp, { recursive: true, force: true });
@@ -81,8 +93,20 @@ export async function writeParityKit(kitDir: string, codec: ParityCodec, modelDi
       const enc = await codec.encodeBatch([c.samples]);
       const [audio] = await codec.decodeBatch([enc.codes[0]]);
       const T = enc.codes[0].length;
-      tensors.push({ name: kitTensor.features(c.name), dtype: "F32", shape: [feats.frames, FEATURE_DIM], data: float32Bytes(feats.features) });
-      if (enc.fsqInput[0].length) tensors.push({ name: kitTensor.fsqInput(c.name), dtype: "F32", shape: [T, D], data: float32Bytes(enc.fsqInput[0]) });
+      tensors.push({
+        name: kitTensor.features(c.name),
+        dtype: "F32",
+        shape: [feats.frames, FEATURE_DIM],
+        data: float32Bytes(feats.features),
+      });
+      if (enc.fsqInput[0].length) {
+        tensors.push({
+          name: kitTensor.fsqInput(c.name),
+          dtype: "F32",
+          shape: [T, D],
+          data: float32Bytes(enc.fsqInput[0]),
+        });
+      }
       tensors.push({ name: kitTensor.codes(c.name), dtype: "I32", shape: [T], data: int32Bytes(enc.codes[0]) });
       tensors.push({ name: kitTensor.audio(c.name), dtype: "F32", shape: [audio.length], data: float32Bytes(audio) });
       entries.push({ name: c.name, kind: c.kind, samples: c.samples.length, codes: T, file });
@@ -114,14 +138,23 @@ export async function writeParityKit(kitDir: string, codec: ParityCodec, modelDi
 }
 
 export class KitError extends Error {
-  constructor(readonly path: string, message: string) { super(`${path}: ${message}`); this.name = "KitError"; }
+  constructor(readonly path: string, message: string) {
+    super(`${path}: ${message}`);
+    this.name = "KitError";
+  }
 }
 
 export async function readKitManifest(kitDir: string): Promise<KitManifest> {
   const p = join(kitDir, "kit.json");
   let json: KitManifest;
-  try { json = JSON.parse(await readFile(p, "utf8")); } catch (e) { throw new KitError(p, `not a readable parity kit manifest (${(e as Error).message})`); }
-  if (json.format !== KIT_FORMAT) throw new KitError(p, `format is ${JSON.stringify(json.format)}, expected ${KIT_FORMAT}`);
+  try {
+    json = JSON.parse(await readFile(p, "utf8"));
+  } catch (e) {
+    throw new KitError(p, `not a readable parity kit manifest (${(e as Error).message})`);
+  }
+  if (json.format !== KIT_FORMAT) {
+    throw new KitError(p, `format is ${JSON.stringify(json.format)}, expected ${KIT_FORMAT}`);
+  }
   if (!Array.isArray(json.clips)) throw new KitError(p, "has no clip list");
   return json;
 }
@@ -161,7 +194,9 @@ A clip of n samples gives ceil((n + 1) / ${m.model.hop_length}) codes (the wavef
 | --- | --- | --- | --- | --- |
 | \`<clip>.input_features\` | F32 | [T, 160] | w2v-bert input: Kaldi fbank (80 mel), per-clip mean/var normalised, 2 frames stacked | no (compared when present) |
 | \`<clip>.fsq_input\` | F32 | [T, ${m.model.quantization_levels.length}] | quantizer \`project_in\` output before the tanh bounds (used to find ties) | no (its ties are added when present) |
-| \`<clip>.audio_codes\` | I32 or I64 | [T] (any shape with T values) | codes in 0…${m.model.quantization_levels.reduce((a, b) => a * b, 1) - 1} | yes |
+| \`<clip>.audio_codes\` | I32 or I64 | [T] (any shape with T values) | codes in 0…${
+    m.model.quantization_levels.reduce((a, b) => a * b, 1) - 1
+  } | yes |
 | \`<clip>.audio_values\` | F32 | [T·${m.model.hop_length}] (any shape with that many values) | audio decoded from the EXPECTED codes in this file (not from yours) | yes |
 
 ## Tolerances

@@ -51,7 +51,13 @@ describe("batch properties on the test codec", () => {
     assert.ok(r1.path && r1.reason?.includes(`--seed 5 --path ${r1.path}`), r1.reason ?? "");
     assert.ok(r1.codeAgreement < 1, "agreement");
     // replaying the path reproduces the failure at once
-    const replay = await batchEncodeProperty(leaky, { runs: 1, seed: 5, path: r1.path, sources: await sources(), sizes: small });
+    const replay = await batchEncodeProperty(leaky, {
+      runs: 1,
+      seed: 5,
+      path: r1.path,
+      sources: await sources(),
+      sizes: small,
+    });
     assert.equal(replay.status, "fail");
     assert.equal(replay.counterexample, r1.counterexample);
     const r2 = await batchDecodeProperty(leaky, { runs: 50, seed: 5, sources: await sources(), sizes: small });
@@ -61,17 +67,32 @@ describe("batch properties on the test codec", () => {
   });
 
   test("property 6 passes on a leaking codec and fails on an exact one", async () => {
-    const caught = await suiteCanFailProperty(makeTestCodec({ masks: false }), { runs: 30, seed: 3, sources: await sources(), sizes: small });
+    const caught = await suiteCanFailProperty(makeTestCodec({ masks: false }), {
+      runs: 30,
+      seed: 3,
+      sources: await sources(),
+      sizes: small,
+    });
     assert.equal(caught.status, "pass", caught.reason ?? "");
     assert.match(caught.counterexample ?? "", /1 on mask-free export: .*\| 2 on mask-free export: /);
-    const missed = await suiteCanFailProperty(makeTestCodec({ masks: true }), { runs: 10, seed: 3, sources: await sources(), sizes: small });
+    const missed = await suiteCanFailProperty(makeTestCodec({ masks: true }), {
+      runs: 10,
+      seed: 3,
+      sources: await sources(),
+      sizes: small,
+    });
     assert.equal(missed.status, "fail");
     assert.equal(missed.failures, 2);
   });
 
   test("a codec that throws is a failure with the error in the reason, not a crash", async () => {
     const codec = makeTestCodec({ masks: true });
-    const broken = { ...codec, encodeBatch: async () => { throw new Error("boom"); } };
+    const broken = {
+      ...codec,
+      encodeBatch: async () => {
+        throw new Error("boom");
+      },
+    };
     const r = await batchEncodeProperty(broken, { runs: 5, seed: 1, sources: await sources(), sizes: small });
     assert.equal(r.status, "fail");
     assert.match(r.reason ?? "", /threw Error: boom/);
@@ -115,10 +136,49 @@ describe("FSQ ties", () => {
 
 describe("report", () => {
   const props = [
-    { name: "1 batch=loop encode", status: "pass" as const, cases: 3, failures: 0, maxError: 0, errorMetric: "x", codeAgreement: 1, ties: 2, seed: 9 },
-    { name: "2 batch=loop decode", status: "fail" as const, cases: 2, failures: 1, maxError: Infinity, errorMetric: "y", codeAgreement: 1, ties: 0, seed: 9, reason: "lengths differ",
-      worst: { title: "w", a: new Float32Array(3200).map((_, i) => Math.sin(i / 9)), b: new Float32Array(3200).map((_, i) => Math.sin(i / 9) * 0.9), aLabel: "batched", bLabel: "alone", error: 0.1 } },
-    { name: "5 device=device", status: "not-run" as const, cases: 0, failures: 0, maxError: 0, errorMetric: "z", codeAgreement: 1, ties: 0, seed: 9, reason: "no webgpu" },
+    {
+      name: "1 batch=loop encode",
+      status: "pass" as const,
+      cases: 3,
+      failures: 0,
+      maxError: 0,
+      errorMetric: "x",
+      codeAgreement: 1,
+      ties: 2,
+      seed: 9,
+    },
+    {
+      name: "2 batch=loop decode",
+      status: "fail" as const,
+      cases: 2,
+      failures: 1,
+      maxError: Infinity,
+      errorMetric: "y",
+      codeAgreement: 1,
+      ties: 0,
+      seed: 9,
+      reason: "lengths differ",
+      worst: {
+        title: "w",
+        a: new Float32Array(3200).map((_, i) => Math.sin(i / 9)),
+        b: new Float32Array(3200).map((_, i) => Math.sin(i / 9) * 0.9),
+        aLabel: "batched",
+        bLabel: "alone",
+        error: 0.1,
+      },
+    },
+    {
+      name: "5 device=device",
+      status: "not-run" as const,
+      cases: 0,
+      failures: 0,
+      maxError: 0,
+      errorMetric: "z",
+      codeAgreement: 1,
+      ties: 0,
+      seed: 9,
+      reason: "no webgpu",
+    },
   ];
 
   test("JSON has exactly the issue's top-level shape and the six fields per property", () => {
@@ -146,7 +206,9 @@ describe("report", () => {
     const html = renderHtml(makeReport("cpu", 9, props));
     assert.ok(!/<script|src="http|href="http/.test(html));
     assert.equal((html.match(/<svg /g) ?? []).length, 2);
-    const pngs = [...html.matchAll(/data:image\/png;base64,([A-Za-z0-9+/=]+)/g)].map((m) => Buffer.from(m[1], "base64"));
+    const pngs = [...html.matchAll(/data:image\/png;base64,([A-Za-z0-9+/=]+)/g)].map((m) =>
+      Buffer.from(m[1], "base64")
+    );
     assert.equal(pngs.length, 3);
     for (const p of pngs) {
       assert.deepEqual([...p.subarray(0, 8)], [137, 80, 78, 71, 13, 10, 26, 10]);
@@ -187,9 +249,26 @@ describe("parity kit and --against", () => {
           if (perturb === "codes" && i === 3) enc.codes[0][0] = (enc.codes[0][0] + 1) % 65536;
           const i64 = new Uint8Array(enc.codes[0].length * 8);
           enc.codes[0].forEach((v, t) => new DataView(i64.buffer).setBigInt64(t * 8, BigInt(v), true));
-          tensors.push({ name: kitTensor.features(c.name), dtype: "F32", shape: [extractFeatures(samples).features.length], data: float32Bytes(extractFeatures(samples).features) });
-          if (!(perturb === "drop" && i === 0)) tensors.push({ name: kitTensor.codes(c.name), dtype: "I64", shape: [1, 1, enc.codes[0].length], data: i64 });
-          tensors.push({ name: kitTensor.audio(c.name), dtype: "F32", shape: [1, audio.length], data: float32Bytes(audio) });
+          tensors.push({
+            name: kitTensor.features(c.name),
+            dtype: "F32",
+            shape: [extractFeatures(samples).features.length],
+            data: float32Bytes(extractFeatures(samples).features),
+          });
+          if (!(perturb === "drop" && i === 0)) {
+            tensors.push({
+              name: kitTensor.codes(c.name),
+              dtype: "I64",
+              shape: [1, 1, enc.codes[0].length],
+              data: i64,
+            });
+          }
+          tensors.push({
+            name: kitTensor.audio(c.name),
+            dtype: "F32",
+            shape: [1, audio.length],
+            data: float32Bytes(audio),
+          });
         }
         const file = join(dir, `outputs_${perturb}.safetensors`);
         await writeSafetensors(file, tensors);
@@ -209,7 +288,10 @@ describe("parity kit and --against", () => {
       assert.match(dropped.properties[1].reason ?? "", /missing/);
       // the CLI: same table, exit codes, JSON file
       const json = join(dir, "r.json");
-      assert.equal(await runParityCommand(["--against", await build("none"), "--kit", kitDir, "--json", json, "--quiet"]), 0);
+      assert.equal(
+        await runParityCommand(["--against", await build("none"), "--kit", kitDir, "--json", json, "--quiet"]),
+        0,
+      );
       assert.equal(JSON.parse(await readFile(json, "utf8")).ok, true);
       assert.equal(await runParityCommand(["--against", await build("audio"), "--kit", kitDir, "--quiet"]), 1);
       await expected.close();

@@ -2,14 +2,21 @@
 export type { PropertyResult, PropertyStatus, WorstCase } from "./result.ts";
 export { Tally } from "./result.ts";
 export * from "./properties.ts";
-export { runParity, identifyVariant, ALL_PROPERTIES, DEFAULT_RUNS, type ParityOptions, type PropertyNumber } from "./suite.ts";
-export { makeReport, reportJson, formatTable, writeReportJson, type ParityReport } from "./report.ts";
+export {
+  ALL_PROPERTIES,
+  DEFAULT_RUNS,
+  identifyVariant,
+  type ParityOptions,
+  type PropertyNumber,
+  runParity,
+} from "./suite.ts";
+export { formatTable, makeReport, type ParityReport, reportJson, writeReportJson } from "./report.ts";
 export { renderHtml, writeReportHtml } from "./html.ts";
-export { writeParityKit, readKitManifest, kitTensor, KIT_FORMAT, KitError, type KitManifest } from "./kit.ts";
+export { KIT_FORMAT, KitError, type KitManifest, kitTensor, readKitManifest, writeParityKit } from "./kit.ts";
 export { compareAgainstKit } from "./against.ts";
-export { runParityCommand, parseParityArgs, PARITY_USAGE } from "./cli.ts";
-export { openCodec, exportedCopy, type ParityCodec } from "./codec_handle.ts";
+export { PARITY_USAGE, parseParityArgs, runParityCommand } from "./cli.ts";
+export { exportedCopy, openCodec, type ParityCodec } from "./codec_handle.ts";
 export { CI_SIZES, type Sizes, type Sources } from "./arbitraries.ts";
 export { loadSources } from "./sources.ts";
 export { TOLERANCES } from "./tolerances.ts";
-export { tieFrames, minMargin, TIE_MARGIN } from "./fsq_ties.ts";
+export { minMargin, TIE_MARGIN, tieFrames } from "./fsq_ties.ts";

@@ -29,7 +29,9 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
 
 /** `rgb` is width·height·3 bytes, rows top to bottom. */
 export function encodePng(width: number, height: number, rgb: Uint8Array): Uint8Array {
-  if (rgb.length !== width * height * 3) throw new RangeError(`encodePng: ${rgb.length} bytes for ${width}×${height} RGB`);
+  if (rgb.length !== width * height * 3) {
+    throw new RangeError(`encodePng: ${rgb.length} bytes for ${width}×${height} RGB`);
+  }
   const raw = new Uint8Array(height * (1 + width * 3));
   for (let y = 0; y < height; y++) raw.set(rgb.subarray(y * width * 3, (y + 1) * width * 3), y * (1 + width * 3) + 1);
   const ihdr = new Uint8Array(13);
@@ -37,10 +39,18 @@ export function encodePng(width: number, height: number, rgb: Uint8Array): Uint8
   dv.setUint32(0, width);
   dv.setUint32(4, height);
   ihdr.set([8, 2, 0, 0, 0], 8); // bit depth 8, colour type 2 (RGB), deflate, filter 0, no interlace
-  const parts = [new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]), chunk("IHDR", ihdr), chunk("IDAT", deflateSync(raw)), chunk("IEND", new Uint8Array(0))];
+  const parts = [
+    new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]),
+    chunk("IHDR", ihdr),
+    chunk("IDAT", deflateSync(raw)),
+    chunk("IEND", new Uint8Array(0)),
+  ];
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 

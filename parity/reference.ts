@@ -11,7 +11,12 @@ import { openSafetensors } from "../convert/safetensors/mod.ts";
 import { readAudio } from "../runtime/audio/mod.ts";
 import { bytesToFloat32, bytesToInt32 } from "./tensor_data.ts";
 
-export interface ReferenceClip { name: string; kind: string; samples: number; file: string }
+export interface ReferenceClip {
+  name: string;
+  kind: string;
+  samples: number;
+  file: string;
+}
 export interface ReferenceCase {
   kind: "single" | "batch";
   variant: string;
@@ -25,7 +30,10 @@ export interface ReferenceCase {
 export interface ReferenceIndex {
   root: string;
   clips: Record<string, ReferenceClip>;
-  variants: Record<string, { original_checkpoint: string; converted_checkpoint: string; tensors_dir: string; [k: string]: unknown }>;
+  variants: Record<
+    string,
+    { original_checkpoint: string; converted_checkpoint: string; tensors_dir: string; [k: string]: unknown }
+  >;
   cases: Record<string, ReferenceCase>;
 }
 
@@ -63,12 +71,15 @@ export function readReferenceClip(index: ReferenceIndex, name: string): Promise<
   if (!clip) return Promise.reject(new Error(`cases.json: no clip named "${name}"`));
   const path = join(index.root, clip.file);
   let p = clipCache.get(path);
-  if (!p) clipCache.set(path, (p = readAudio(path).then((a) => a.samples)));
+  if (!p) clipCache.set(path, p = readAudio(path).then((a) => a.samples));
   return p;
 }
 
 /** All tensors of one case file, floats as Float32Array and integers as Int32Array. */
-export async function readCaseTensors(index: ReferenceIndex, caseKey: string): Promise<Map<string, { shape: number[]; data: Float32Array | Int32Array }>> {
+export async function readCaseTensors(
+  index: ReferenceIndex,
+  caseKey: string,
+): Promise<Map<string, { shape: number[]; data: Float32Array | Int32Array }>> {
   const c = index.cases[caseKey];
   if (!c) throw new Error(`cases.json: no case "${caseKey}"`);
   const variant = index.variants[c.variant];
@@ -77,7 +88,9 @@ export async function readCaseTensors(index: ReferenceIndex, caseKey: string): P
     const out = new Map<string, { shape: number[]; data: Float32Array | Int32Array }>();
     for (const info of file.list()) {
       const bytes = await file.read(info.name);
-      const data = info.dtype.startsWith("F") ? bytesToFloat32(bytes, info.dtype, info.name) : bytesToInt32(bytes, info.dtype, info.name);
+      const data = info.dtype.startsWith("F")
+        ? bytesToFloat32(bytes, info.dtype, info.name)
+        : bytesToInt32(bytes, info.dtype, info.name);
       out.set(info.name, { shape: info.shape, data });
     }
     return out;

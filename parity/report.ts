@@ -18,7 +18,12 @@ export interface ParityReport {
   seconds?: number;
 }
 
-export function makeReport(device: string, seed: number, properties: PropertyResult[], extra: { model?: string; seconds?: number } = {}): ParityReport {
+export function makeReport(
+  device: string,
+  seed: number,
+  properties: PropertyResult[],
+  extra: { model?: string; seconds?: number } = {},
+): ParityReport {
   return { ok: properties.every((p) => p.status !== "fail"), device, seed, properties, ...extra };
 }
 
@@ -30,7 +35,13 @@ export function reportJson(r: ParityReport): object {
     seed: r.seed,
     // JSON.stringify writes a non-finite maxError (mismatched lengths, NaN) as null
     properties: r.properties.map(({ worst: _w, name, cases, failures, maxError, codeAgreement, ties, ...extra }) => ({
-      name, cases, failures, maxError, codeAgreement, ties, ...extra,
+      name,
+      cases,
+      failures,
+      maxError,
+      codeAgreement,
+      ties,
+      ...extra,
     })),
     ...(r.model ? { model: r.model } : {}),
     ...(r.seconds !== undefined ? { seconds: r.seconds } : {}),
@@ -60,8 +71,14 @@ export function formatTable(r: ParityReport): string {
     p.seconds === undefined ? "" : `${p.seconds.toFixed(1)} s`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i >= 2 && i !== 5 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd();
-  const out = [`parity on ${r.model ?? "?"} — device ${r.device}, seed ${r.seed}`, line(head), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)];
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i >= 2 && i !== 5 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd();
+  const out = [
+    `parity on ${r.model ?? "?"} — device ${r.device}, seed ${r.seed}`,
+    line(head),
+    line(widths.map((w) => "-".repeat(w))),
+    ...rows.map(line),
+  ];
   for (const p of r.properties) {
     if (p.status === "pass" && !p.reason) continue;
     out.push("", `${p.name}: ${STATUS[p.status]}${p.reason ? ` — ${p.reason}` : ""}`);

@@ -83,10 +83,27 @@ export class Tally {
 }
 
 export function notRun(name: string, reason: string, seed: number, errorMetric = ""): PropertyResult {
-  return { name, status: "not-run", cases: 0, failures: 0, maxError: 0, errorMetric, codeAgreement: 1, ties: 0, seed, reason };
+  return {
+    name,
+    status: "not-run",
+    cases: 0,
+    failures: 0,
+    maxError: 0,
+    errorMetric,
+    codeAgreement: 1,
+    ties: 0,
+    seed,
+    reason,
+  };
 }
 
-export function fromTally(name: string, t: Tally, seed: number, errorMetric: string, extra: Partial<PropertyResult> = {}): PropertyResult {
+export function fromTally(
+  name: string,
+  t: Tally,
+  seed: number,
+  errorMetric: string,
+  extra: Partial<PropertyResult> = {},
+): PropertyResult {
   return {
     name,
     status: t.failures > 0 ? "fail" : "pass",

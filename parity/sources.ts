@@ -18,7 +18,9 @@ export async function loadSources(levels: readonly number[] = [4, 4, 4, 4, 4, 4,
   for (const [key, c] of Object.entries(index.cases)) {
     if (c.kind !== "single") continue;
     const t = (await readCaseTensors(index, key)).get("enc.audio_codes");
-    if (t && t.data instanceof Int32Array && t.data.every((v) => v < sources.codebookSize)) sources.codes.push({ name: c.clips[0], codes: t.data });
+    if (t && t.data instanceof Int32Array && t.data.every((v) => v < sources.codebookSize)) {
+      sources.codes.push({ name: c.clips[0], codes: t.data });
+    }
   }
   return sources;
 }

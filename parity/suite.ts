@@ -12,14 +12,21 @@ import { stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { CI_SIZES, type Sizes } from "./arbitraries.ts";
 import { exportedCopy, openCodec, type ParityCodec } from "./codec_handle.ts";
-import { batchDecodeProperty, batchEncodeProperty, conversionProperty, deviceProperty, runtimeUpstreamProperty, suiteCanFailProperty } from "./properties.ts";
+import {
+  batchDecodeProperty,
+  batchEncodeProperty,
+  conversionProperty,
+  deviceProperty,
+  runtimeUpstreamProperty,
+  suiteCanFailProperty,
+} from "./properties.ts";
 import { BATCH_DECODE } from "./properties/batch_decode.ts";
 import { BATCH_ENCODE } from "./properties/batch_encode.ts";
 import { CONVERSION } from "./properties/conversion.ts";
 import { DEVICE } from "./properties/device.ts";
 import { RUNTIME_UPSTREAM } from "./properties/runtime_upstream.ts";
 import { SUITE_CAN_FAIL } from "./properties/suite_can_fail.ts";
-import { loadReferenceIndex, referenceRoot, type ReferenceIndex } from "./reference.ts";
+import { loadReferenceIndex, type ReferenceIndex, referenceRoot } from "./reference.ts";
 import { makeReport, type ParityReport } from "./report.ts";
 import { notRun, type PropertyResult } from "./result.ts";
 import { loadSources } from "./sources.ts";
@@ -65,7 +72,9 @@ export async function runParity(dir: string, opts: ParityOptions = {}): Promise<
     if (!only.has(n)) return;
     log(`parity: ${name}…`);
     const r = await f();
-    log(`parity: ${name}: ${r.status} (${r.cases} cases${r.seconds !== undefined ? `, ${r.seconds.toFixed(1)} s` : ""})`);
+    log(
+      `parity: ${name}: ${r.status} (${r.cases} cases${r.seconds !== undefined ? `, ${r.seconds.toFixed(1)} s` : ""})`,
+    );
     results.push(r);
   };
   const index: ReferenceIndex | undefined = referenceRoot() ? await loadReferenceIndex() : undefined;
@@ -76,7 +85,13 @@ export async function runParity(dir: string, opts: ParityOptions = {}): Promise<
     await step(4, RUNTIME_UPSTREAM, async () => {
       if (!index) return notRun(RUNTIME_UPSTREAM, "fixtures/reference is not installed", seed);
       const variant = await identifyVariant(dir, index);
-      if (!variant) return notRun(RUNTIME_UPSTREAM, "upstream reference tensors exist only for the bundled reference checkpoints (tiny-a); this folder's weights are not one of them", seed);
+      if (!variant) {
+        return notRun(
+          RUNTIME_UPSTREAM,
+          "upstream reference tensors exist only for the bundled reference checkpoints (tiny-a); this folder's weights are not one of them",
+          seed,
+        );
+      }
       return runtimeUpstreamProperty(codec, { seed, index, variant });
     });
     await step(5, DEVICE, () => deviceStep(dir, codec, opts, base));
@@ -102,10 +117,19 @@ export async function runParity(dir: string, opts: ParityOptions = {}): Promise<
   return makeReport(codec.device, seed, results, { model, seconds: (performance.now() - t0) / 1000 });
 }
 
-async function deviceStep(dir: string, codec: ParityCodec, opts: ParityOptions, base: Parameters<typeof deviceProperty>[2]): Promise<PropertyResult> {
+async function deviceStep(
+  dir: string,
+  codec: ParityCodec,
+  opts: ParityOptions,
+  base: Parameters<typeof deviceProperty>[2],
+): Promise<PropertyResult> {
   const other = codec.device === "webgpu" ? "cpu" : "webgpu";
   if (codec.device !== "cpu" && codec.device !== "webgpu") {
-    return notRun(DEVICE, `the codec under test runs on ${codec.device}; property 5 compares webgpu with cpu`, base.seed);
+    return notRun(
+      DEVICE,
+      `the codec under test runs on ${codec.device}; property 5 compares webgpu with cpu`,
+      base.seed,
+    );
   }
   let second: ParityCodec;
   try {
@@ -114,7 +138,9 @@ async function deviceStep(dir: string, codec: ParityCodec, opts: ParityOptions, 
     return notRun(DEVICE, `no ${other} device: ${(e as Error).message}`, base.seed, "audio rel L2");
   }
   try {
-    if (second.device !== other) return notRun(DEVICE, `asked for ${other}, got ${second.device}`, base.seed, "audio rel L2");
+    if (second.device !== other) {
+      return notRun(DEVICE, `asked for ${other}, got ${second.device}`, base.seed, "audio rel L2");
+    }
     const [gpu, cpu] = other === "webgpu" ? [second, codec] : [codec, second];
     return await deviceProperty(gpu, cpu, base);
   } finally {

@@ -2,7 +2,10 @@
 import type { DType } from "../convert/tensor_source.ts";
 
 export class TensorDataError extends Error {
-  constructor(readonly tensor: string, message: string) { super(`${tensor}: ${message}`); this.name = "TensorDataError"; }
+  constructor(readonly tensor: string, message: string) {
+    super(`${tensor}: ${message}`);
+    this.name = "TensorDataError";
+  }
 }
 
 export function bytesToFloat32(bytes: Uint8Array, dtype: DType, name: string): Float32Array {

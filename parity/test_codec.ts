@@ -7,7 +7,7 @@
  * attention do, so an item padded by a longer neighbour gets different numbers. The FSQ step is the real one (double
  * tanh bound, round half to even), so ties behave as in the graphs.
  */
-import { HOP_LENGTH, codesForSamples } from "../convert/architecture.ts";
+import { codesForSamples, HOP_LENGTH } from "../convert/architecture.ts";
 import { fsqTables } from "../convert/onnx/fsq.ts";
 import type { EncodeResult } from "../runtime/types.ts";
 import type { ParityCodec } from "./codec_handle.ts";
@@ -68,7 +68,9 @@ export function makeTestCodec(opts: { masks: boolean; device?: string }): Parity
         const audio = new Float32Array(c.length * HOP_LENGTH);
         for (let f = 0; f < c.length; f++) {
           const freq = 0.01 + (c[f] % 997) / 4000;
-          for (let i = 0; i < HOP_LENGTH; i++) audio[f * HOP_LENGTH + i] = Math.fround(0.5 * Math.sin(freq * (f * HOP_LENGTH + i)) * (1 + mean));
+          for (let i = 0; i < HOP_LENGTH; i++) {
+            audio[f * HOP_LENGTH + i] = Math.fround(0.5 * Math.sin(freq * (f * HOP_LENGTH + i)) * (1 + mean));
+          }
         }
         return audio;
       });

@@ -10,7 +10,14 @@ import { join } from "node:path";
 import { CI_SIZES, type Sizes } from "./arbitraries.ts";
 import { runParityCommand } from "./cli.ts";
 import { exportedCopy, openCodec, type ParityCodec } from "./codec_handle.ts";
-import { batchDecodeProperty, batchEncodeProperty, conversionProperty, deviceProperty, runtimeUpstreamProperty, suiteCanFailProperty } from "./properties.ts";
+import {
+  batchDecodeProperty,
+  batchEncodeProperty,
+  conversionProperty,
+  deviceProperty,
+  runtimeUpstreamProperty,
+  suiteCanFailProperty,
+} from "./properties.ts";
 import { loadReferenceIndex, tinyConvertedDir } from "./reference.ts";
 import type { PropertyResult } from "./result.ts";
 import { loadSources } from "./sources.ts";
@@ -21,7 +28,11 @@ import { identifyVariant } from "./suite.ts";
 const SIZES: Sizes = { ...CI_SIZES, maxClipSamples: 24_000, maxCodes: 120 };
 const SEED = 20260816;
 
-interface Fixture { masked: { dir: string; codec: ParityCodec }; maskFree: { dir: string; codec: ParityCodec }; cleanup: () => Promise<void> }
+interface Fixture {
+  masked: { dir: string; codec: ParityCodec };
+  maskFree: { dir: string; codec: ParityCodec };
+  cleanup: () => Promise<void>;
+}
 let fixture: Promise<Fixture> | undefined;
 function setup(): Promise<Fixture> {
   fixture ??= (async () => {
@@ -31,19 +42,31 @@ function setup(): Promise<Fixture> {
     return {
       masked: { dir: a.dir, codec: ca },
       maskFree: { dir: b.dir, codec: cb },
-      cleanup: async () => { await ca.dispose?.(); await cb.dispose?.(); await a.cleanup(); await b.cleanup(); },
+      cleanup: async () => {
+        await ca.dispose?.();
+        await cb.dispose?.();
+        await a.cleanup();
+        await b.cleanup();
+      },
     };
   })();
   return fixture;
 }
-after(async () => { if (fixture) await (await fixture).cleanup(); });
+after(async () => {
+  if (fixture) await (await fixture).cleanup();
+});
 
 const explain = (r: PropertyResult) => `${r.name}: ${r.reason ?? ""} ${r.counterexample ?? ""}`;
 
 describe("parity on the tiny checkpoint", () => {
   test("1 batch=loop encode", async () => {
     const { masked } = await setup();
-    const r = await batchEncodeProperty(masked.codec, { runs: 15, seed: SEED, sources: await loadSources(), sizes: SIZES });
+    const r = await batchEncodeProperty(masked.codec, {
+      runs: 15,
+      seed: SEED,
+      sources: await loadSources(),
+      sizes: SIZES,
+    });
     assert.equal(r.status, "pass", explain(r));
     assert.equal(r.cases, 15);
     assert.equal(r.failures, 0);
@@ -52,7 +75,12 @@ describe("parity on the tiny checkpoint", () => {
   test("2 batch=loop decode (sequences of 2 or more codes)", async () => {
     const { masked } = await setup();
     // KNOWN DEVIATION, reported to the lead: see the next test. The issue's contract starts at 1 code.
-    const r = await batchDecodeProperty(masked.codec, { runs: 25, seed: SEED, sources: await loadSources(), sizes: { ...SIZES, minCodes: 2 } });
+    const r = await batchDecodeProperty(masked.codec, {
+      runs: 25,
+      seed: SEED,
+      sources: await loadSources(),
+      sizes: { ...SIZES, minCodes: 2 },
+    });
     assert.equal(r.status, "pass", explain(r));
     assert.ok(r.maxError <= 1e-5);
   });
@@ -75,7 +103,11 @@ describe("parity on the tiny checkpoint", () => {
   test("3 conversion=upstream (safetensors and pickle forms, generated style variants)", async () => {
     const r = await conversionProperty({ seed: SEED, index: await loadReferenceIndex() });
     assert.equal(r.status, "pass", explain(r));
-    assert.equal(r.cases, 5 * 283, "tiny-a safetensors + pickle, and 3 generated styles against the generated legacy form");
+    assert.equal(
+      r.cases,
+      5 * 283,
+      "tiny-a safetensors + pickle, and 3 generated styles against the generated legacy form",
+    );
   });
 
   test("4 runtime=upstream on every reference clip", async () => {
@@ -92,7 +124,11 @@ describe("parity on the tiny checkpoint", () => {
     const { masked } = await setup();
     let gpu: ParityCodec | undefined;
     let why = "";
-    try { gpu = await openCodec(masked.dir, { device: "webgpu" }); } catch (e) { why = (e as Error).message; }
+    try {
+      gpu = await openCodec(masked.dir, { device: "webgpu" });
+    } catch (e) {
+      why = (e as Error).message;
+    }
     if (!gpu) {
       // the suite must then say so rather than pass silently
       const { runParity } = await import("./suite.ts");
@@ -102,7 +138,12 @@ describe("parity on the tiny checkpoint", () => {
       return;
     }
     try {
-      const r = await deviceProperty(gpu, masked.codec, { runs: 3, seed: SEED, sources: await loadSources(), sizes: { maxClipSamples: 8000, maxBatch: 2, maxCodes: 50 } });
+      const r = await deviceProperty(gpu, masked.codec, {
+        runs: 3,
+        seed: SEED,
+        sources: await loadSources(),
+        sizes: { maxClipSamples: 8000, maxBatch: 2, maxCodes: 50 },
+      });
       assert.equal(r.status, "pass", explain(r));
       assert.ok(r.maxError <= 1e-4);
     } finally {
@@ -112,7 +153,13 @@ describe("parity on the tiny checkpoint", () => {
 
   test("6 properties 1 and 2 find a counterexample on the mask-free export", async () => {
     const { maskFree } = await setup();
-    const r = await suiteCanFailProperty(maskFree.codec, { runs: 20, seed: SEED, sources: await loadSources(), sizes: SIZES, shrinkBudget: 40 });
+    const r = await suiteCanFailProperty(maskFree.codec, {
+      runs: 20,
+      seed: SEED,
+      sources: await loadSources(),
+      sizes: SIZES,
+      shrinkBudget: 40,
+    });
     assert.equal(r.status, "pass", explain(r));
     const { encode, decode } = r.details as { encode: PropertyResult; decode: PropertyResult };
     assert.equal(encode.status, "fail");
@@ -126,7 +173,24 @@ describe("parity on the tiny checkpoint", () => {
     const dir = await mkdtemp(join(tmpdir(), "xcodec2-parity-cli-"));
     try {
       const json = join(dir, "report.json"), html = join(dir, "report.html");
-      const code = await runParityCommand([maskFree.dir, "--only", "1,2", "--runs", "15", "--seed", String(SEED), "--max-seconds", "1", "--shrink-budget", "20", "--json", json, "--html", html, "--quiet"]);
+      const code = await runParityCommand([
+        maskFree.dir,
+        "--only",
+        "1,2",
+        "--runs",
+        "15",
+        "--seed",
+        String(SEED),
+        "--max-seconds",
+        "1",
+        "--shrink-budget",
+        "20",
+        "--json",
+        json,
+        "--html",
+        html,
+        "--quiet",
+      ]);
       assert.equal(code, 1);
       const report = JSON.parse(await readFile(json, "utf8"));
       assert.equal(report.ok, false);

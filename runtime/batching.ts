@@ -7,8 +7,15 @@
  */
 export const DEFAULT_MAX_WASTE = 1.25;
 
-export function planBuckets(lengths: number[], batchSize: number, maxPadded: number, maxWaste = DEFAULT_MAX_WASTE): number[][] {
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+export function planBuckets(
+  lengths: number[],
+  batchSize: number,
+  maxPadded: number,
+  maxWaste = DEFAULT_MAX_WASTE,
+): number[][] {
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+  }
   if (!(maxWaste >= 1)) throw new RangeError(`maxWaste must be at least 1, got ${maxWaste}`);
   const order = lengths.map((_, i) => i).sort((a, b) => lengths[a] - lengths[b] || a - b);
   const buckets: number[][] = [];

@@ -11,11 +11,18 @@
  */
 import * as ort from "onnxruntime-node";
 import { stat } from "node:fs/promises";
-import { FEATURE_PADDING_VALUE, HOP_LENGTH, SAMPLE_RATE, codebookSize, codesForSamples, type Xcodec2Config } from "../convert/architecture.ts";
+import {
+  codebookSize,
+  codesForSamples,
+  FEATURE_PADDING_VALUE,
+  HOP_LENGTH,
+  SAMPLE_RATE,
+  type Xcodec2Config,
+} from "../convert/architecture.ts";
 import { batchFeatures } from "./features/mod.ts";
-import { resolveDevice, type ResolvedDevice } from "./devices.ts";
+import { type ResolvedDevice, resolveDevice } from "./devices.ts";
 import { createSession } from "./session.ts";
-import { resolveModel, type ResolvedModel } from "./model_source.ts";
+import { type ResolvedModel, resolveModel } from "./model_source.ts";
 import type { EncodeOptions, EncodeResult, LoadOptions, Precision } from "./types.ts";
 import { InputError, validateClips, validateCodes } from "./validate.ts";
 import { planBuckets } from "./batching.ts";
@@ -53,7 +60,9 @@ export class Xcodec2 {
   }
 
   /** Number of distinct codes (65,536 for XCodec2's FSQ [4]×8). */
-  get codebookSize(): number { return codebookSize(this.config.quantization_levels); }
+  get codebookSize(): number {
+    return codebookSize(this.config.quantization_levels);
+  }
 
   /**
    * Load a converted folder (with `onnx/` graphs, exported on first use if missing), an original checkpoint
@@ -69,19 +78,24 @@ export class Xcodec2 {
     const explicit = opts.precision && opts.precision !== "auto" ? opts.precision : undefined;
     const encoderPrecision: Precision = explicit ?? "fp32";
     const decoderPrecision: Precision = explicit ?? (device.device !== "cpu" && model.hasFp16 ? "fp16" : "fp32");
-    if (explicit === "fp16" && !model.hasFp16) throw new InputError(`${model.onnxDir}: no fp16 graphs (export with fp16 enabled)`);
+    if (explicit === "fp16" && !model.hasFp16) {
+      throw new InputError(`${model.onnxDir}: no fp16 graphs (export with fp16 enabled)`);
+    }
     const file = (part: Part) => {
       const p = part === "encoder" ? encoderPrecision : decoderPrecision;
       return `${model.onnxDir}/${part}_model${p === "fp16" ? "_fp16" : ""}.onnx`;
     };
     for (const part of PARTS) {
-      if (!(await stat(file(part)).then((s) => s.isFile(), () => false))) throw new InputError(`${file(part)}: graph missing`);
+      if (!(await stat(file(part)).then((s) => s.isFile(), () => false))) {
+        throw new InputError(`${file(part)}: graph missing`);
+      }
     }
     // Sessions open on first use: an app that only encodes (tokenising a corpus) never holds the decoder's weights,
     // and one that only decodes never holds the encoder's (full size: 1.8 GB and 0.75 GB of fp32 weights).
     const openSession = (part: Part) => createSession(file(part), device, { threads: opts.threads });
     return new Xcodec2(model, model.config, device.device, encoderPrecision, decoderPrecision, openSession, {
-      maxBatchSamples: opts.maxBatchSamples ?? (device.device === "cpu" ? CPU_MAX_BATCH_SAMPLES : DEFAULT_MAX_BATCH_SAMPLES),
+      maxBatchSamples: opts.maxBatchSamples ??
+        (device.device === "cpu" ? CPU_MAX_BATCH_SAMPLES : DEFAULT_MAX_BATCH_SAMPLES),
     });
   }
 
@@ -95,7 +109,11 @@ export class Xcodec2 {
     validateClips(clips);
     const lengths = clips.map((c) => codesForSamples(c.length) * HOP_LENGTH);
     const buckets = planBuckets(lengths, opts.batchSize ?? DEFAULT_BATCH, this.opts.maxBatchSamples);
-    const result: EncodeResult = { codes: new Array(clips.length), latents: new Array(clips.length), fsqInput: new Array(clips.length) };
+    const result: EncodeResult = {
+      codes: new Array(clips.length),
+      latents: new Array(clips.length),
+      fsqInput: new Array(clips.length),
+    };
     for (const bucket of buckets) {
       const r = await this.encodeBatch(bucket.map((i) => clips[i]));
       bucket.forEach((item, j) => {
@@ -115,7 +133,9 @@ export class Xcodec2 {
     const out: Float32Array[] = new Array(codes.length);
     for (const bucket of buckets) {
       const audio = await this.decodeBatch(bucket.map((i) => codes[i]));
-      bucket.forEach((item, j) => { out[item] = audio[j]; });
+      bucket.forEach((item, j) => {
+        out[item] = audio[j];
+      });
     }
     return out;
   }
@@ -170,7 +190,10 @@ export class Xcodec2 {
     const ids = new BigInt64Array(B * K);
     const mask = new BigInt64Array(B * K);
     codes.forEach((c, b) => {
-      for (let t = 0; t < c.length; t++) { ids[b * K + t] = BigInt(c[t]); mask[b * K + t] = 1n; }
+      for (let t = 0; t < c.length; t++) {
+        ids[b * K + t] = BigInt(c[t]);
+        mask[b * K + t] = 1n;
+      }
     });
     const out = await (await this.session("decoder")).run({
       audio_codes: new ort.Tensor("int64", ids, [B, 1, K]),
@@ -191,7 +214,9 @@ export class Xcodec2 {
   /** The part's session, opened once (concurrent first calls share one opening). */
   private session(part: Part): Promise<ort.InferenceSession> {
     const s = (this.sessions[part] ??= this.openSession(part));
-    s.catch(() => { if (this.sessions[part] === s) delete this.sessions[part]; }); // a failed open may be retried
+    s.catch(() => {
+      if (this.sessions[part] === s) delete this.sessions[part];
+    }); // a failed open may be retried
     return s;
   }
 

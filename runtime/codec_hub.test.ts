@@ -7,7 +7,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { startFakeHub, type FakeHub } from "../fixtures/fake_hub.ts";
+import { type FakeHub, startFakeHub } from "../fixtures/fake_hub.ts";
 import { Xcodec2 } from "./codec.ts";
 import { readClip, referenceTensors, tempDir, TINY_CONVERTED, TINY_ORIGINAL } from "./testing.ts";
 
@@ -20,9 +20,14 @@ const saved = { endpoint: process.env.HF_ENDPOINT, token: process.env.HF_TOKEN }
 before(async () => {
   hub = await startFakeHub({ token: "hf_unusedTokenForPublicRepos0", lifetimeMs: 120_000 });
   const files = async (dir: string, names: string[]) =>
-    Object.fromEntries(await Promise.all(names.map(async (n) => [n, new Uint8Array(await readFile(join(dir, n)))] as const)));
+    Object.fromEntries(
+      await Promise.all(names.map(async (n) => [n, new Uint8Array(await readFile(join(dir, n)))] as const)),
+    );
   hub.addRepo("acme/xcodec2-tiny-original", await files(TINY_ORIGINAL, ["model.safetensors", "config.json"]));
-  hub.addRepo("acme/xcodec2-tiny-hf", await files(TINY_CONVERTED, ["model.safetensors", "config.json", "preprocessor_config.json"]));
+  hub.addRepo(
+    "acme/xcodec2-tiny-hf",
+    await files(TINY_CONVERTED, ["model.safetensors", "config.json", "preprocessor_config.json"]),
+  );
   process.env.HF_ENDPOINT = hub.url;
   delete process.env.HF_TOKEN; // public repos: no token must be needed
   cacheDir = join(await tempDir(), "cache");
@@ -31,7 +36,8 @@ before(async () => {
 });
 
 after(async () => {
-  if (saved.endpoint === undefined) delete process.env.HF_ENDPOINT; else process.env.HF_ENDPOINT = saved.endpoint;
+  if (saved.endpoint === undefined) delete process.env.HF_ENDPOINT;
+  else process.env.HF_ENDPOINT = saved.endpoint;
   if (saved.token !== undefined) process.env.HF_TOKEN = saved.token;
   await hub?.close();
 });

@@ -12,7 +12,15 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { HOP_LENGTH } from "../convert/architecture.ts";
 import { Xcodec2 } from "./codec.ts";
-import { agreement, CLIP_NAMES, fragileFrames, preparedTinyModel, readClip, referenceTensors, relL2 } from "./testing.ts";
+import {
+  agreement,
+  CLIP_NAMES,
+  fragileFrames,
+  preparedTinyModel,
+  readClip,
+  referenceTensors,
+  relL2,
+} from "./testing.ts";
 
 const NO_WEBGPU = process.env.XCODEC2_NO_WEBGPU === "1";
 const SKIP = NO_WEBGPU ? "XCODEC2_NO_WEBGPU=1: WebGPU (Vulkan) not installed on purpose" : false;
@@ -60,64 +68,84 @@ describe("webgpu vs cpu on the tiny checkpoint", { skip: SKIP, timeout: 300_000 
     await cpu?.dispose();
   });
 
-  test("fp32 graphs: codes identical to cpu, audio within 1e-4 relative L2, 320 samples per code", { timeout: 300_000 }, async () => {
-    let t0 = performance.now();
-    const gpu = await loadOnWebGpu(dir, "fp32");
-    report(`webgpu fp32: load (device probe + 2 sessions) ${seconds(t0)} s`);
-    try {
-      assert.equal(gpu.device, "webgpu");
-      assert.equal(gpu.precision, "fp32");
-      t0 = performance.now();
-      const codes = await gpu.encode(clips); // default bucketing: several multi-clip batches with masks
-      report(`webgpu fp32: encode of ${clips.length} clips ${seconds(t0)} s`);
-      t0 = performance.now();
-      const audio = await gpu.decode(cpuCodes);
-      report(`webgpu fp32: decode ${seconds(t0)} s`);
-      let worst = 0;
-      CLIP_NAMES.forEach((n, i) => {
-        assert.deepEqual(codes[i], cpuCodes[i], `${n}: webgpu codes differ from cpu (agreement ${agreement(codes[i], cpuCodes[i])})`);
-        assert.equal(audio[i].length, cpuCodes[i].length * HOP_LENGTH, `${n}: audio length`);
-        const r = relL2(audio[i], cpuAudio[i]);
-        worst = Math.max(worst, r);
-        assert.ok(r <= 1e-4, `${n}: webgpu audio differs from cpu by ${r} relative L2`);
-      });
-      report(`webgpu fp32 vs cpu: codes 100% identical on ${clips.length} clips, worst audio rel L2 ${worst.toExponential(2)}`);
-    } finally {
-      await gpu.dispose();
-    }
-  });
+  test(
+    "fp32 graphs: codes identical to cpu, audio within 1e-4 relative L2, 320 samples per code",
+    { timeout: 300_000 },
+    async () => {
+      let t0 = performance.now();
+      const gpu = await loadOnWebGpu(dir, "fp32");
+      report(`webgpu fp32: load (device probe + 2 sessions) ${seconds(t0)} s`);
+      try {
+        assert.equal(gpu.device, "webgpu");
+        assert.equal(gpu.precision, "fp32");
+        t0 = performance.now();
+        const codes = await gpu.encode(clips); // default bucketing: several multi-clip batches with masks
+        report(`webgpu fp32: encode of ${clips.length} clips ${seconds(t0)} s`);
+        t0 = performance.now();
+        const audio = await gpu.decode(cpuCodes);
+        report(`webgpu fp32: decode ${seconds(t0)} s`);
+        let worst = 0;
+        CLIP_NAMES.forEach((n, i) => {
+          assert.deepEqual(
+            codes[i],
+            cpuCodes[i],
+            `${n}: webgpu codes differ from cpu (agreement ${agreement(codes[i], cpuCodes[i])})`,
+          );
+          assert.equal(audio[i].length, cpuCodes[i].length * HOP_LENGTH, `${n}: audio length`);
+          const r = relL2(audio[i], cpuAudio[i]);
+          worst = Math.max(worst, r);
+          assert.ok(r <= 1e-4, `${n}: webgpu audio differs from cpu by ${r} relative L2`);
+        });
+        report(
+          `webgpu fp32 vs cpu: codes 100% identical on ${clips.length} clips, worst audio rel L2 ${
+            worst.toExponential(2)
+          }`,
+        );
+      } finally {
+        await gpu.dispose();
+      }
+    },
+  );
 
-  test("fp16 graphs run on webgpu; agreement with fp32 cpu is reported (loose bound only)", { timeout: 300_000 }, async () => {
-    const pick = ["speech_1000", "speech_1600", "speech_15999"].map((n) => CLIP_NAMES.indexOf(n as never));
-    let t0 = performance.now();
-    const gpu = await loadOnWebGpu(dir, "fp16");
-    report(`webgpu fp16: load ${seconds(t0)} s`);
-    try {
-      assert.equal(gpu.precision, "fp16");
-      t0 = performance.now();
-      const codes = await gpu.encode(pick.map((i) => clips[i]));
-      report(`webgpu fp16: encode of ${pick.length} clips ${seconds(t0)} s`);
-      t0 = performance.now();
-      const audio = await gpu.decode(pick.map((i) => cpuCodes[i]));
-      report(`webgpu fp16: decode ${seconds(t0)} s`);
-      let same = 0, total = 0, worst = 0;
-      pick.forEach((ci, j) => {
-        const n = CLIP_NAMES[ci];
-        assert.equal(codes[j].length, cpuCodes[ci].length, `${n}: number of codes`);
-        assert.ok(codes[j].every((c) => c >= 0 && c < gpu.codebookSize), `${n}: codes out of range`);
-        same += agreement(codes[j], cpuCodes[ci]) * codes[j].length;
-        total += codes[j].length;
-        assert.equal(audio[j].length, cpuCodes[ci].length * HOP_LENGTH);
-        const r = relL2(audio[j], cpuAudio[ci]);
-        worst = Math.max(worst, r);
-      });
-      report(`webgpu fp16 vs cpu fp32: codes ${same}/${total} equal (${(100 * same / total).toFixed(1)}%), worst audio rel L2 ${worst.toExponential(2)} (decoding the cpu codes)`);
-      // Measured here: ~88-90% codes, rel L2 ~1e-2. The bounds only catch a broken graph (random codes agree ~0%,
-      // wrong audio has rel L2 ~1).
-      assert.ok(same / total >= 0.5, `fp16 codes agree on only ${same}/${total}`);
-      assert.ok(worst <= 0.1, `fp16 audio rel L2 ${worst}`);
-    } finally {
-      await gpu.dispose();
-    }
-  });
+  test(
+    "fp16 graphs run on webgpu; agreement with fp32 cpu is reported (loose bound only)",
+    { timeout: 300_000 },
+    async () => {
+      const pick = ["speech_1000", "speech_1600", "speech_15999"].map((n) => CLIP_NAMES.indexOf(n as never));
+      let t0 = performance.now();
+      const gpu = await loadOnWebGpu(dir, "fp16");
+      report(`webgpu fp16: load ${seconds(t0)} s`);
+      try {
+        assert.equal(gpu.precision, "fp16");
+        t0 = performance.now();
+        const codes = await gpu.encode(pick.map((i) => clips[i]));
+        report(`webgpu fp16: encode of ${pick.length} clips ${seconds(t0)} s`);
+        t0 = performance.now();
+        const audio = await gpu.decode(pick.map((i) => cpuCodes[i]));
+        report(`webgpu fp16: decode ${seconds(t0)} s`);
+        let same = 0, total = 0, worst = 0;
+        pick.forEach((ci, j) => {
+          const n = CLIP_NAMES[ci];
+          assert.equal(codes[j].length, cpuCodes[ci].length, `${n}: number of codes`);
+          assert.ok(codes[j].every((c) => c >= 0 && c < gpu.codebookSize), `${n}: codes out of range`);
+          same += agreement(codes[j], cpuCodes[ci]) * codes[j].length;
+          total += codes[j].length;
+          assert.equal(audio[j].length, cpuCodes[ci].length * HOP_LENGTH);
+          const r = relL2(audio[j], cpuAudio[ci]);
+          worst = Math.max(worst, r);
+        });
+        report(
+          `webgpu fp16 vs cpu fp32: codes ${same}/${total} equal (${
+            (100 * same / total).toFixed(1)
+          }%), worst audio rel L2 ${worst.toExponential(2)} (decoding the cpu codes)`,
+        );
+        // Measured here: ~88-90% codes, rel L2 ~1e-2. The bounds only catch a broken graph (random codes agree ~0%,
+        // wrong audio has rel L2 ~1).
+        assert.ok(same / total >= 0.5, `fp16 codes agree on only ${same}/${total}`);
+        assert.ok(worst <= 0.1, `fp16 audio rel L2 ${worst}`);
+      } finally {
+        await gpu.dispose();
+      }
+    },
+  );
 });

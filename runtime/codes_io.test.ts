@@ -4,11 +4,20 @@ import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeSafetensors } from "../convert/safetensors/mod.ts";
-import { CodesFileError, decodeNpyInt32, encodeNpyInt32, readCodesFile, writeCodesFile, type CodeItem } from "./codes_io.ts";
+import {
+  type CodeItem,
+  CodesFileError,
+  decodeNpyInt32,
+  encodeNpyInt32,
+  readCodesFile,
+  writeCodesFile,
+} from "./codes_io.ts";
 import { tempDir } from "./testing.ts";
 
 let dir: string;
-before(async () => { dir = await tempDir("xcodec2-codes-"); });
+before(async () => {
+  dir = await tempDir("xcodec2-codes-");
+});
 
 const items: CodeItem[] = [
   { name: "a.wav", codes: Int32Array.of(0, 65535, 12, 7), samples: 1000 },
@@ -51,7 +60,10 @@ describe("round trips", () => {
     const codes = Int32Array.of(5, 65535, 0);
     const bytes = encodeNpyInt32(codes);
     assert.equal((bytes.length - codes.byteLength) % 64, 0);
-    assert.match(new TextDecoder().decode(bytes.subarray(10, 70)), /^\{'descr': '<i4', 'fortran_order': False, 'shape': \(3,\), \}/);
+    assert.match(
+      new TextDecoder().decode(bytes.subarray(10, 70)),
+      /^\{'descr': '<i4', 'fortran_order': False, 'shape': \(3,\), \}/,
+    );
     const p = join(dir, "one.npy");
     await writeCodesFile(p, [{ name: "one", codes }]);
     assert.deepEqual(await readCodesFile(p), [{ name: "one", codes }]);
@@ -92,7 +104,9 @@ describe("corrupt files name the file", () => {
 
   test(".safetensors: wrong dtype or no codes tensors", async () => {
     const p = join(dir, "f32.safetensors");
-    await writeSafetensors(p, [{ name: "0.codes", dtype: "F32", shape: [2], data: new Uint8Array(8) }], { metadata: { names: '["x"]' } });
+    await writeSafetensors(p, [{ name: "0.codes", dtype: "F32", shape: [2], data: new Uint8Array(8) }], {
+      metadata: { names: '["x"]' },
+    });
     await rejectsNaming(readCodesFile(p), p, /tensor 0\.codes must be I32 \[K\], got F32/);
     const q = join(dir, "none.safetensors");
     await writeSafetensors(q, [{ name: "other", dtype: "I32", shape: [1], data: new Uint8Array(4) }]);

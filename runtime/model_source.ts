@@ -7,9 +7,9 @@
  * name and renamed, so an interrupted build never leaves a half entry that a later load would trust.
  */
 import { createHash } from "node:crypto";
-import { readFile, stat, rename, rm, mkdir, readdir } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { homedir } from "node:os";
-import { join, resolve, dirname, basename } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { readXcodec2Config, type Xcodec2Config } from "../convert/architecture.ts";
 import { EXPORT_FORMAT, exportOnnx, readExportManifest } from "../convert/onnx/export.ts";
 import { InputError } from "./validate.ts";
@@ -49,7 +49,9 @@ async function keyFiles(path: string): Promise<string[]> {
     return (await exists(beside)) ? [path, beside] : [path];
   }
   const entries = await readdir(path, { withFileTypes: true });
-  return entries.filter((e) => e.isFile() && /\.(safetensors|json|bin|ckpt|pt)$/.test(e.name)).map((e) => join(path, e.name));
+  return entries.filter((e) => e.isFile() && /\.(safetensors|json|bin|ckpt|pt)$/.test(e.name)).map((e) =>
+    join(path, e.name)
+  );
 }
 
 let packageVersion: Promise<string> | undefined;
@@ -80,8 +82,11 @@ async function describe(dir: string, onnxDir: string): Promise<ResolvedModel> {
   const config = await readXcodec2Config(join(dir, "config.json"));
   const manifest = await readExportManifest(onnxDir);
   return {
-    dir, onnxDir, config,
-    hasFp16: await exists(join(onnxDir, "encoder_model_fp16.onnx")) && await exists(join(onnxDir, "decoder_model_fp16.onnx")),
+    dir,
+    onnxDir,
+    config,
+    hasFp16: await exists(join(onnxDir, "encoder_model_fp16.onnx")) &&
+      await exists(join(onnxDir, "decoder_model_fp16.onnx")),
     masks: manifest?.masks ?? true,
   };
 }
@@ -100,14 +105,20 @@ async function buildAtomically(target: string, build: (tmp: string) => Promise<v
   }
 }
 
-export async function resolveModel(source: string, opts: { cacheDir?: string; log?: (m: string) => void } = {}): Promise<ResolvedModel> {
+export async function resolveModel(
+  source: string,
+  opts: { cacheDir?: string; log?: (m: string) => void } = {},
+): Promise<ResolvedModel> {
   const log = opts.log ?? (() => {});
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
   let local = source;
   if (source.startsWith("hf://")) {
     const { downloadCheckpoint } = await import("../convert/hub.ts");
     // Without an explicit cacheDir, the standard Hub cache (shared with Python's huggingface_hub) is used.
-    local = await downloadCheckpoint(source, opts.cacheDir === undefined ? {} : { cacheDir: join(opts.cacheDir, "hub") });
+    local = await downloadCheckpoint(
+      source,
+      opts.cacheDir === undefined ? {} : { cacheDir: join(opts.cacheDir, "hub") },
+    );
   }
   if (!(await exists(local))) throw new InputError(`${source}: no such file or folder`);
   local = resolve(local);
@@ -123,7 +134,9 @@ export async function resolveModel(source: string, opts: { cacheDir?: string; lo
     const entry = join(cacheDir, "onnx", await cacheKey(folder));
     if (!(await exists(join(entry, "encoder_model.onnx")))) {
       log(`exporting ONNX graphs of ${folder} into ${entry}`);
-      await buildAtomically(entry, async (tmp) => { await exportOnnx(folder, { out: tmp, log }); });
+      await buildAtomically(entry, async (tmp) => {
+        await exportOnnx(folder, { out: tmp, log });
+      });
     }
     return describe(folder, entry);
   }

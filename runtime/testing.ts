@@ -20,7 +20,14 @@ export const TINY_ORIGINAL = join(REFERENCE, "checkpoints/tiny-a/original");
 
 /** The 8 reference clips (fixtures/reference/clips/<name>.wav). */
 export const CLIP_NAMES = [
-  "speech_1000", "speech_1600", "speech_15999", "speech_16000", "speech_16001", "noise_16123", "speech_36817", "espeak_en",
+  "speech_1000",
+  "speech_1600",
+  "speech_15999",
+  "speech_16000",
+  "speech_16001",
+  "noise_16123",
+  "speech_36817",
+  "espeak_en",
 ] as const;
 export type ClipName = (typeof CLIP_NAMES)[number];
 
@@ -34,7 +41,9 @@ export function referenceTensors(clip: string): Promise<Map<string, ReferenceTen
   return readReferenceTensors(join(REFERENCE, "tensors/tiny-a", `single_${clip}.safetensors`));
 }
 
-interface CaseFacts { "fsq_fragile_frames_1e-4": number[] }
+interface CaseFacts {
+  "fsq_fragile_frames_1e-4": number[];
+}
 let cases: Record<string, CaseFacts> | undefined;
 
 /** Frames whose codes may legitimately flip (an FSQ value within 1e-4 of a rounding boundary). */
@@ -52,7 +61,9 @@ export async function tempDir(prefix = "xcodec2-test-"): Promise<string> {
   tempDirs.push(d);
   if (!cleanupHooked) {
     cleanupHooked = true;
-    const cleanup = () => { for (const t of tempDirs.splice(0)) rmSync(t, { recursive: true, force: true }); };
+    const cleanup = () => {
+      for (const t of tempDirs.splice(0)) rmSync(t, { recursive: true, force: true });
+    };
     process.on("exit", cleanup);
     // Deno's test runner ends without Node's "exit" event; it does dispatch the web "unload" event.
     (globalThis as { addEventListener?: (type: string, fn: () => void) => void }).addEventListener?.("unload", cleanup);

@@ -1,7 +1,10 @@
 /** Input checks for the runtime: each error names the offending item, so a bad clip in a batch of 1,000 is findable. */
 
 export class InputError extends Error {
-  constructor(message: string) { super(message); this.name = "InputError"; }
+  constructor(message: string) {
+    super(message);
+    this.name = "InputError";
+  }
 }
 
 export function validateClips(clips: unknown): asserts clips is Float32Array[] {
@@ -29,7 +32,9 @@ export function validateCodes(codes: unknown, codebook: number): asserts codes i
     }
     if (c.length === 0) throw new InputError(`codes ${i}: empty (0 codes)`);
     for (let t = 0; t < c.length; t++) {
-      if (c[t] < 0 || c[t] >= codebook) throw new InputError(`codes ${i}: code ${c[t]} at position ${t} is outside [0, ${codebook - 1}]`);
+      if (c[t] < 0 || c[t] >= codebook) {
+        throw new InputError(`codes ${i}: code ${c[t]} at position ${t} is outside [0, ${codebook - 1}]`);
+      }
     }
   });
 }

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runBench, formatTable, clipLengths, type BenchResult, type PhaseFigures } from "./bench.ts";
+import { type BenchResult, clipLengths, formatTable, type PhaseFigures, runBench } from "./bench.ts";
 
 test("clip lengths are seeded and within range", () => {
   const a = clipLengths(8, 3, 10), b = clipLengths(8, 3, 10);
@@ -22,7 +22,13 @@ test("quick bench runs every phase and writes well-formed JSON", { timeout: 120_
   const dir = await mkdtemp(join(tmpdir(), "xc2-bench-"));
   try {
     const outFile = join(dir, "bench.json");
-    const r = await runBench({ quick: true, cacheDir: join(dir, "cache"), outFile, clipSeconds: [0.6, 1.3, 0.9], log: () => {} });
+    const r = await runBench({
+      quick: true,
+      cacheDir: join(dir, "cache"),
+      outFile,
+      clipSeconds: [0.6, 1.3, 0.9],
+      log: () => {},
+    });
     const j = JSON.parse(await readFile(outFile, "utf8")) as BenchResult;
     assert.deepEqual(j, JSON.parse(JSON.stringify(r)));
     assert.equal(j.quick, true);
@@ -32,7 +38,10 @@ test("quick bench runs every phase and writes well-formed JSON", { timeout: 120_
     positive(j.convert.peakRssBytes, "convert.peakRssBytes");
     assert.equal(j.export.graphs.length, 4);
     assert.deepEqual(j.export.graphs.map((g) => g.precision).sort(), ["fp16", "fp16", "fp32", "fp32"]);
-    for (const g of j.export.graphs) { positive(g.bytes, `${g.file} bytes`); assert.ok(g.seconds >= 0); }
+    for (const g of j.export.graphs) {
+      positive(g.bytes, `${g.file} bytes`);
+      assert.ok(g.seconds >= 0);
+    }
     positive(j.export.peakRssBytes, "export.peakRssBytes");
     positive(j.matmul.gflopsMedian, "matmul.gflopsMedian");
     assert.ok(j.matmul.gflopsBest >= j.matmul.gflopsMedian);
@@ -42,11 +51,17 @@ test("quick bench runs every phase and writes well-formed JSON", { timeout: 120_
     for (const kind of ["encode", "decode"] as const) {
       for (const b of ["batch1", "batch8", "batch8Bucketed"] as const) {
         const p: PhaseFigures = j[kind][b];
-        for (const k of ["wallSeconds", "secondsPer10s", "usefulGflop", "gflops", "peakRssBytes", "loadSeconds"] as const) positive(p[k], `${kind}.${b}.${k}`);
+        for (
+          const k of ["wallSeconds", "secondsPer10s", "usefulGflop", "gflops", "peakRssBytes", "loadSeconds"] as const
+        ) positive(p[k], `${kind}.${b}.${k}`);
         assert.ok(Math.abs(p.audioSeconds - 2.8) < 1e-9);
       }
       positive(j[kind].batchedSpeedup, `${kind}.batchedSpeedup`);
-      assert.equal(j[kind].batch1.usefulGflop, j[kind].batch8.usefulGflop, "useful FLOPs do not depend on the batching");
+      assert.equal(
+        j[kind].batch1.usefulGflop,
+        j[kind].batch8.usefulGflop,
+        "useful FLOPs do not depend on the batching",
+      );
     }
     for (const k of Object.keys(j.pass)) assert.equal(typeof (j.pass as Record<string, unknown>)[k], "boolean");
     const table = formatTable(j);

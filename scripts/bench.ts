@@ -14,12 +14,12 @@
 import { mulberry32 } from "../parity/prng.ts";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, rm, stat, writeFile, rename } from "node:fs/promises";
+import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { HOP_LENGTH, SAMPLE_RATE, codesForSamples, readXcodec2Config } from "../convert/architecture.ts";
+import { codesForSamples, HOP_LENGTH, readXcodec2Config, SAMPLE_RATE } from "../convert/architecture.ts";
 import { decoderFlops, encoderFlops, totalFlops } from "../convert/onnx/flops.ts";
 
 const SELF = fileURLToPath(import.meta.url);
@@ -59,7 +59,11 @@ export interface BenchResult {
   threads: number;
   weightsBytes: number;
   convert: { seconds: number; cpSeconds: number; ratioToCp: number; peakRssBytes: number; source: string };
-  export: { peakRssBytes: number; wallSeconds: number; graphs: { file: string; precision: string; seconds: number; bytes: number }[] };
+  export: {
+    peakRssBytes: number;
+    wallSeconds: number;
+    graphs: { file: string; precision: string; seconds: number; bytes: number }[];
+  };
   matmul: { n: number; gflopsMedian: number; gflopsBest: number };
   clips: { seconds: number[]; totalSeconds: number };
   flopsPerAudioSecond: { encoder: number; decoder: number; atSeconds: number };
@@ -67,7 +71,13 @@ export interface BenchResult {
   encode: { batch1: PhaseFigures; batch8: PhaseFigures; batch8Bucketed: PhaseFigures; batchedSpeedup: number };
   decode: { batch1: PhaseFigures; batch8: PhaseFigures; batch8Bucketed: PhaseFigures; batchedSpeedup: number };
   targets: typeof TARGETS;
-  pass: { encode: boolean; decode: boolean; batchedSpeedupEncode: boolean; batchedSpeedupDecode: boolean; rss: boolean };
+  pass: {
+    encode: boolean;
+    decode: boolean;
+    batchedSpeedupEncode: boolean;
+    batchedSpeedupDecode: boolean;
+    rss: boolean;
+  };
 }
 
 export function clipLengths(count: number, lo: number, hi: number, seed = 1234): number[] {
@@ -89,7 +99,16 @@ async function speechClips(seconds: number[]): Promise<Float32Array[]> {
 
 // ---------------------------------------------------------------- child phases (one process each)
 
-type ChildArgs = { phase: string; dir?: string; source?: string; out?: string; seconds?: number[]; batch?: number; bucketed?: boolean; threads: number };
+type ChildArgs = {
+  phase: string;
+  dir?: string;
+  source?: string;
+  out?: string;
+  seconds?: number[];
+  batch?: number;
+  bucketed?: boolean;
+  threads: number;
+};
 
 async function childMain(args: ChildArgs): Promise<unknown> {
   const t0 = performance.now();
@@ -103,9 +122,18 @@ async function childMain(args: ChildArgs): Promise<unknown> {
     case "export": {
       const { exportOnnx } = await import("../convert/onnx/export.ts");
       const r = await exportOnnx(args.dir!, { fp16: true });
-      return { seconds: elapsed(), graphs: r.graphs.map((g) => ({ file: g.file, precision: g.precision, seconds: g.seconds, bytes: g.modelBytes + g.dataBytes })) };
+      return {
+        seconds: elapsed(),
+        graphs: r.graphs.map((g) => ({
+          file: g.file,
+          precision: g.precision,
+          seconds: g.seconds,
+          bytes: g.modelBytes + g.dataBytes,
+        })),
+      };
     }
-    case "matmul": return { gflops: await matmulPeak(args.threads) };
+    case "matmul":
+      return { gflops: await matmulPeak(args.threads) };
     case "encode":
     case "decode": {
       const { Xcodec2 } = await import("../runtime/codec.ts");
@@ -118,7 +146,9 @@ async function childMain(args: ChildArgs): Promise<unknown> {
         return out;
       });
       const runOne = (items: number[]) =>
-        args.phase === "encode" ? codec.encodeBatch(items.map((i) => clips[i])) : codec.decodeBatch(items.map((i) => codes[i]));
+        args.phase === "encode"
+          ? codec.encodeBatch(items.map((i) => clips[i]))
+          : codec.decodeBatch(items.map((i) => codes[i]));
       await runOne([0]); // warm-up: first-run allocations and kernel selection
       const t1 = performance.now();
       const all = clips.map((_, i) => i);
@@ -126,13 +156,14 @@ async function childMain(args: ChildArgs): Promise<unknown> {
         // what an app gets: the library's own length bucketing (per-device memory budget), caller's order restored
         if (args.phase === "encode") await codec.encode(clips, { batchSize: args.batch });
         else await codec.decode(codes, { batchSize: args.batch });
-      } else if (args.batch === 1) for (const i of all) await runOne([i]);
+      } else if (args.batch === 1) { for (const i of all) await runOne([i]); }
       else for (let i = 0; i < all.length; i += args.batch!) await runOne(all.slice(i, i + args.batch!));
       const wallSeconds = (performance.now() - t1) / 1000;
       await codec.dispose();
       return { wallSeconds, loadSeconds };
     }
-    default: throw new Error(`unknown phase ${args.phase}`);
+    default:
+      throw new Error(`unknown phase ${args.phase}`);
   }
 }
 
@@ -151,7 +182,11 @@ async function matmulPeak(threads: number): Promise<number[]> {
   const file = join(tmpdir(), `xcodec2-matmul-${process.pid}.onnx`);
   await g.save(file, { inline: true });
   try {
-    const s = await ort.InferenceSession.create(file, { executionProviders: ["cpu"], intraOpNumThreads: threads, interOpNumThreads: 1 });
+    const s = await ort.InferenceSession.create(file, {
+      executionProviders: ["cpu"],
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+    });
     const x = new ort.Tensor("float32", w.slice(), [n, n]);
     await s.run({ a: x });
     const out: number[] = [];
@@ -176,9 +211,15 @@ function bunPath(): string {
 /** Run one phase in a child process; returns its JSON result plus the child's peak RSS. */
 function child<T>(args: ChildArgs): T & { peakRssBytes: number; childWallSeconds: number } {
   const t0 = performance.now();
-  const r = spawnSync(bunPath(), [SELF, "--child", JSON.stringify(args)], { encoding: "utf8", maxBuffer: 64 << 20, cwd: ROOT });
+  const r = spawnSync(bunPath(), [SELF, "--child", JSON.stringify(args)], {
+    encoding: "utf8",
+    maxBuffer: 64 << 20,
+    cwd: ROOT,
+  });
   const childWallSeconds = (performance.now() - t0) / 1000;
-  if (r.status !== 0) throw new Error(`bench phase ${args.phase} failed (exit ${r.status}): ${(r.stderr ?? "").slice(-2000)}`);
+  if (r.status !== 0) {
+    throw new Error(`bench phase ${args.phase} failed (exit ${r.status}): ${(r.stderr ?? "").slice(-2000)}`);
+  }
   const last = r.stdout.trim().split("\n").pop()!;
   return { ...JSON.parse(last), childWallSeconds };
 }
@@ -216,26 +257,49 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
 
   // convert: the full-size run uses the converter benchmark itself (cp vs convert in one run, its peak RSS)
   let convert: BenchResult["convert"];
-  const haveConverted = existsSync(join(converted, "model.safetensors")) && existsSync(join(converted, "onnx", "export.json"));
+  const haveConverted = existsSync(join(converted, "model.safetensors")) &&
+    existsSync(join(converted, "onnx", "export.json"));
   if (opts.skipConvert && haveConverted) {
     const prev = join(ROOT, "bench-results", "convert.json");
     const j = !quick && existsSync(prev) ? JSON.parse(readFileSync(prev, "utf8")) : undefined;
     convert = j
-      ? { seconds: j.convertWallSeconds[0], cpSeconds: j.cpSeconds[0], ratioToCp: j.timeRatio, peakRssBytes: j.peakRssBytes, source: "bench-results/convert.json (earlier run)" }
+      ? {
+        seconds: j.convertWallSeconds[0],
+        cpSeconds: j.cpSeconds[0],
+        ratioToCp: j.timeRatio,
+        peakRssBytes: j.peakRssBytes,
+        source: "bench-results/convert.json (earlier run)",
+      }
       : { seconds: NaN, cpSeconds: NaN, ratioToCp: NaN, peakRssBytes: NaN, source: "skipped" };
   } else if (!quick && cache === resolve(ROOT, ".cache", "bench")) {
     log("converting (scripts/bench_convert.ts --runs 1 --keep)");
-    const r = spawnSync(bunPath(), [join(ROOT, "scripts", "bench_convert.ts"), "--runs", "1", "--keep"], { encoding: "utf8", cwd: ROOT, maxBuffer: 64 << 20 });
+    const r = spawnSync(bunPath(), [join(ROOT, "scripts", "bench_convert.ts"), "--runs", "1", "--keep"], {
+      encoding: "utf8",
+      cwd: ROOT,
+      maxBuffer: 64 << 20,
+    });
     if (r.status !== 0) throw new Error(`bench_convert failed: ${r.stderr}`);
     await rm(converted, { recursive: true, force: true });
     await rename(join(cache, "converted"), converted);
     const j = JSON.parse(readFileSync(join(ROOT, "bench-results", "convert.json"), "utf8"));
-    convert = { seconds: j.convertWallSeconds[0], cpSeconds: j.cpSeconds[0], ratioToCp: j.timeRatio, peakRssBytes: j.peakRssBytes, source: "scripts/bench_convert.ts" };
+    convert = {
+      seconds: j.convertWallSeconds[0],
+      cpSeconds: j.cpSeconds[0],
+      ratioToCp: j.timeRatio,
+      peakRssBytes: j.peakRssBytes,
+      source: "scripts/bench_convert.ts",
+    };
   } else {
     log("converting");
     const cpSeconds = timeCp(join(original, "model.safetensors"), cache);
     const c = child<{ seconds: number }>({ phase: "convert", source: original, out: converted, threads });
-    convert = { seconds: c.childWallSeconds, cpSeconds, ratioToCp: c.childWallSeconds / cpSeconds, peakRssBytes: c.peakRssBytes, source: "in-process convertCheckpoint" };
+    convert = {
+      seconds: c.childWallSeconds,
+      cpSeconds,
+      ratioToCp: c.childWallSeconds / cpSeconds,
+      peakRssBytes: c.peakRssBytes,
+      source: "in-process convertCheckpoint",
+    };
   }
 
   let exp: BenchResult["export"];
@@ -245,28 +309,54 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
   } else {
     log("exporting fp32 + fp16 graphs");
     await rm(join(converted, "onnx"), { recursive: true, force: true });
-    const e = child<{ seconds: number; graphs: BenchResult["export"]["graphs"] }>({ phase: "export", dir: converted, threads });
-    exp = { peakRssBytes: e.peakRssBytes, wallSeconds: e.childWallSeconds, graphs: e.graphs.map((g) => ({ ...g, file: g.file.slice(converted.length + 1) })) };
+    const e = child<{ seconds: number; graphs: BenchResult["export"]["graphs"] }>({
+      phase: "export",
+      dir: converted,
+      threads,
+    });
+    exp = {
+      peakRssBytes: e.peakRssBytes,
+      wallSeconds: e.childWallSeconds,
+      graphs: e.graphs.map((g) => ({ ...g, file: g.file.slice(converted.length + 1) })),
+    };
     await writeFile(exportJson, JSON.stringify(exp));
   }
 
   const cfg = await readXcodec2Config(join(converted, "config.json"));
-  const weightsBytes = (await stat(join(converted, "onnx", "encoder_model.onnx_data"))).size + (await stat(join(converted, "onnx", "decoder_model.onnx_data"))).size;
+  const weightsBytes = (await stat(join(converted, "onnx", "encoder_model.onnx_data"))).size +
+    (await stat(join(converted, "onnx", "decoder_model.onnx_data"))).size;
 
   log("MatMul peak");
   const mm = child<{ gflops: number[] }>({ phase: "matmul", threads });
   const sorted = [...mm.gflops].sort((a, b) => a - b);
 
   const audioSeconds = seconds.reduce((a, b) => a + b, 0);
-  const useful = (f: (s: number) => number) => seconds.reduce((a, s) => a + f(codesForSamples(s * SAMPLE_RATE) * HOP_LENGTH / SAMPLE_RATE), 0) / 1e9;
+  const useful = (f: (s: number) => number) =>
+    seconds.reduce((a, s) => a + f(codesForSamples(s * SAMPLE_RATE) * HOP_LENGTH / SAMPLE_RATE), 0) / 1e9;
   const encGflop = useful((s) => totalFlops(encoderFlops(cfg, s)));
   const decGflop = useful((s) => totalFlops(decoderFlops(cfg, s)));
   const phase = (kind: "encode" | "decode", batch: number, gflop: number, bucketed = false): PhaseFigures => {
-    log(`${kind} at batch ${batch}${bucketed ? " via the library's bucketing" : ""} (${seconds.length} clips, ${audioSeconds.toFixed(1)} s of audio)`);
-    const r = child<{ wallSeconds: number; loadSeconds: number }>({ phase: kind, dir: converted, seconds, batch, bucketed, threads });
+    log(
+      `${kind} at batch ${batch}${bucketed ? " via the library's bucketing" : ""} (${seconds.length} clips, ${
+        audioSeconds.toFixed(1)
+      } s of audio)`,
+    );
+    const r = child<{ wallSeconds: number; loadSeconds: number }>({
+      phase: kind,
+      dir: converted,
+      seconds,
+      batch,
+      bucketed,
+      threads,
+    });
     return {
-      wallSeconds: r.wallSeconds, audioSeconds, secondsPer10s: (r.wallSeconds / audioSeconds) * 10,
-      usefulGflop: gflop, gflops: gflop / r.wallSeconds, peakRssBytes: r.peakRssBytes, loadSeconds: r.loadSeconds,
+      wallSeconds: r.wallSeconds,
+      audioSeconds,
+      secondsPer10s: (r.wallSeconds / audioSeconds) * 10,
+      usefulGflop: gflop,
+      gflops: gflop / r.wallSeconds,
+      peakRssBytes: r.peakRssBytes,
+      loadSeconds: r.loadSeconds,
     };
   };
   const e1 = phase("encode", 1, encGflop), e8 = phase("encode", 8, encGflop), e8b = phase("encode", 8, encGflop, true);
@@ -276,14 +366,23 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
   const result: BenchResult = {
     date: new Date().toISOString(),
     quick,
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memBytes: totalmem(), runtime: `bun ${spawnSync(bunPath(), ["--version"], { encoding: "utf8" }).stdout.trim()}` },
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model,
+      memBytes: totalmem(),
+      runtime: `bun ${spawnSync(bunPath(), ["--version"], { encoding: "utf8" }).stdout.trim()}`,
+    },
     threads,
     weightsBytes,
     convert,
     export: exp,
     matmul: { n: MATMUL_N, gflopsMedian: sorted[sorted.length >> 1], gflopsBest: sorted[sorted.length - 1] },
     clips: { seconds, totalSeconds: audioSeconds },
-    flopsPerAudioSecond: { encoder: totalFlops(encoderFlops(cfg, 10)) / 10, decoder: totalFlops(decoderFlops(cfg, 10)) / 10, atSeconds: 10 },
+    flopsPerAudioSecond: {
+      encoder: totalFlops(encoderFlops(cfg, 10)) / 10,
+      decoder: totalFlops(decoderFlops(cfg, 10)) / 10,
+      atSeconds: 10,
+    },
     encode: { batch1: e1, batch8: e8, batch8Bucketed: e8b, batchedSpeedup: e1.wallSeconds / e8.wallSeconds },
     decode: { batch1: d1, batch8: d8, batch8Bucketed: d8b, batchedSpeedup: d1.wallSeconds / d8.wallSeconds },
     targets: TARGETS,
@@ -306,26 +405,61 @@ export function formatTable(r: BenchResult): string {
   const mb = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
   const ok = (p: boolean) => (p ? "PASS" : "FAIL");
   const rows: string[][] = [
-    ["convert", `${r.convert.seconds.toFixed(2)} s`, `${r.convert.ratioToCp.toFixed(2)}× cp (${r.convert.cpSeconds.toFixed(2)} s), peak RSS ${mb(r.convert.peakRssBytes)}`],
-    ...r.export.graphs.map((g) => [`export ${g.file}`, `${g.seconds.toFixed(1)} s`, `${(g.bytes / 1e6).toFixed(1)} MB`]),
+    [
+      "convert",
+      `${r.convert.seconds.toFixed(2)} s`,
+      `${r.convert.ratioToCp.toFixed(2)}× cp (${r.convert.cpSeconds.toFixed(2)} s), peak RSS ${
+        mb(r.convert.peakRssBytes)
+      }`,
+    ],
+    ...r.export.graphs.map((
+      g,
+    ) => [`export ${g.file}`, `${g.seconds.toFixed(1)} s`, `${(g.bytes / 1e6).toFixed(1)} MB`]),
     ["export (child, all four)", `${r.export.wallSeconds.toFixed(1)} s`, `peak RSS ${mb(r.export.peakRssBytes)}`],
-    [`MatMul ${r.matmul.n}³ fp32`, `${r.matmul.gflopsMedian.toFixed(0)} GFLOP/s`, `best ${r.matmul.gflopsBest.toFixed(0)}`],
-    ["model FLOPs / s audio", `enc ${(r.flopsPerAudioSecond.encoder / 1e9).toFixed(1)} G`, `dec ${(r.flopsPerAudioSecond.decoder / 1e9).toFixed(1)} G (at 10 s clips)`],
+    [
+      `MatMul ${r.matmul.n}³ fp32`,
+      `${r.matmul.gflopsMedian.toFixed(0)} GFLOP/s`,
+      `best ${r.matmul.gflopsBest.toFixed(0)}`,
+    ],
+    [
+      "model FLOPs / s audio",
+      `enc ${(r.flopsPerAudioSecond.encoder / 1e9).toFixed(1)} G`,
+      `dec ${(r.flopsPerAudioSecond.decoder / 1e9).toFixed(1)} G (at 10 s clips)`,
+    ],
   ];
   const rssLimit = r.targets.rssOverWeights * r.weightsBytes;
   for (const kind of ["encode", "decode"] as const) {
     const target = kind === "encode" ? r.targets.encodeSecondsPer10s : r.targets.decodeSecondsPer10s;
-    const label = { batch1: "batch 1 (loop)", batch8: "batch 8 (one call)", batch8Bucketed: "batch 8 (library buckets)" };
+    const label = {
+      batch1: "batch 1 (loop)",
+      batch8: "batch 8 (one call)",
+      batch8Bucketed: "batch 8 (library buckets)",
+    };
     for (const b of ["batch1", "batch8", "batch8Bucketed"] as const) {
       const p = r[kind][b];
-      rows.push([`${kind} ${label[b]}`, `${p.secondsPer10s.toFixed(2)} s/10 s`,
-        `${p.gflops.toFixed(0)} GFLOP/s, peak RSS ${mb(p.peakRssBytes)} (${(p.peakRssBytes / r.weightsBytes).toFixed(2)}× weights)` +
-        (b !== "batch1" ? `  target ≤ ${target} ${ok(p.secondsPer10s <= target)}; RSS ≤ ${mb(rssLimit)} ${ok(p.peakRssBytes <= rssLimit)}` : "")]);
+      rows.push([
+        `${kind} ${label[b]}`,
+        `${p.secondsPer10s.toFixed(2)} s/10 s`,
+        `${p.gflops.toFixed(0)} GFLOP/s, peak RSS ${mb(p.peakRssBytes)} (${
+          (p.peakRssBytes / r.weightsBytes).toFixed(2)
+        }× weights)` +
+        (b !== "batch1"
+          ? `  target ≤ ${target} ${ok(p.secondsPer10s <= target)}; RSS ≤ ${mb(rssLimit)} ${
+            ok(p.peakRssBytes <= rssLimit)
+          }`
+          : ""),
+      ]);
     }
-    rows.push([`${kind} batched / loop`, `${r[kind].batchedSpeedup.toFixed(2)}×`, `target ≥ ${r.targets.batchedSpeedup}× ${ok(r[kind].batchedSpeedup >= r.targets.batchedSpeedup)}`]);
+    rows.push([
+      `${kind} batched / loop`,
+      `${r[kind].batchedSpeedup.toFixed(2)}×`,
+      `target ≥ ${r.targets.batchedSpeedup}× ${ok(r[kind].batchedSpeedup >= r.targets.batchedSpeedup)}`,
+    ]);
   }
   const w0 = Math.max(...rows.map((x) => x[0].length)), w1 = Math.max(...rows.map((x) => x[1].length));
-  const head = `${r.quick ? "QUICK " : ""}bench: ${r.clips.seconds.length} clips, ${r.clips.totalSeconds.toFixed(1)} s of audio [${r.clips.seconds.join(", ")}], ${r.threads} threads, weights ${mb(r.weightsBytes)}\n`;
+  const head = `${r.quick ? "QUICK " : ""}bench: ${r.clips.seconds.length} clips, ${
+    r.clips.totalSeconds.toFixed(1)
+  } s of audio [${r.clips.seconds.join(", ")}], ${r.threads} threads, weights ${mb(r.weightsBytes)}\n`;
   return head + rows.map(([a, b, c]) => `${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}`).join("\n") + "\n";
 }
 
@@ -337,11 +471,15 @@ async function cli(argv: string[]): Promise<void> {
     process.exit(0); // onnxruntime's threads must not keep the child alive
   }
   const known = new Set(["--quick", "--skip-convert", "--threads", "--out"]);
-  for (const a of argv) if (a.startsWith("--") && !known.has(a)) throw new Error(`unknown option ${a} (known: ${[...known].join(", ")})`);
+  for (const a of argv) {
+    if (a.startsWith("--") && !known.has(a)) throw new Error(`unknown option ${a} (known: ${[...known].join(", ")})`);
+  }
   const val = (k: string) => (argv.includes(k) ? argv[argv.indexOf(k) + 1] : undefined);
   const r = await runBench({
-    quick: argv.includes("--quick"), skipConvert: argv.includes("--skip-convert"),
-    threads: val("--threads") ? Number(val("--threads")) : undefined, outFile: val("--out"),
+    quick: argv.includes("--quick"),
+    skipConvert: argv.includes("--skip-convert"),
+    threads: val("--threads") ? Number(val("--threads")) : undefined,
+    outFile: val("--out"),
   });
   process.stdout.write(formatTable(r));
   process.stdout.write(`wrote ${val("--out") ?? "bench-results/bench.json"}\n`);

@@ -30,7 +30,9 @@ async function child(src: string, out: string, moduleDir?: string): Promise<void
   const r = await convertCheckpoint({ source: src, out, force: true });
   const seconds = (performance.now() - t0) / 1000;
   const maxRssBytes = process.resourceUsage().maxRSS * 1024;
-  process.stdout.write(JSON.stringify({ seconds, maxRssBytes, outputTensors: r.outputTensors, bytesWritten: r.bytesWritten }) + "\n");
+  process.stdout.write(
+    JSON.stringify({ seconds, maxRssBytes, outputTensors: r.outputTensors, bytesWritten: r.bytesWritten }) + "\n",
+  );
 }
 
 function runtime(): string {
@@ -40,7 +42,11 @@ function runtime(): string {
 
 function timeCommand(cmd: string, args: string[], capture = true): { seconds: number; stdout: string } {
   const t0 = performance.now();
-  const r = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 64 << 20, stdio: ["ignore", capture ? "pipe" : "ignore", "pipe"] });
+  const r = spawnSync(cmd, args, {
+    encoding: "utf8",
+    maxBuffer: 64 << 20,
+    stdio: ["ignore", capture ? "pipe" : "ignore", "pipe"],
+  });
   const seconds = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}): ${r.stderr}`);
   return { seconds, stdout: r.stdout ?? "" };
@@ -56,7 +62,7 @@ class TreeWatch {
   private children(pid: number): number[] {
     try {
       return readdirSync(`/proc/${pid}/task`).flatMap((t) =>
-        readFileSync(`/proc/${pid}/task/${t}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number),
+        readFileSync(`/proc/${pid}/task/${t}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number)
       );
     } catch {
       return [];
@@ -84,7 +90,10 @@ class TreeWatch {
 }
 
 /** Runs the converter child; returns its report, wall time and the peak RSS of the processes it started. */
-function timeConvert(cmd: string, args: string[]): Promise<{ seconds: number; stdout: string; descendants: { comm: string; hwm: number }[] }> {
+function timeConvert(
+  cmd: string,
+  args: string[],
+): Promise<{ seconds: number; stdout: string; descendants: { comm: string; hwm: number }[] }> {
   return new Promise((resolvePromise, reject) => {
     const t0 = performance.now();
     const c = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
@@ -102,13 +111,20 @@ function timeConvert(cmd: string, args: string[]): Promise<{ seconds: number; st
   });
 }
 
-async function largestTensorBytes(file: string): Promise<{ name: string; bytes: number; total: number; count: number }> {
+async function largestTensorBytes(
+  file: string,
+): Promise<{ name: string; bytes: number; total: number; count: number }> {
   const { openSafetensors } = await import("../convert/safetensors/mod.ts");
   const s = await openSafetensors(file);
   const list = s.list();
   await s.close();
   const big = list.reduce((a, b) => (b.byteLength > a.byteLength ? b : a));
-  return { name: big.name, bytes: big.byteLength, total: list.reduce((a, b) => a + b.byteLength, 0), count: list.length };
+  return {
+    name: big.name,
+    bytes: big.byteLength,
+    total: list.reduce((a, b) => a + b.byteLength, 0),
+    count: list.length,
+  };
 }
 
 async function main(): Promise<void> {
@@ -132,7 +148,15 @@ async function main(): Promise<void> {
 
   // warm the page cache once so that neither side pays for the first read from disk
   timeCommand("cat", [file], false);
-  type Run = { seconds: number; wall: number; maxRssBytes: number; hasherRssBytes: number; treeRssBytes: number; outputTensors: number; bytesWritten: number };
+  type Run = {
+    seconds: number;
+    wall: number;
+    maxRssBytes: number;
+    hasherRssBytes: number;
+    treeRssBytes: number;
+    outputTensors: number;
+    bytesWritten: number;
+  };
   const cp: number[] = [];
   const variants: { name: string; dir?: string; runs: Run[] }[] = [{ name: "current", runs: [] }];
   if (compare) variants.push({ name: `compare (${compare})`, dir: compare, runs: [] });
@@ -142,7 +166,13 @@ async function main(): Promise<void> {
     await rm(copy, { force: true });
     for (const v of variants) {
       await rm(out, { recursive: true, force: true });
-      const r = await timeConvert(rt, [fileURLToPath(import.meta.url), "--child", SOURCE, out, ...(v.dir ? [v.dir] : [])]);
+      const r = await timeConvert(rt, [
+        fileURLToPath(import.meta.url),
+        "--child",
+        SOURCE,
+        out,
+        ...(v.dir ? [v.dir] : []),
+      ]);
       const rep = JSON.parse(r.stdout.trim().split("\n").pop()!);
       const hasher = r.descendants.reduce((a, d) => a + d.hwm, 0);
       v.runs.push({ ...rep, wall: r.seconds, hasherRssBytes: hasher, treeRssBytes: rep.maxRssBytes + hasher });
@@ -156,7 +186,12 @@ async function main(): Promise<void> {
   const rssBudget = largest.bytes + RSS_HEADROOM;
   const result = {
     date: new Date().toISOString(),
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memBytes: totalmem(), runtime: rt.endsWith("bun") ? "bun" : process.execPath },
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model,
+      memBytes: totalmem(),
+      runtime: rt.endsWith("bun") ? "bun" : process.execPath,
+    },
     source: { file, bytes: size, tensors: largest.count, largestTensor: { name: largest.name, bytes: largest.bytes } },
     runs,
     cpSeconds: cp,
@@ -173,13 +208,13 @@ async function main(): Promise<void> {
     pass: { time: convS / cpS <= TARGET_TIME_RATIO, rss: rss <= rssBudget },
     ...(compare
       ? {
-          compare: {
-            dir: compare,
-            convertWallSeconds: variants[1]!.runs.map((c) => c.wall),
-            timeRatio: median(variants[1]!.runs.map((c) => c.wall)) / cpS,
-            peakRssBytes: Math.max(...variants[1]!.runs.map((c) => c.treeRssBytes)),
-          },
-        }
+        compare: {
+          dir: compare,
+          convertWallSeconds: variants[1]!.runs.map((c) => c.wall),
+          timeRatio: median(variants[1]!.runs.map((c) => c.wall)) / cpS,
+          peakRssBytes: Math.max(...variants[1]!.runs.map((c) => c.treeRssBytes)),
+        },
+      }
       : {}),
   };
   const mb = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
@@ -194,8 +229,20 @@ async function main(): Promise<void> {
     const hasher = Math.max(...v.runs.map((c) => c.hasherRssBytes));
     const tag = v === variants[0] ? "" : ` [${v.name}]`;
     rows.push(
-      [`convert (median, incl. process start)${tag}`, `${s.toFixed(2)} s`, `${(s / cpS).toFixed(2)}× cp (target ≤ ${TARGET_TIME_RATIO}×)${tag ? "" : result.pass.time ? " PASS" : " FAIL"}; runs: ${v.runs.map((c) => c.wall.toFixed(2)).join(" ")}`],
-      [`peak RSS (converter + its children)${tag}`, mb(peak), `converter ${mb(own)} + children ${mb(hasher)}; budget ${mb(rssBudget)} = largest tensor ${mb(largest.bytes)} + 256 MiB${tag ? "" : result.pass.rss ? " PASS" : " FAIL"}`],
+      [
+        `convert (median, incl. process start)${tag}`,
+        `${s.toFixed(2)} s`,
+        `${(s / cpS).toFixed(2)}× cp (target ≤ ${TARGET_TIME_RATIO}×)${
+          tag ? "" : result.pass.time ? " PASS" : " FAIL"
+        }; runs: ${v.runs.map((c) => c.wall.toFixed(2)).join(" ")}`,
+      ],
+      [
+        `peak RSS (converter + its children)${tag}`,
+        mb(peak),
+        `converter ${mb(own)} + children ${mb(hasher)}; budget ${mb(rssBudget)} = largest tensor ${
+          mb(largest.bytes)
+        } + 256 MiB${tag ? "" : result.pass.rss ? " PASS" : " FAIL"}`,
+      ],
     );
   }
   const w0 = Math.max(...rows.map((r) => r[0].length));

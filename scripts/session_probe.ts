@@ -43,21 +43,34 @@ if (values.arena !== "on" && values.arena !== "off") fail(`--arena must be on or
 const threads = Number(values.threads), repeat = Number(values.repeat);
 if (!Number.isInteger(threads) || threads < 1) fail(`--threads must be a positive integer, got ${values.threads}`);
 if (!Number.isInteger(repeat) || repeat < 1) fail(`--repeat must be a positive integer, got ${values.repeat}`);
-const calls = values.calls!.split(";").map((c) => c.split(",").map((s) => {
-  const x = Number(s);
-  if (!(x > 0 && x <= 600)) fail(`--calls: clip length ${JSON.stringify(s)} is not a number of seconds in (0, 600]`);
-  return x;
-}));
+const calls = values.calls!.split(";").map((c) =>
+  c.split(",").map((s) => {
+    const x = Number(s);
+    if (!(x > 0 && x <= 600)) fail(`--calls: clip length ${JSON.stringify(s)} is not a number of seconds in (0, 600]`);
+    return x;
+  })
+);
 
 const mb = (n: number) => `${(n / 2 ** 20).toFixed(0)} MB`;
 const rss = () => `rss ${mb(process.memoryUsage().rss)}, peak ${mb(process.resourceUsage().maxRSS * 1024)}`;
 
-const base = sessionOptions({ device: "cpu", executionProviders: ["cpu"], software: false }, { threads, cpuArena: values.arena === "on" });
-const options: ort.InferenceSession.SessionOptions = values.profile ? { ...base, enableProfiling: true, profileFilePrefix: values.profile } : base;
+const base = sessionOptions({ device: "cpu", executionProviders: ["cpu"], software: false }, {
+  threads,
+  cpuArena: values.arena === "on",
+});
+const options: ort.InferenceSession.SessionOptions = values.profile
+  ? { ...base, enableProfiling: true, profileFilePrefix: values.profile }
+  : base;
 const model = join(dir, `${part}_model.onnx`);
 let t = performance.now();
-const session = await ort.InferenceSession.create(model, options).catch((e) => fail(`${model}: ${e instanceof Error ? e.message : e}`));
-console.log(`${part}, arena ${values.arena}, ${threads} threads: loaded in ${((performance.now() - t) / 1000).toFixed(1)} s, ${rss()}`);
+const session = await ort.InferenceSession.create(model, options).catch((e) =>
+  fail(`${model}: ${e instanceof Error ? e.message : e}`)
+);
+console.log(
+  `${part}, arena ${values.arena}, ${threads} threads: loaded in ${
+    ((performance.now() - t) / 1000).toFixed(1)
+  } s, ${rss()}`,
+);
 
 /** Speech-band test signal (deterministic; content does not change the cost of these graphs). */
 function clip(seconds: number, seed: number): Float32Array {
@@ -80,9 +93,15 @@ function feeds(seconds: number[]): Record<string, ort.Tensor> {
   const ks = seconds.map((s) => Math.max(2, Math.round(s * CODES_PER_SECOND))), K = Math.max(...ks);
   const codes = new BigInt64Array(B * K), mask = new BigInt64Array(B * K);
   ks.forEach((k, b) => {
-    for (let i = 0; i < k; i++) { codes[b * K + i] = BigInt((b * 7919 + i * 104729) % 65536); mask[b * K + i] = 1n; }
+    for (let i = 0; i < k; i++) {
+      codes[b * K + i] = BigInt((b * 7919 + i * 104729) % 65536);
+      mask[b * K + i] = 1n;
+    }
   });
-  return { audio_codes: new ort.Tensor("int64", codes, [B, 1, K]), audio_codes_mask: new ort.Tensor("int64", mask, [B, 1, K]) };
+  return {
+    audio_codes: new ort.Tensor("int64", codes, [B, 1, K]),
+    audio_codes_mask: new ort.Tensor("int64", mask, [B, 1, K]),
+  };
 }
 
 for (const seconds of calls) {
@@ -93,7 +112,9 @@ for (const seconds of calls) {
     const out = await session.run(input);
     const s = (performance.now() - t) / 1000;
     for (const v of Object.values(out)) v.dispose();
-    console.log(`[${seconds.join(", ")}] #${i + 1}: ${s.toFixed(2)} s, ${((s / audio) * 10).toFixed(2)} s per 10 s; ${rss()}`);
+    console.log(
+      `[${seconds.join(", ")}] #${i + 1}: ${s.toFixed(2)} s, ${((s / audio) * 10).toFixed(2)} s per 10 s; ${rss()}`,
+    );
   }
 }
 if (values.profile) console.log(`profile: ${session.endProfiling()}`);

@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 source scripts/setup.sh
 
 npx tsc --noEmit -p .
+# One formatter and one linter for the whole tree (configured in deno.json).
+npx deno fmt --check
+npx deno lint
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 echo "== bun test"

@@ -32,7 +32,10 @@ export function repoCache(cacheDir: string, repo: string): RepoCache {
   return {
     root,
     blob: (etag) => join(root, "blobs", etag),
-    snapshot: (commit, path) => (path ? join(root, "snapshots", commit, ...path.split("/")) : join(root, "snapshots", commit)),
+    snapshot: (
+      commit,
+      path,
+    ) => (path ? join(root, "snapshots", commit, ...path.split("/")) : join(root, "snapshots", commit)),
     ref: (revision) => join(root, "refs", ...revision.split("/")),
   };
 }

@@ -3,7 +3,7 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, readlink, readdir, rm, stat, writeFile, mkdir } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFakeHub } from "../../fixtures/fake_hub.ts";
@@ -33,7 +33,11 @@ before(async () => {
     // The real repo also carries a Lightning checkpoint of the same weights; it must not be fetched.
     "ckpt/epoch=4-step=1400000.ckpt": new Uint8Array(4096).fill(7),
   });
-  hub.addRepo("acme/nested", { "variants/small/model.safetensors": weights, "variants/small/config.json": config, "other.txt": "x" });
+  hub.addRepo("acme/nested", {
+    "variants/small/model.safetensors": weights,
+    "variants/small/config.json": config,
+    "other.txt": "x",
+  });
   hub.addRepo("acme/private", { "model.safetensors": weights, "config.json": config }, { private: true });
   work = await mkdtemp(join(tmpdir(), "xcodec2-hub-dl-"));
 });
@@ -92,7 +96,11 @@ describe("downloadCheckpoint from the fake Hub", () => {
   test("a commit revision and a sub-folder select that folder of that commit", async () => {
     const cacheDir = await freshCache("nested");
     const info = (await (await fetch(`${hub.url}/api/models/acme/nested/revision/main`)).json()) as { sha: string };
-    const folder = await downloadCheckpoint(`hf://acme/nested@${info.sha}/variants/small`, { cacheDir, hubUrl: hub.url, token: TOKEN });
+    const folder = await downloadCheckpoint(`hf://acme/nested@${info.sha}/variants/small`, {
+      cacheDir,
+      hubUrl: hub.url,
+      token: TOKEN,
+    });
     assert.equal(folder, join(cacheDir, "models--acme--nested", "snapshots", info.sha, "variants", "small"));
     assert.ok(bytesEqual(new Uint8Array(await readFile(join(folder, "model.safetensors"))), weights));
     // a commit hash needs no ref file
@@ -119,7 +127,12 @@ describe("downloadCheckpoint from the fake Hub", () => {
     hub.cutDownload("model.safetensors", cutAt, 1, "stall");
     const mark = hub.requests.length;
     const t0 = Date.now();
-    const folder = await downloadCheckpoint("hf://HKUSTAudio/xcodec2", { cacheDir, hubUrl: hub.url, token: TOKEN, stallTimeoutMs: 300 });
+    const folder = await downloadCheckpoint("hf://HKUSTAudio/xcodec2", {
+      cacheDir,
+      hubUrl: hub.url,
+      token: TOKEN,
+      stallTimeoutMs: 300,
+    });
     assert.ok(Date.now() - t0 >= 300);
     assert.ok(bytesEqual(new Uint8Array(await readFile(join(folder, "model.safetensors"))), weights));
     const gets = hub.requests.slice(mark).filter((r) => r.url.startsWith("/lfs-files/"));
@@ -130,7 +143,12 @@ describe("downloadCheckpoint from the fake Hub", () => {
     const cacheDir = await freshCache("cut-across");
     const cutAt = 2_000_000;
     hub.cutDownload("model.safetensors", cutAt, 1);
-    const err = await downloadCheckpoint("hf://HKUSTAudio/xcodec2", { cacheDir, hubUrl: hub.url, token: TOKEN, retries: 0 }).then(
+    const err = await downloadCheckpoint("hf://HKUSTAudio/xcodec2", {
+      cacheDir,
+      hubUrl: hub.url,
+      token: TOKEN,
+      retries: 0,
+    }).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -171,11 +189,22 @@ describe("downloadCheckpoint from the fake Hub", () => {
   test("a wrong token gives a clear auth error that does not contain the token", async () => {
     const cacheDir = await freshCache("wrong-token");
     const logged: string[] = [];
-    const saved = { log: console.log, error: console.error, warn: console.warn, info: console.info, debug: console.debug };
-    for (const k of Object.keys(saved) as Array<keyof typeof saved>) console[k] = (...a: unknown[]) => void logged.push(a.map(String).join(" "));
+    const saved = {
+      log: console.log,
+      error: console.error,
+      warn: console.warn,
+      info: console.info,
+      debug: console.debug,
+    };
+    for (const k of Object.keys(saved) as Array<keyof typeof saved>) {
+      console[k] = (...a: unknown[]) => void logged.push(a.map(String).join(" "));
+    }
     let err: unknown;
     try {
-      err = await downloadCheckpoint("hf://HKUSTAudio/xcodec2", { cacheDir, hubUrl: hub.url, token: WRONG }).then(() => undefined, (e: unknown) => e);
+      err = await downloadCheckpoint("hf://HKUSTAudio/xcodec2", { cacheDir, hubUrl: hub.url, token: WRONG }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     } finally {
       Object.assign(console, saved);
     }
@@ -198,7 +227,10 @@ describe("downloadCheckpoint from the fake Hub", () => {
         (e: unknown) => e instanceof HubError && e.code === "auth" && !e.message.includes(WRONG),
       );
       process.env["HF_TOKEN"] = TOKEN;
-      const folder = await downloadCheckpoint("hf://acme/private", { cacheDir: await freshCache("env-right"), hubUrl: hub.url });
+      const folder = await downloadCheckpoint("hf://acme/private", {
+        cacheDir: await freshCache("env-right"),
+        hubUrl: hub.url,
+      });
       assert.ok(bytesEqual(new Uint8Array(await readFile(join(folder, "model.safetensors"))), weights));
       delete process.env["HF_TOKEN"];
       await assert.rejects(
@@ -214,12 +246,30 @@ describe("downloadCheckpoint from the fake Hub", () => {
   test("missing repository, missing revision, bad source and a folder without weights are clear errors", async () => {
     const cacheDir = await freshCache("errors");
     const o = { cacheDir, hubUrl: hub.url, token: TOKEN };
-    await assert.rejects(downloadCheckpoint("hf://acme/missing", o), (e: unknown) => e instanceof HubError && e.code === "not-found" && /acme\/missing/.test(e.message));
-    await assert.rejects(downloadCheckpoint("hf://HKUSTAudio/xcodec2@nope", o), (e: unknown) => e instanceof HubError && e.code === "not-found" && /nope/.test(e.message));
-    await assert.rejects(downloadCheckpoint("hf://just-one-part", o), (e: unknown) => e instanceof HubError && e.code === "bad-source");
-    await assert.rejects(downloadCheckpoint("/local/path", o), (e: unknown) => e instanceof HubError && e.code === "bad-source");
-    await assert.rejects(downloadCheckpoint("hf://HKUSTAudio/xcodec2", { ...o, token: "not-a-token" }), (e: unknown) => e instanceof HubError && e.code === "bad-token" && !e.message.includes("not-a-token"));
+    await assert.rejects(
+      downloadCheckpoint("hf://acme/missing", o),
+      (e: unknown) => e instanceof HubError && e.code === "not-found" && /acme\/missing/.test(e.message),
+    );
+    await assert.rejects(
+      downloadCheckpoint("hf://HKUSTAudio/xcodec2@nope", o),
+      (e: unknown) => e instanceof HubError && e.code === "not-found" && /nope/.test(e.message),
+    );
+    await assert.rejects(
+      downloadCheckpoint("hf://just-one-part", o),
+      (e: unknown) => e instanceof HubError && e.code === "bad-source",
+    );
+    await assert.rejects(
+      downloadCheckpoint("/local/path", o),
+      (e: unknown) => e instanceof HubError && e.code === "bad-source",
+    );
+    await assert.rejects(
+      downloadCheckpoint("hf://HKUSTAudio/xcodec2", { ...o, token: "not-a-token" }),
+      (e: unknown) => e instanceof HubError && e.code === "bad-token" && !e.message.includes("not-a-token"),
+    );
     await writeFile(join(cacheDir, "marker"), "");
-    await assert.rejects(downloadCheckpoint("hf://acme/nested", o), (e: unknown) => e instanceof HubError && e.code === "not-found" && /no checkpoint weights/.test(e.message));
+    await assert.rejects(
+      downloadCheckpoint("hf://acme/nested", o),
+      (e: unknown) => e instanceof HubError && e.code === "not-found" && /no checkpoint weights/.test(e.message),
+    );
   });
 });

@@ -6,12 +6,12 @@
  * `downloadResumable`, because the library's own downloader cannot resume (see there). The result is the library's
  * cache layout, so a snapshot already fetched by `snapshotDownload` or huggingface_hub is reused as is.
  */
-import { stat, mkdir, writeFile, rename } from "node:fs/promises";
+import { mkdir, rename, stat, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { HUB_URL, listFiles, modelInfo } from "@huggingface/hub";
 import type { ListFileEntry } from "@huggingface/hub";
 import { HubError, toHubError } from "./errors.ts";
-import { parseHubSource, formatHubSource } from "./source.ts";
+import { formatHubSource, parseHubSource } from "./source.ts";
 import type { HubSource } from "./source.ts";
 import { readToken } from "./token.ts";
 import { defaultCacheDir, linkBlob, repoCache } from "./cache.ts";
@@ -79,7 +79,9 @@ function encodePath(p: string): string {
  */
 export async function downloadCheckpoint(source: string, opts: DownloadOptions = {}): Promise<string> {
   const src = parseHubSource(source);
-  if (!src) throw new HubError("bad-source", `"${source}" is not a Hub source (expected hf://owner/name[@revision][/path])`);
+  if (!src) {
+    throw new HubError("bad-source", `"${source}" is not a Hub source (expected hf://owner/name[@revision][/path])`);
+  }
   const token = readToken(opts.token);
   try {
     return await download(src, token, opts);
@@ -101,14 +103,24 @@ async function download(src: HubSource, token: string | undefined, opts: Downloa
   }
 
   const entries = new Map<string, ListFileEntry>();
-  for await (const e of listFiles({ ...lib, repo: src.repo, revision: commit, recursive: true, ...(src.path && { path: src.path }) })) {
+  for await (
+    const e of listFiles({
+      ...lib,
+      repo: src.repo,
+      revision: commit,
+      recursive: true,
+      ...(src.path && { path: src.path }),
+    })
+  ) {
     if (e.type === "file") entries.set(e.path, e);
   }
   const wanted = selectCheckpointFiles([...entries.keys()], src.path ?? "");
   if (wanted.length === 0) {
     throw new HubError(
       "not-found",
-      `no checkpoint weights (model.safetensors, pytorch_model.bin or *.ckpt) in ${formatHubSource(src)} at commit ${commit}`,
+      `no checkpoint weights (model.safetensors, pytorch_model.bin or *.ckpt) in ${
+        formatHubSource(src)
+      } at commit ${commit}`,
     );
   }
 

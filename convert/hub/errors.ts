@@ -74,8 +74,8 @@ export function toHubError(
   if (status === 401 || status === 403) {
     const hint = ctx.token
       ? `the token in ${tokenVar} was refused: check that it is valid and has ${
-          ctx.doing.startsWith("upload") || ctx.doing.startsWith("creat") ? "write" : "read"
-        } access to ${ctx.repo}`
+        ctx.doing.startsWith("upload") || ctx.doing.startsWith("creat") ? "write" : "read"
+      } access to ${ctx.repo}`
       : `the repository may be private or gated: set ${tokenVar} to a Hugging Face access token with access to it`;
     out = new HubError("auth", `${ctx.doing} ${ctx.repo}: HTTP ${status}, ${hint} (${detail})`, status);
   } else if (status === 404) {

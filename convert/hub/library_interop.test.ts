@@ -24,7 +24,10 @@ let weights: Uint8Array;
 before(async () => {
   weights = new Uint8Array(await readFile(new URL("model.safetensors", ORIGINAL)));
   hub = await startFakeHub({ token: TOKEN, lifetimeMs: 60_000 });
-  hub.addRepo("acme/tiny", { "model.safetensors": weights, "config.json": await readFile(new URL("config.json", ORIGINAL)) });
+  hub.addRepo("acme/tiny", {
+    "model.safetensors": weights,
+    "config.json": await readFile(new URL("config.json", ORIGINAL)),
+  });
   work = await mkdtemp(join(tmpdir(), "xcodec2-hub-interop-"));
 });
 

@@ -151,7 +151,13 @@ async function attempt(p: ResumableDownloadParams, incomplete: string): Promise<
         try {
           r = await reader.read();
         } catch (e) {
-          throw new Transient(ac.signal.aborted ? String(ac.signal.reason?.message ?? "stalled") : e instanceof Error ? e.message : String(e));
+          throw new Transient(
+            ac.signal.aborted
+              ? String(ac.signal.reason?.message ?? "stalled")
+              : e instanceof Error
+              ? e.message
+              : String(e),
+          );
         }
         if (r.done) break;
         arm();
@@ -199,7 +205,10 @@ export async function downloadResumable(p: ResumableDownloadParams): Promise<voi
     const got = await hashFile(incomplete, p.hash.algo, p.size);
     if (got !== p.hash.hex) {
       await rm(incomplete, { force: true });
-      throw new HubError("integrity", `${p.label}: downloaded bytes have ${p.hash.algo} ${got}, the Hub announced ${p.hash.hex}`);
+      throw new HubError(
+        "integrity",
+        `${p.label}: downloaded bytes have ${p.hash.algo} ${got}, the Hub announced ${p.hash.hex}`,
+      );
     }
   }
   await rename(incomplete, p.dest);

@@ -8,8 +8,15 @@
 
 /** Weight formats, most preferred first; each is a test on the path relative to the checkpoint folder. */
 const WEIGHT_FORMATS: ReadonlyArray<{ name: string; matches: (rel: string) => boolean }> = [
-  { name: "safetensors", matches: (rel) => !rel.includes("/") && (/\.safetensors$/.test(rel) || rel === "model.safetensors.index.json") },
-  { name: "pytorch", matches: (rel) => !rel.includes("/") && (/^pytorch_model.*\.bin$/.test(rel) || rel === "pytorch_model.bin.index.json") },
+  {
+    name: "safetensors",
+    matches: (rel) => !rel.includes("/") && (/\.safetensors$/.test(rel) || rel === "model.safetensors.index.json"),
+  },
+  {
+    name: "pytorch",
+    matches: (rel) =>
+      !rel.includes("/") && (/^pytorch_model.*\.bin$/.test(rel) || rel === "pytorch_model.bin.index.json"),
+  },
   { name: "lightning", matches: (rel) => /\.ckpt$/.test(rel) },
 ];
 

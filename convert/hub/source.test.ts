@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { parseHubSource, formatHubSource } from "./source.ts";
+import { formatHubSource, parseHubSource } from "./source.ts";
 import { selectCheckpointFiles } from "./select_files.ts";
 import { HubError, scrubSecret, toHubError } from "./errors.ts";
 
@@ -20,13 +20,33 @@ describe("parseHubSource", () => {
   test("non-hf strings are null, malformed hf strings throw bad-source", () => {
     assert.equal(parseHubSource("/data/xcodec2"), null);
     assert.equal(parseHubSource("HKUSTAudio/xcodec2"), null);
-    for (const bad of ["hf://", "hf://a", "hf://a/", "hf:///b", "hf://a/b@", "hf://a/b/../c", "hf://a/b//c", "hf://-a/b", "hf://a/b..c", "hf://a/b@%zz", "hf://a/b@refs%2F..%2Fx"]) {
-      assert.throws(() => parseHubSource(bad), (e: unknown) => e instanceof HubError && e.code === "bad-source" && e.message.includes(bad), bad);
+    for (
+      const bad of [
+        "hf://",
+        "hf://a",
+        "hf://a/",
+        "hf:///b",
+        "hf://a/b@",
+        "hf://a/b/../c",
+        "hf://a/b//c",
+        "hf://-a/b",
+        "hf://a/b..c",
+        "hf://a/b@%zz",
+        "hf://a/b@refs%2F..%2Fx",
+      ]
+    ) {
+      assert.throws(
+        () => parseHubSource(bad),
+        (e: unknown) => e instanceof HubError && e.code === "bad-source" && e.message.includes(bad),
+        bad,
+      );
     }
   });
 
   test("formatHubSource is the inverse", () => {
-    for (const s of ["hf://a/b", "hf://a/b@dev", "hf://a/b@refs%2Fpr%2F3/x/y"]) assert.equal(formatHubSource(parseHubSource(s)!), s);
+    for (const s of ["hf://a/b", "hf://a/b@dev", "hf://a/b@refs%2Fpr%2F3/x/y"]) {
+      assert.equal(formatHubSource(parseHubSource(s)!), s);
+    }
   });
 });
 
@@ -36,11 +56,24 @@ describe("selectCheckpointFiles", () => {
     assert.deepEqual(selectCheckpointFiles(xcodec2), ["README.md", "config.json", "model.safetensors"]);
   });
   test("falls back to pytorch_model.bin, then to *.ckpt", () => {
-    assert.deepEqual(selectCheckpointFiles(["config.json", "pytorch_model.bin", "x.txt"]), ["config.json", "pytorch_model.bin"]);
-    assert.deepEqual(selectCheckpointFiles(["README.md", "ckpt/a.ckpt", "LICENSE"]), ["LICENSE", "README.md", "ckpt/a.ckpt"]);
+    assert.deepEqual(selectCheckpointFiles(["config.json", "pytorch_model.bin", "x.txt"]), [
+      "config.json",
+      "pytorch_model.bin",
+    ]);
+    assert.deepEqual(selectCheckpointFiles(["README.md", "ckpt/a.ckpt", "LICENSE"]), [
+      "LICENSE",
+      "README.md",
+      "ckpt/a.ckpt",
+    ]);
   });
   test("sharded safetensors come with their index; a prefix restricts to that folder", () => {
-    const paths = ["m/model-00001-of-00002.safetensors", "m/model-00002-of-00002.safetensors", "m/model.safetensors.index.json", "m/config.json", "model.safetensors"];
+    const paths = [
+      "m/model-00001-of-00002.safetensors",
+      "m/model-00002-of-00002.safetensors",
+      "m/model.safetensors.index.json",
+      "m/config.json",
+      "model.safetensors",
+    ];
     assert.deepEqual(selectCheckpointFiles(paths, "m"), [
       "m/config.json",
       "m/model-00001-of-00002.safetensors",
@@ -62,7 +95,14 @@ describe("token scrubbing", () => {
     assert.equal(e.code, "auth");
     assert.ok(!e.message.includes("hf_secret123"));
     assert.ok(!e.message.includes("sig=abc"));
-    assert.equal(toHubError(Object.assign(new Error("x"), { statusCode: 404 }), { doing: "d", repo: "a/b", token: undefined }).code, "not-found");
-    assert.equal(toHubError(new TypeError("fetch failed"), { doing: "d", repo: "a/b", token: undefined }).code, "network");
+    assert.equal(
+      toHubError(Object.assign(new Error("x"), { statusCode: 404 }), { doing: "d", repo: "a/b", token: undefined })
+        .code,
+      "not-found",
+    );
+    assert.equal(
+      toHubError(new TypeError("fetch failed"), { doing: "d", repo: "a/b", token: undefined }).code,
+      "network",
+    );
   });
 });

@@ -51,12 +51,18 @@ export function parseHubSource(s: string): HubSource | null {
     }
   }
   for (const part of [owner, name]) {
-    if (!NAME.test(part) || part.includes("--") || part.includes("..")) bad(s, `"${part}" is not a valid repository name part`);
+    if (!NAME.test(part) || part.includes("--") || part.includes("..")) {
+      bad(s, `"${part}" is not a valid repository name part`);
+    }
   }
-  if (revision.split("/").some((seg) => seg === "" || seg === "." || seg === "..")) bad(s, `bad revision "${revision}"`);
+  if (revision.split("/").some((seg) => seg === "" || seg === "." || seg === "..")) {
+    bad(s, `bad revision "${revision}"`);
+  }
   const sub = parts.slice(2);
   while (sub.length > 0 && sub[sub.length - 1] === "") sub.pop(); // tolerate one trailing "/"
-  if (sub.some((seg) => seg === "" || seg === "." || seg === "..")) bad(s, "the path inside the repository has an empty, . or .. segment");
+  if (sub.some((seg) => seg === "" || seg === "." || seg === "..")) {
+    bad(s, "the path inside the repository has an empty, . or .. segment");
+  }
   const out: HubSource = { repo: `${owner}/${name}`, revision };
   if (sub.length > 0) out.path = sub.join("/");
   return out;

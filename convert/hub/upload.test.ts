@@ -4,13 +4,13 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startFakeHub } from "../../fixtures/fake_hub.ts";
 import type { FakeHub } from "../../fixtures/fake_hub.ts";
-import { pushToHub, DEFAULT_COMMIT_MESSAGE } from "./upload.ts";
+import { DEFAULT_COMMIT_MESSAGE, pushToHub } from "./upload.ts";
 import { HubError } from "./errors.ts";
 
 const CONVERTED = fileURLToPath(new URL("../../fixtures/reference/checkpoints/tiny-a/converted/", import.meta.url));
@@ -28,7 +28,10 @@ before(async () => {
   // The converted folder plus a model card and a file in a sub-folder, as the converter writes them.
   folder = join(work, "converted");
   await cp(CONVERTED, folder, { recursive: true });
-  await writeFile(join(folder, "README.md"), "---\nlicense: cc-by-nc-4.0\nbase_model: HKUSTAudio/xcodec2\n---\n# converted\n");
+  await writeFile(
+    join(folder, "README.md"),
+    "---\nlicense: cc-by-nc-4.0\nbase_model: HKUSTAudio/xcodec2\n---\n# converted\n",
+  );
   await mkdir(join(folder, "onnx"));
   await writeFile(join(folder, "onnx", "notes.txt"), "exported later\n");
   expected = new Map();
@@ -96,7 +99,12 @@ describe("pushToHub to the fake Hub", () => {
   test("pushing again to an existing repo and branch adds a commit, without re-uploading LFS bytes", async () => {
     await writeFile(join(folder, "conversion.json"), JSON.stringify({ source_sha256: "00" }));
     const mark = hub.requests.length;
-    await pushToHub(folder, "me/xcodec2-tiny", { hubUrl: hub.url, token: TOKEN, revision: "converted", commitMessage: "second" });
+    await pushToHub(folder, "me/xcodec2-tiny", {
+      hubUrl: hub.url,
+      token: TOKEN,
+      revision: "converted",
+      commitMessage: "second",
+    });
     const reqs = hub.requests.slice(mark);
     assert.ok(!reqs.some((r) => r.url.startsWith("/api/repos/create")));
     assert.equal(reqs.find((r) => r.url.includes("/branch/"))?.status, 409); // exists: tolerated
@@ -127,7 +135,8 @@ describe("pushToHub to the fake Hub", () => {
     try {
       await assert.rejects(
         pushToHub(folder, "me/no-token", { hubUrl: hub.url }),
-        (e: unknown) => e instanceof HubError && e.code === "no-token" && /set the HF_TOKEN environment variable/.test(e.message),
+        (e: unknown) =>
+          e instanceof HubError && e.code === "no-token" && /set the HF_TOKEN environment variable/.test(e.message),
       );
       assert.equal(hub.requests.length, mark);
       // and with HF_TOKEN set, it is used
@@ -141,23 +150,38 @@ describe("pushToHub to the fake Hub", () => {
   });
 
   test("a wrong token is a clear auth error without the token text, and nothing is created", async () => {
-    const err = await pushToHub(folder, "me/wrong", { hubUrl: hub.url, token: WRONG }).then(() => undefined, (e: unknown) => e);
+    const err = await pushToHub(folder, "me/wrong", { hubUrl: hub.url, token: WRONG }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof HubError, String(err));
     assert.equal(err.code, "auth");
     assert.match(err.message, /HF_TOKEN/);
     assert.match(err.message, /write access/);
-    assert.ok(!err.message.includes(WRONG) && !String(err.stack).includes(WRONG) && !JSON.stringify(err).includes(WRONG));
+    assert.ok(
+      !err.message.includes(WRONG) && !String(err.stack).includes(WRONG) && !JSON.stringify(err).includes(WRONG),
+    );
     assert.equal(hub.repoInfo("me/wrong"), undefined);
   });
 
   test("a missing or empty folder and a bad repo name are refused before any request", async () => {
     const mark = hub.requests.length;
-    await assert.rejects(pushToHub(join(work, "nope"), "me/x", { hubUrl: hub.url, token: TOKEN }), (e: unknown) => e instanceof HubError && e.code === "bad-folder" && /nope/.test(e.message));
+    await assert.rejects(
+      pushToHub(join(work, "nope"), "me/x", { hubUrl: hub.url, token: TOKEN }),
+      (e: unknown) => e instanceof HubError && e.code === "bad-folder" && /nope/.test(e.message),
+    );
     const empty = join(work, "empty");
     await mkdir(empty, { recursive: true });
-    await assert.rejects(pushToHub(empty, "me/x", { hubUrl: hub.url, token: TOKEN }), (e: unknown) => e instanceof HubError && e.code === "bad-folder" && /empty/.test(e.message));
+    await assert.rejects(
+      pushToHub(empty, "me/x", { hubUrl: hub.url, token: TOKEN }),
+      (e: unknown) => e instanceof HubError && e.code === "bad-folder" && /empty/.test(e.message),
+    );
     for (const bad of ["noslash", "me/x/y", "me/x@dev", "../x"]) {
-      await assert.rejects(pushToHub(folder, bad, { hubUrl: hub.url, token: TOKEN }), (e: unknown) => e instanceof HubError && e.code === "bad-source", bad);
+      await assert.rejects(
+        pushToHub(folder, bad, { hubUrl: hub.url, token: TOKEN }),
+        (e: unknown) => e instanceof HubError && e.code === "bad-source",
+        bad,
+      );
     }
     assert.equal(hub.requests.length, mark);
   });

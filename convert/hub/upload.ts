@@ -10,7 +10,7 @@ import { pathToFileURL } from "node:url";
 import { commitIter, createBranch, createRepo, repoExists } from "@huggingface/hub";
 import type { CommitOperation, CommitOutput } from "@huggingface/hub";
 import { HubError, statusOf, toHubError } from "./errors.ts";
-import { parseHubSource, DEFAULT_REVISION } from "./source.ts";
+import { DEFAULT_REVISION, parseHubSource } from "./source.ts";
 import { writeToken } from "./token.ts";
 import { libraryFetch } from "./http.ts";
 import { defaultHubUrl } from "./download.ts";
@@ -96,7 +96,11 @@ export async function pushToHub(folder: string, repo: string, opts: PushOptions 
     if (!(await repoExists({ ...lib, repo }))) {
       doing = "creating";
       await tolerateConflict(
-        createRepo({ ...lib, repo, ...(opts.private !== undefined && { visibility: opts.private ? "private" : "public" }) }),
+        createRepo({
+          ...lib,
+          repo,
+          ...(opts.private !== undefined && { visibility: opts.private ? "private" : "public" }),
+        }),
       );
     }
     if (branch !== DEFAULT_REVISION) {
@@ -129,7 +133,10 @@ export async function pushToHub(folder: string, repo: string, opts: PushOptions 
     }
     if (failed.length > 0) throw new HubError("http", `the Hub did not accept ${failed.join(", ")}`);
     const out: CommitOutput | undefined = r.value;
-    return { ...(out?.commit.url && { commitUrl: out.commit.url }), ...(out?.commit.oid && { commitOid: out.commit.oid }) };
+    return {
+      ...(out?.commit.url && { commitUrl: out.commit.url }),
+      ...(out?.commit.oid && { commitOid: out.commit.oid }),
+    };
   } catch (e) {
     throw toHubError(e, { doing, repo: `${repo}${branch === DEFAULT_REVISION ? "" : `@${branch}`}`, token });
   }

@@ -10,10 +10,10 @@
  * offsets would have been fine (accepted, read instead of mapped). Sharing would need the graphs at the top level,
  * which is not the transformers.js layout, so each graph carries its own weights.
  */
-import { readFile, mkdir, writeFile, rename, rm, stat } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { GraphBuilder, type FloatDType } from "./graph.ts";
-import { Weights, WeightError } from "./weights.ts";
+import { type FloatDType, GraphBuilder } from "./graph.ts";
+import { WeightError, Weights } from "./weights.ts";
 import { buildEncoder } from "./encoder/encoder.ts";
 import { buildDecoder } from "./decoder/decoder.ts";
 import { HOP_LENGTH, readXcodec2Config, type Xcodec2Config } from "../architecture.ts";
@@ -28,8 +28,18 @@ export interface ExportOptions {
   log?: (msg: string) => void;
 }
 
-export interface ExportedGraph { file: string; precision: "fp32" | "fp16"; modelBytes: number; dataBytes: number; seconds: number }
-export interface ExportReport { dir: string; masks: boolean; graphs: ExportedGraph[] }
+export interface ExportedGraph {
+  file: string;
+  precision: "fp32" | "fp16";
+  modelBytes: number;
+  dataBytes: number;
+  seconds: number;
+}
+export interface ExportReport {
+  dir: string;
+  masks: boolean;
+  graphs: ExportedGraph[];
+}
 
 /** Metadata written into every graph and into `onnx/export.json`; the runtime reads `masks` from it. */
 export const EXPORT_FORMAT = "xcodec2-kit/onnx/1";
@@ -52,7 +62,11 @@ export async function exportOnnx(convertedDir: string, opts: ExportOptions = {})
       await rm(out, { recursive: true, force: true });
       await rename(tmp, out);
       (opts.log ?? (() => {}))(`exported ONNX graphs to ${out}`);
-      return { ...report, dir: out, graphs: report.graphs.map((g) => ({ ...g, file: join(out, g.file.slice(tmp.length + 1)) })) };
+      return {
+        ...report,
+        dir: out,
+        graphs: report.graphs.map((g) => ({ ...g, file: join(out, g.file.slice(tmp.length + 1)) })),
+      };
     } catch (e) {
       await rm(tmp, { recursive: true, force: true });
       throw e;
@@ -62,7 +76,13 @@ export async function exportOnnx(convertedDir: string, opts: ExportOptions = {})
   }
 }
 
-async function exportWith(w: Weights, cfg: Xcodec2Config, out: string, masks: boolean, opts: ExportOptions): Promise<ExportReport> {
+async function exportWith(
+  w: Weights,
+  cfg: Xcodec2Config,
+  out: string,
+  masks: boolean,
+  opts: ExportOptions,
+): Promise<ExportReport> {
   const log = opts.log ?? (() => {});
   await mkdir(out, { recursive: true });
   const precisions: FloatDType[] = opts.fp16 === false ? ["float32"] : ["float32", "float16"];
@@ -79,14 +99,25 @@ async function exportWith(w: Weights, cfg: Xcodec2Config, out: string, masks: bo
       const sizes = await g.save(file, { metadata });
       const seconds = (performance.now() - t0) / 1000;
       graphs.push({ file, precision: dtype === "float16" ? "fp16" : "fp32", ...sizes, seconds });
-      log(`built ${basename(file)} (${((sizes.modelBytes + sizes.dataBytes) / 1e6).toFixed(1)} MB, ${seconds.toFixed(1)} s)`);
+      log(
+        `built ${basename(file)} (${((sizes.modelBytes + sizes.dataBytes) / 1e6).toFixed(1)} MB, ${
+          seconds.toFixed(1)
+        } s)`,
+      );
     }
   }
   const unused = w.unused(UNUSED_AT_INFERENCE);
   if (unused.length) {
-    throw new WeightError(`${w.path}: the exported graphs do not use ${unused.length} tensor(s): ${unused.slice(0, 8).join(", ")}`);
+    throw new WeightError(
+      `${w.path}: the exported graphs do not use ${unused.length} tensor(s): ${unused.slice(0, 8).join(", ")}`,
+    );
   }
-  const manifest = { format: EXPORT_FORMAT, masks, config: configSummary(cfg), graphs: graphs.map((g) => ({ ...g, file: g.file.slice(out.length + 1) })) };
+  const manifest = {
+    format: EXPORT_FORMAT,
+    masks,
+    config: configSummary(cfg),
+    graphs: graphs.map((g) => ({ ...g, file: g.file.slice(out.length + 1) })),
+  };
   const tmp = join(out, `export.json.tmp-${process.pid}`);
   await writeFile(tmp, JSON.stringify(manifest, null, 2) + "\n");
   await rename(tmp, join(out, "export.json"));
@@ -95,8 +126,11 @@ async function exportWith(w: Weights, cfg: Xcodec2Config, out: string, masks: bo
 
 function configSummary(cfg: Xcodec2Config) {
   return {
-    hidden_size: cfg.hidden_size, num_hidden_layers: cfg.num_hidden_layers, quantization_dim: cfg.quantization_dim,
-    quantization_levels: cfg.quantization_levels, semantic_layers: cfg.semantic_model_config.num_hidden_layers,
+    hidden_size: cfg.hidden_size,
+    num_hidden_layers: cfg.num_hidden_layers,
+    quantization_dim: cfg.quantization_dim,
+    quantization_levels: cfg.quantization_levels,
+    semantic_layers: cfg.semantic_model_config.num_hidden_layers,
   };
 }
 
@@ -106,4 +140,3 @@ export async function readExportManifest(onnxDir: string): Promise<{ format: str
   if (!(await stat(p).then(() => true, () => false))) return undefined;
   return JSON.parse(await readFile(p, "utf8"));
 }
-

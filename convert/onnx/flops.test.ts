@@ -1,11 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readXcodec2Config } from "../architecture.ts";
 import { decoderFlops, encoderFlops, totalFlops } from "./flops.ts";
 
-const TINY = fileURLToPath(new URL("../../fixtures/reference/checkpoints/tiny-a/converted/config.json", import.meta.url));
+const TINY = fileURLToPath(
+  new URL("../../fixtures/reference/checkpoints/tiny-a/converted/config.json", import.meta.url),
+);
 
 test("FLOP counts scale with length: linear parts linearly, attention quadratically", async () => {
   const cfg = await readXcodec2Config(TINY);

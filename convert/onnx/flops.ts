@@ -6,7 +6,14 @@
  * softmax, masks (memory-bound; a few percent of the total).
  */
 import {
-  AA_KERNEL, AA_RATIO, CODES_PER_SECOND, ENCODER_DILATIONS, FEATURE_DIM, N_FFT, SAMPLE_RATE, type Xcodec2Config,
+  AA_KERNEL,
+  AA_RATIO,
+  CODES_PER_SECOND,
+  ENCODER_DILATIONS,
+  FEATURE_DIM,
+  N_FFT,
+  SAMPLE_RATE,
+  type Xcodec2Config,
 } from "../architecture.ts";
 
 /** Kernel sizes and fixed widths both implementations hard-code (mirrors the graph builders). */
@@ -23,11 +30,14 @@ const AA_UP_TAPS = AA_KERNEL / AA_RATIO + 1;
 const AA_DOWN_TAPS = AA_KERNEL;
 
 /** FLOPs of one 1-D conv producing `outRate` samples per second. */
-const conv = (cin: number, cout: number, k: number, outRate: number, groups = 1) => (2 * cin * cout * k / groups) * outRate;
+const conv = (cin: number, cout: number, k: number, outRate: number, groups = 1) =>
+  (2 * cin * cout * k / groups) * outRate;
 /** FLOPs of one linear applied `rate` times per second. */
 const lin = (inp: number, out: number, rate: number) => 2 * inp * out * rate;
 
-export interface FlopBreakdown { [part: string]: number }
+export interface FlopBreakdown {
+  [part: string]: number;
+}
 
 /**
  * Encoder FLOPs for `seconds` of audio run alone (sequence length = its own frames). Parts: semantic_encoder,
@@ -38,8 +48,7 @@ export function encoderFlops(cfg: Xcodec2Config, seconds: number): FlopBreakdown
   const sc = cfg.semantic_model_config;
   const hs = sc.hidden_size, inter = sc.intermediate_size;
   const np = sc.left_max_position_embeddings + sc.right_max_position_embeddings + 1;
-  const perFrameLayer =
-    2 * (lin(hs, inter, 1) + lin(inter, hs, 1)) + // ffn1, ffn2
+  const perFrameLayer = 2 * (lin(hs, inter, 1) + lin(inter, hs, 1)) + // ffn1, ffn2
     4 * lin(hs, hs, 1) + // q, k, v, out
     2 * 2 * hs * frames + // q·kᵀ and p·v over T keys (all heads together: T·Hs each)
     2 * hs * np + // q·Eᵀ for relative_key
@@ -47,11 +56,14 @@ export function encoderFlops(cfg: Xcodec2Config, seconds: number): FlopBreakdown
   const semantic = frames * (lin(FEATURE_DIM, hs, 1) + sc.num_hidden_layers * perFrameLayer);
   const adapter = ADAPTER_CONVS * conv(hs, hs, ADAPTER_KERNEL, frames);
 
-  const aa = (c: number, rate: number) => conv(c, AA_RATIO * c, AA_UP_TAPS, rate, c) + conv(c, c, AA_DOWN_TAPS, rate, c);
+  const aa = (c: number, rate: number) =>
+    conv(c, AA_RATIO * c, AA_UP_TAPS, rate, c) + conv(c, c, AA_DOWN_TAPS, rate, c);
   let rate = SAMPLE_RATE * seconds, c = cfg.encoder_hidden_size;
   let acoustic = conv(1, c, ENCODER_IN_KERNEL, rate);
   for (const s of cfg.downsampling_ratios) {
-    for (const _ of ENCODER_DILATIONS) acoustic += 2 * aa(c, rate) + conv(c, c, RES_UNIT_KERNEL, rate) + conv(c, c, 1, rate);
+    for (const _ of ENCODER_DILATIONS) {
+      acoustic += 2 * aa(c, rate) + conv(c, c, RES_UNIT_KERNEL, rate) + conv(c, c, 1, rate);
+    }
     acoustic += aa(c, rate);
     rate /= s;
     acoustic += conv(c, 2 * c, 2 * s, rate);

@@ -1,9 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as ort from "onnxruntime-node";
-import { fsqEncode, fsqDecode, fsqTables } from "./fsq.ts";
-import { float32ToFloat16Bits, float16BitsToFloat32 } from "./float16.ts";
-import { referenceCases, referenceTensors, session, tinyA, int64, maxAbsDiff, maxAbs } from "./decoder/testing.ts";
+import { fsqDecode, fsqEncode, fsqTables } from "./fsq.ts";
+import { float16BitsToFloat32, float32ToFloat16Bits } from "./float16.ts";
+import { int64, maxAbs, maxAbsDiff, referenceCases, referenceTensors, session, tinyA } from "./decoder/testing.ts";
 
 test("FSQ tables follow vector-quantize-pytorch's bound for L = 4", () => {
   const t = fsqTables([4, 4, 4, 4, 4, 4, 4, 4]);
@@ -48,7 +48,11 @@ test("fsqEncode on fc_encoder_out gives upstream's fsq_input, codes and latents;
       const latErr = maxAbsDiff(out.latents.data as Float32Array, latents) / maxAbs(latents);
       const d = await dec.s.run({ codes: int64(refCodes, [1, 1, refCodes.length]) });
       const decErr = maxAbsDiff(d.latents.data as Float32Array, latents) / maxAbs(latents);
-      console.log(`${c.clips[0]}: fsq_input rel ${inRel.toExponential(2)}, code flips [${flips}], latents rel ${latErr.toExponential(2)}, decoded latents rel ${decErr.toExponential(2)}`);
+      console.log(
+        `${c.clips[0]}: fsq_input rel ${inRel.toExponential(2)}, code flips [${flips}], latents rel ${
+          latErr.toExponential(2)
+        }, decoded latents rel ${decErr.toExponential(2)}`,
+      );
       assert.ok(inRel <= 1e-5, `${c.file}: fsq_input rel error ${inRel}`);
       assert.ok(flips.every((i) => fragile.has(i)), `${c.file}: codes differ at non-fragile frames ${flips}`);
       if (flips.length === 0) assert.ok(latErr <= 1e-5, `${c.file}: latents rel error ${latErr}`);
@@ -95,8 +99,13 @@ test("fp16 graph keeps the FSQ in fp32: codes agree with fp32 for fp32-represent
       g.output("codes", r.codes, "int64", ["B", 1, "K"]);
     });
     try {
-      return Array.from((await s.s.run({ x: new ort.Tensor("float32", xh, x.shape) })).codes.data as BigInt64Array, Number);
-    } finally { await s.close(); }
+      return Array.from(
+        (await s.s.run({ x: new ort.Tensor("float32", xh, x.shape) })).codes.data as BigInt64Array,
+        Number,
+      );
+    } finally {
+      await s.close();
+    }
   };
   const a = await run("float32"), b = await run("float16");
   assert.deepEqual(b, a);

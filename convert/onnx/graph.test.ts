@@ -21,7 +21,11 @@ async function runModel(dtype: "float32" | "float16", externalThreshold: number)
     const s = await ort.InferenceSession.create(path);
     const out = await s.run({ x: new ort.Tensor("float32", Float32Array.from([1, 1, 1, -1, -1, -1]), [2, 3]) });
     await s.release();
-    return { y: Array.from(out.y.data as Float32Array), sizes, dataExists: await stat(path + "_data").then(() => true, () => false) };
+    return {
+      y: Array.from(out.y.data as Float32Array),
+      sizes,
+      dataExists: await stat(path + "_data").then(() => true, () => false),
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -63,7 +67,10 @@ test("onnxruntime refuses external data outside the model's folder, accepts unal
     await mkdir(join(dir, "onnx"));
     await g.save(join(dir, "onnx", "m.onnx"), { externalThreshold: 0 });
     // the weights 11 bytes into a file beside the onnx/ folder, as they would sit inside model.safetensors
-    await writeFile(join(dir, "weights.bin"), Buffer.concat([Buffer.alloc(11), await readFile(join(dir, "onnx", "m.onnx_data"))]));
+    await writeFile(
+      join(dir, "weights.bin"),
+      Buffer.concat([Buffer.alloc(11), await readFile(join(dir, "onnx", "m.onnx_data"))]),
+    );
     const relocate = async (graph: string, location: string) => {
       const m = ModelProto.decode(await readFile(join(dir, "onnx", "m.onnx"))) as unknown as {
         graph: { initializer: { externalData: { key: string; value: string }[] }[] };
@@ -78,7 +85,10 @@ test("onnxruntime refuses external data outside the model's folder, accepts unal
       return graph;
     };
     const feeds = { x: new ort.Tensor("float32", Float32Array.from([1, 1]), [1, 2]) };
-    await assert.rejects(ort.InferenceSession.create(await relocate(join(dir, "onnx", "up.onnx"), "../weights.bin")), /escapes model directory/);
+    await assert.rejects(
+      ort.InferenceSession.create(await relocate(join(dir, "onnx", "up.onnx"), "../weights.bin")),
+      /escapes model directory/,
+    );
     await rename(join(dir, "weights.bin"), join(dir, "onnx", "weights.bin"));
     const s = await ort.InferenceSession.create(await relocate(join(dir, "onnx", "same.onnx"), "weights.bin"));
     assert.deepEqual(Array.from((await s.run(feeds)).y.data as Float32Array), [4, 6]);
@@ -93,7 +103,10 @@ test("a weight given as a function is read only when the graph is saved, once, i
     let calls = 0;
     const g = new GraphBuilder("t", dtype);
     const x = g.input("x", "float32", [1, 2]);
-    const w = g.weight("w", () => { calls++; return Float32Array.from([1, 2, 3, 4]); }, [2, 2]);
+    const w = g.weight("w", () => {
+      calls++;
+      return Float32Array.from([1, 2, 3, 4]);
+    }, [2, 2]);
     g.output("y", g.cast(g.matmul(g.toCompute(x), w), "float32"), "float32", [1, 2]);
     assert.equal(calls, 0, "not read while building");
     const dir = await mkdtemp(join(tmpdir(), "xc2-lazy-"));

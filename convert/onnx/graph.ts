@@ -7,17 +7,21 @@
  * that dtype, so the same model function builds the fp32 and the fp16 graph; parts that must stay fp32 (the FSQ bound
  * and rounding) use `weightF32()` / `scalarF32()` and explicit `cast()`s at their edges.
  */
-import { open, rename, rm, mkdir } from "node:fs/promises";
-import { dirname, join, basename } from "node:path";
-import { ModelProto, ONNX_DTYPE, ATTR_TYPE, type OnnxDType } from "./proto.ts";
+import { mkdir, open, rename, rm } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { ATTR_TYPE, ModelProto, ONNX_DTYPE, type OnnxDType } from "./proto.ts";
 import { toFloat16Array } from "./float16.ts";
 
 export type Dim = number | string;
 export type FloatDType = "float32" | "float16";
 
 /** Marks a number attribute as FLOAT (plain JS numbers are written as INT when integral). */
-export class AttrFloat { constructor(readonly value: number) {} }
-export class AttrFloats { constructor(readonly value: number[]) {} }
+export class AttrFloat {
+  constructor(readonly value: number) {}
+}
+export class AttrFloats {
+  constructor(readonly value: number[]) {}
+}
 export const float = (v: number) => new AttrFloat(v);
 export const floats = (v: number[]) => new AttrFloats(v);
 export type Attr = number | number[] | string | AttrFloat | AttrFloats;
@@ -33,9 +37,25 @@ interface Initializer {
   data: Uint8Array | (() => Promise<Uint8Array>);
 }
 
-interface NodeDef { opType: string; inputs: string[]; outputs: string[]; name: string; attrs: Record<string, Attr>; domain?: string }
+interface NodeDef {
+  opType: string;
+  inputs: string[];
+  outputs: string[];
+  name: string;
+  attrs: Record<string, Attr>;
+  domain?: string;
+}
 
-const BYTES: Record<OnnxDType, number> = { float32: 4, uint8: 1, int8: 1, int32: 4, int64: 8, bool: 1, float16: 2, float64: 8 };
+const BYTES: Record<OnnxDType, number> = {
+  float32: 4,
+  uint8: 1,
+  int8: 1,
+  int32: 4,
+  int64: 8,
+  bool: 1,
+  float16: 2,
+  float64: 8,
+};
 
 function asBytes(d: TypedData): Uint8Array {
   return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
@@ -50,7 +70,10 @@ export interface SaveOptions {
 }
 
 export class GraphError extends Error {
-  constructor(message: string) { super(message); this.name = "GraphError"; }
+  constructor(message: string) {
+    super(message);
+    this.name = "GraphError";
+  }
 }
 
 export class GraphBuilder {
@@ -65,12 +88,18 @@ export class GraphBuilder {
   constructor(readonly name: string, readonly dtype: FloatDType = "float32", readonly opset = 17) {}
 
   /** The ONNX enum value of the compute dtype, for Cast `to` attributes. */
-  get floatEnum(): number { return ONNX_DTYPE[this.dtype]; }
+  get floatEnum(): number {
+    return ONNX_DTYPE[this.dtype];
+  }
 
   /** Run `fn` with node names prefixed by `name` (readable graphs in Netron, readable errors from onnxruntime). */
   scope<T>(name: string, fn: () => T): T {
     this.scopes.push(name);
-    try { return fn(); } finally { this.scopes.pop(); }
+    try {
+      return fn();
+    } finally {
+      this.scopes.pop();
+    }
   }
 
   private fresh(hint: string): string {
@@ -116,7 +145,9 @@ export class GraphBuilder {
     else {
       const bytes = asBytes(data);
       if (bytes.byteLength !== byteLength) {
-        throw new GraphError(`initializer ${name}: ${bytes.byteLength} bytes for ${dtype}[${dims.join(",")}] (${byteLength} expected)`);
+        throw new GraphError(
+          `initializer ${name}: ${bytes.byteLength} bytes for ${dtype}[${dims.join(",")}] (${byteLength} expected)`,
+        );
       }
       stored = bytes;
     }
@@ -149,13 +180,27 @@ export class GraphBuilder {
     if (hit) return hit;
     let data: TypedData;
     switch (dtype) {
-      case "float32": data = Float32Array.from(values as ArrayLike<number>); break;
-      case "float16": data = toFloat16Array(Float32Array.from(values as ArrayLike<number>)); break;
-      case "float64": data = Float64Array.from(values as ArrayLike<number>); break;
-      case "int64": data = BigInt64Array.from(Array.from(values as ArrayLike<number | bigint>, (v) => BigInt(v))); break;
-      case "int32": data = Int32Array.from(values as ArrayLike<number>); break;
-      case "bool": case "uint8": data = Uint8Array.from(values as ArrayLike<number>); break;
-      default: throw new GraphError(`constant of dtype ${dtype} not supported`);
+      case "float32":
+        data = Float32Array.from(values as ArrayLike<number>);
+        break;
+      case "float16":
+        data = toFloat16Array(Float32Array.from(values as ArrayLike<number>));
+        break;
+      case "float64":
+        data = Float64Array.from(values as ArrayLike<number>);
+        break;
+      case "int64":
+        data = BigInt64Array.from(Array.from(values as ArrayLike<number | bigint>, (v) => BigInt(v)));
+        break;
+      case "int32":
+        data = Int32Array.from(values as ArrayLike<number>);
+        break;
+      case "bool":
+      case "uint8":
+        data = Uint8Array.from(values as ArrayLike<number>);
+        break;
+      default:
+        throw new GraphError(`constant of dtype ${dtype} not supported`);
     }
     const name = this.initializer(`const_${this.constCache.size}`, dtype, dims, data);
     this.constCache.set(key, name);
@@ -163,37 +208,83 @@ export class GraphBuilder {
   }
 
   /** Scalar in the compute dtype. */
-  scalar(v: number): string { return this.constant([v], [], this.dtype); }
-  scalarF32(v: number): string { return this.constant([v], [], "float32"); }
+  scalar(v: number): string {
+    return this.constant([v], [], this.dtype);
+  }
+  scalarF32(v: number): string {
+    return this.constant([v], [], "float32");
+  }
   /** int64 1-D constant (shapes, axes, indices). */
-  ints(v: number[]): string { return this.constant(v, [v.length], "int64"); }
-  int(v: number): string { return this.constant([v], [], "int64"); }
+  ints(v: number[]): string {
+    return this.constant(v, [v.length], "int64");
+  }
+  int(v: number): string {
+    return this.constant([v], [], "int64");
+  }
 
   // ---- common ops, named like ONNX's ----
-  add(a: string, b: string) { return this.op("Add", [a, b]); }
-  sub(a: string, b: string) { return this.op("Sub", [a, b]); }
-  mul(a: string, b: string) { return this.op("Mul", [a, b]); }
-  div(a: string, b: string) { return this.op("Div", [a, b]); }
-  matmul(a: string, b: string) { return this.op("MatMul", [a, b]); }
-  relu(x: string) { return this.op("Relu", [x]); }
-  sigmoid(x: string) { return this.op("Sigmoid", [x]); }
-  tanh(x: string) { return this.op("Tanh", [x]); }
-  sqrt(x: string) { return this.op("Sqrt", [x]); }
-  exp(x: string) { return this.op("Exp", [x]); }
-  neg(x: string) { return this.op("Neg", [x]); }
-  sin(x: string) { return this.op("Sin", [x]); }
+  add(a: string, b: string) {
+    return this.op("Add", [a, b]);
+  }
+  sub(a: string, b: string) {
+    return this.op("Sub", [a, b]);
+  }
+  mul(a: string, b: string) {
+    return this.op("Mul", [a, b]);
+  }
+  div(a: string, b: string) {
+    return this.op("Div", [a, b]);
+  }
+  matmul(a: string, b: string) {
+    return this.op("MatMul", [a, b]);
+  }
+  relu(x: string) {
+    return this.op("Relu", [x]);
+  }
+  sigmoid(x: string) {
+    return this.op("Sigmoid", [x]);
+  }
+  tanh(x: string) {
+    return this.op("Tanh", [x]);
+  }
+  sqrt(x: string) {
+    return this.op("Sqrt", [x]);
+  }
+  exp(x: string) {
+    return this.op("Exp", [x]);
+  }
+  neg(x: string) {
+    return this.op("Neg", [x]);
+  }
+  sin(x: string) {
+    return this.op("Sin", [x]);
+  }
   /** x·sigmoid(x) */
-  silu(x: string) { return this.mul(x, this.sigmoid(x)); }
-  transpose(x: string, perm: number[]) { return this.op("Transpose", [x], { perm }); }
+  silu(x: string) {
+    return this.mul(x, this.sigmoid(x));
+  }
+  transpose(x: string, perm: number[]) {
+    return this.op("Transpose", [x], { perm });
+  }
   reshape(x: string, shape: number[] | string) {
     return this.op("Reshape", [x, typeof shape === "string" ? shape : this.ints(shape)]);
   }
-  unsqueeze(x: string, axes: number[]) { return this.op("Unsqueeze", [x, this.ints(axes)]); }
-  squeeze(x: string, axes: number[]) { return this.op("Squeeze", [x, this.ints(axes)]); }
-  concat(xs: string[], axis: number) { return this.op("Concat", xs, { axis }); }
-  cast(x: string, to: OnnxDType) { return this.op("Cast", [x], { to: ONNX_DTYPE[to] }); }
+  unsqueeze(x: string, axes: number[]) {
+    return this.op("Unsqueeze", [x, this.ints(axes)]);
+  }
+  squeeze(x: string, axes: number[]) {
+    return this.op("Squeeze", [x, this.ints(axes)]);
+  }
+  concat(xs: string[], axis: number) {
+    return this.op("Concat", xs, { axis });
+  }
+  cast(x: string, to: OnnxDType) {
+    return this.op("Cast", [x], { to: ONNX_DTYPE[to] });
+  }
   /** Cast to the compute dtype (no node in fp32 graphs when `from` is float32). */
-  toCompute(x: string, from: OnnxDType = "float32") { return from === this.dtype ? x : this.cast(x, this.dtype); }
+  toCompute(x: string, from: OnnxDType = "float32") {
+    return from === this.dtype ? x : this.cast(x, this.dtype);
+  }
   shape(x: string, start?: number, end?: number) {
     const attrs: Record<string, Attr> = {};
     if (start !== undefined) attrs.start = start;
@@ -211,11 +302,21 @@ export class GraphBuilder {
     if (steps) ins.push(this.ints(steps));
     return this.op("Slice", ins);
   }
-  gather(x: string, idx: string, axis: number) { return this.op("Gather", [x, idx], { axis }); }
-  where(c: string, a: string, b: string) { return this.op("Where", [c, a, b]); }
-  reduceMean(x: string, axes: number[], keepdims = true) { return this.op("ReduceMean", [x], { axes, keepdims: keepdims ? 1 : 0 }); }
-  reduceSum(x: string, axes: number[], keepdims = true) { return this.op("ReduceSum", [x, this.ints(axes)], { keepdims: keepdims ? 1 : 0 }); }
-  softmax(x: string, axis = -1) { return this.op("Softmax", [x], { axis }); }
+  gather(x: string, idx: string, axis: number) {
+    return this.op("Gather", [x, idx], { axis });
+  }
+  where(c: string, a: string, b: string) {
+    return this.op("Where", [c, a, b]);
+  }
+  reduceMean(x: string, axes: number[], keepdims = true) {
+    return this.op("ReduceMean", [x], { axes, keepdims: keepdims ? 1 : 0 });
+  }
+  reduceSum(x: string, axes: number[], keepdims = true) {
+    return this.op("ReduceSum", [x, this.ints(axes)], { keepdims: keepdims ? 1 : 0 });
+  }
+  softmax(x: string, axis = -1) {
+    return this.op("Softmax", [x], { axis });
+  }
 
   // ---- serialisation ----
 
@@ -243,7 +344,9 @@ export class GraphBuilder {
       }
       for (const o of n.outputs) known.add(o);
     }
-    for (const o of this.outputs) if (!known.has(o.name)) throw new GraphError(`graph output ${o.name} is never produced`);
+    for (const o of this.outputs) {
+      if (!known.has(o.name)) throw new GraphError(`graph output ${o.name} is never produced`);
+    }
   }
 
   /**
@@ -271,12 +374,17 @@ export class GraphBuilder {
             const offset = Math.ceil(dataBytes / align) * align;
             const bytes = typeof init.data === "function" ? await init.data() : init.data;
             if (bytes.byteLength !== init.byteLength) {
-              throw new GraphError(`initializer ${init.name}: loader gave ${bytes.byteLength} bytes, ${init.byteLength} expected`);
+              throw new GraphError(
+                `initializer ${init.name}: loader gave ${bytes.byteLength} bytes, ${init.byteLength} expected`,
+              );
             }
             await fh.write(bytes, 0, bytes.byteLength, offset);
             dataBytes = offset + bytes.byteLength;
             initProtos.push({
-              name: init.name, dataType: ONNX_DTYPE[init.dtype], dims: init.dims, dataLocation: 1,
+              name: init.name,
+              dataType: ONNX_DTYPE[init.dtype],
+              dims: init.dims,
+              dataLocation: 1,
               externalData: [
                 { key: "location", value: dataName },
                 { key: "offset", value: String(offset) },
@@ -296,7 +404,9 @@ export class GraphBuilder {
         initProtos.push({ name: init.name, dataType: ONNX_DTYPE[init.dtype], dims: init.dims, rawData: bytes });
       }
       if (inlineBytes > 2 ** 31 - 2 ** 24) {
-        throw new GraphError(`${path}: ${inlineBytes} bytes of inline weights pass protobuf's 2 GiB limit; use external data`);
+        throw new GraphError(
+          `${path}: ${inlineBytes} bytes of inline weights pass protobuf's 2 GiB limit; use external data`,
+        );
       }
       const model = {
         irVersion: 8,
@@ -307,7 +417,11 @@ export class GraphBuilder {
         graph: {
           name: this.name,
           node: this.nodes.map((n) => ({
-            name: n.name, opType: n.opType, input: n.inputs, output: n.outputs, domain: n.domain ?? "",
+            name: n.name,
+            opType: n.opType,
+            input: n.inputs,
+            output: n.outputs,
+            domain: n.domain ?? "",
             attribute: Object.entries(n.attrs).map(([k, v]) => this.attrProto(k, v)),
           })),
           initializer: initProtos,
@@ -319,7 +433,11 @@ export class GraphBuilder {
       if (err) throw new GraphError(`${path}: invalid model proto: ${err}`);
       const bytes = ModelProto.encode(ModelProto.fromObject(model)).finish();
       const fh = await open(tmpModel, "w");
-      try { await fh.write(bytes, 0, bytes.byteLength, 0); } finally { await fh.close(); }
+      try {
+        await fh.write(bytes, 0, bytes.byteLength, 0);
+      } finally {
+        await fh.close();
+      }
       if (external.length) await rename(tmpData, dataPath);
       else await rm(dataPath, { force: true });
       await rename(tmpModel, path);

@@ -24,7 +24,15 @@ export function zeroPast(g: GraphBuilder, x: string, lengths: string, timeAxis: 
 }
 
 /** Output length of a 1-D convolution, per item: floor((len + padL + padR − dil·(k−1) − 1) / stride) + 1. */
-export function convLengths(g: GraphBuilder, lengths: string, k: number, stride: number, padL: number, padR: number, dilation = 1): string {
+export function convLengths(
+  g: GraphBuilder,
+  lengths: string,
+  k: number,
+  stride: number,
+  padL: number,
+  padR: number,
+  dilation = 1,
+): string {
   const num = g.add(lengths, g.int(padL + padR - dilation * (k - 1) - 1));
   return g.add(g.op("Div", [num, g.int(stride)]), g.int(1)); // int64 Div truncates; num ≥ 0 for valid items
 }
@@ -32,7 +40,10 @@ export function convLengths(g: GraphBuilder, lengths: string, k: number, stride:
 /** y = x·Wᵀ + b for x [..., in] with a torch Linear weight [out, in]. */
 export function linear(g: GraphBuilder, w: Weights, prefix: string, x: string, bias = true): string {
   const [out, inp] = w.shape(`${prefix}.weight`);
-  let y = g.matmul(x, g.weight(`${prefix}.weight`, () => transpose2d(w.f32(`${prefix}.weight`, [out, inp]), out, inp), [inp, out]));
+  let y = g.matmul(
+    x,
+    g.weight(`${prefix}.weight`, () => transpose2d(w.f32(`${prefix}.weight`, [out, inp]), out, inp), [inp, out]),
+  );
   if (bias) y = g.add(y, g.weight(`${prefix}.bias`, w.f32(`${prefix}.bias`, [out]), [out]));
   return y;
 }
@@ -43,16 +54,28 @@ export function transpose2d(a: Float32Array, rows: number, cols: number): Float3
   return t;
 }
 
-export interface ConvOpts { stride?: number; padding?: [number, number]; dilation?: number; groups?: number; bias?: boolean }
+export interface ConvOpts {
+  stride?: number;
+  padding?: [number, number];
+  dilation?: number;
+  groups?: number;
+  bias?: boolean;
+}
 
 /** Conv1d over [B, C, T] with a torch weight [out, in/groups, k]; explicit (left, right) zero padding. */
 export function conv1d(g: GraphBuilder, w: Weights, prefix: string, x: string, o: ConvOpts = {}): string {
   const shape = w.shape(`${prefix}.weight`);
   const inputs = [x, g.weight(`${prefix}.weight`, () => w.f32(`${prefix}.weight`, shape), shape)];
-  if (o.bias ?? w.has(`${prefix}.bias`)) inputs.push(g.weight(`${prefix}.bias`, w.f32(`${prefix}.bias`, [shape[0]]), [shape[0]]));
+  if (o.bias ?? w.has(`${prefix}.bias`)) {
+    inputs.push(g.weight(`${prefix}.bias`, w.f32(`${prefix}.bias`, [shape[0]]), [shape[0]]));
+  }
   const [pl, pr] = o.padding ?? [0, 0];
   return g.op("Conv", inputs, {
-    kernel_shape: [shape[2]], strides: [o.stride ?? 1], pads: [pl, pr], dilations: [o.dilation ?? 1], group: o.groups ?? 1,
+    kernel_shape: [shape[2]],
+    strides: [o.stride ?? 1],
+    pads: [pl, pr],
+    dilations: [o.dilation ?? 1],
+    group: o.groups ?? 1,
   });
 }
 
@@ -60,7 +83,9 @@ export function conv1d(g: GraphBuilder, w: Weights, prefix: string, x: string, o
 export function layerNorm(g: GraphBuilder, w: Weights, prefix: string, x: string, eps: number): string {
   const [c] = w.shape(`${prefix}.weight`);
   return g.op("LayerNormalization", [
-    x, g.weight(`${prefix}.weight`, w.f32(`${prefix}.weight`), [c]), g.weight(`${prefix}.bias`, w.f32(`${prefix}.bias`), [c]),
+    x,
+    g.weight(`${prefix}.weight`, w.f32(`${prefix}.weight`), [c]),
+    g.weight(`${prefix}.bias`, w.f32(`${prefix}.bias`), [c]),
   ], { axis: -1, epsilon: float(eps) });
 }
 

@@ -110,7 +110,14 @@ export const ModelProto = root.lookupType("onnx.ModelProto");
 
 /** TensorProto.DataType values. */
 export const ONNX_DTYPE = {
-  float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, float16: 10, float64: 11,
+  float32: 1,
+  uint8: 2,
+  int8: 3,
+  int32: 6,
+  int64: 7,
+  bool: 9,
+  float16: 10,
+  float64: 11,
 } as const;
 export type OnnxDType = keyof typeof ONNX_DTYPE;
 

@@ -35,7 +35,10 @@ export function sinCos(g: GraphBuilder, x: string): { sin: string; cos: string }
     const s = g.mul(r, series(g, r2, SIN));
     // quadrant q = k mod 4 ∈ {0,1,2,3} (exact in float for |k| < 2^22)
     const q = g.sub(k, g.mul(g.op("Floor", [g.mul(k, g.scalarF32(0.25))]), g.scalarF32(4)));
-    const odd = g.op("Equal", [g.sub(q, g.mul(g.op("Floor", [g.mul(q, g.scalarF32(0.5))]), g.scalarF32(2))), g.scalarF32(1)]);
+    const odd = g.op("Equal", [
+      g.sub(q, g.mul(g.op("Floor", [g.mul(q, g.scalarF32(0.5))]), g.scalarF32(2))),
+      g.scalarF32(1),
+    ]);
     const sinBase = g.where(odd, c, s); // q=0: sin r, q=1: cos r, q=2: −sin r, q=3: −cos r
     const cosBase = g.where(odd, s, c); // q=0: cos r, q=1: −sin r, q=2: −cos r, q=3: sin r
     const sinNeg = g.op("GreaterOrEqual", [q, g.scalarF32(2)]);

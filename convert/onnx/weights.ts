@@ -9,10 +9,18 @@ import { float16BitsToFloat32 } from "./float16.ts";
 import { openSafetensors } from "../safetensors/mod.ts";
 
 export class WeightError extends Error {
-  constructor(message: string) { super(message); this.name = "WeightError"; }
+  constructor(message: string) {
+    super(message);
+    this.name = "WeightError";
+  }
 }
 
-interface Entry { dtype: string; shape: number[]; begin: number; end: number }
+interface Entry {
+  dtype: string;
+  shape: number[];
+  begin: number;
+  end: number;
+}
 
 export class Weights {
   private used = new Set<string>();
@@ -47,14 +55,20 @@ export class Weights {
     let done = 0;
     while (done < out.length) {
       const n = readSync(this.fd, out, done, out.length - done, e.begin + done);
-      if (n <= 0) throw new WeightError(`${this.path}: tensor ${name} is cut short (file size ${fstatSync(this.fd).size})`);
+      if (n <= 0) {
+        throw new WeightError(`${this.path}: tensor ${name} is cut short (file size ${fstatSync(this.fd).size})`);
+      }
       done += n;
     }
     return out;
   }
 
-  has(name: string): boolean { return this.entries.has(name); }
-  names(): string[] { return [...this.entries.keys()]; }
+  has(name: string): boolean {
+    return this.entries.has(name);
+  }
+  names(): string[] {
+    return [...this.entries.keys()];
+  }
 
   shape(name: string): number[] {
     const e = this.entries.get(name);
@@ -72,16 +86,20 @@ export class Weights {
     this.used.add(name);
     const bytes = this.bytes(e, name);
     switch (e.dtype) {
-      case "F32": return new Float32Array(bytes.buffer);
-      case "F16": return Float32Array.from(new Uint16Array(bytes.buffer), float16BitsToFloat32);
+      case "F32":
+        return new Float32Array(bytes.buffer);
+      case "F16":
+        return Float32Array.from(new Uint16Array(bytes.buffer), float16BitsToFloat32);
       case "BF16": {
         const h = new Uint16Array(bytes.buffer);
         const out = new Uint32Array(h.length);
         for (let i = 0; i < h.length; i++) out[i] = h[i] << 16;
         return new Float32Array(out.buffer);
       }
-      case "F64": return Float32Array.from(new Float64Array(bytes.buffer));
-      default: throw new WeightError(`${this.path}: tensor ${name} has dtype ${e.dtype}, a float was expected`);
+      case "F64":
+        return Float32Array.from(new Float64Array(bytes.buffer));
+      default:
+        throw new WeightError(`${this.path}: tensor ${name} has dtype ${e.dtype}, a float was expected`);
     }
   }
 

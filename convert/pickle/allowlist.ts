@@ -9,7 +9,7 @@
 
 import type { DType } from "../tensor_source.ts";
 import { PickleError } from "./errors.ts";
-import { PyDict, PyGlobal, PySet, PyTuple, StorageRef, TensorRef, type PyValue, describe } from "./values.ts";
+import { describe, PyDict, PyGlobal, PySet, PyTuple, type PyValue, StorageRef, TensorRef } from "./values.ts";
 
 /** torch element type: our dtype name (undefined where safetensors has none), torch's name, bytes per element */
 export interface ElementType {
@@ -124,7 +124,11 @@ function makeDict(args: PyValue[], self: PyGlobal): PyDict {
 
 function makeSet(args: PyValue[], self: PyGlobal): PySet {
   const init = args[0] ?? [];
-  const items = init instanceof PyTuple ? init.items : Array.isArray(init) ? init : fail(self, "argument must be a list");
+  const items = init instanceof PyTuple
+    ? init.items
+    : Array.isArray(init)
+    ? init
+    : fail(self, "argument must be a list");
   return new PySet([...items], self.name === "frozenset");
 }
 
@@ -185,8 +189,16 @@ const CLASSES: Record<string, boolean> = {
 
 /** Type objects that may appear as plain values (omegaconf's metadata records element and key types). */
 const TYPES = new Set([
-  "builtins.dict", "builtins.list", "builtins.tuple", "builtins.str", "builtins.int", "builtins.float",
-  "builtins.bool", "builtins.bytes", "builtins.object", "typing.Any",
+  "builtins.dict",
+  "builtins.list",
+  "builtins.tuple",
+  "builtins.str",
+  "builtins.int",
+  "builtins.float",
+  "builtins.bool",
+  "builtins.bytes",
+  "builtins.object",
+  "typing.Any",
 ]);
 
 /** What `module.name` may be used for, or undefined when it is not allowed at all. */

@@ -8,9 +8,9 @@ import type { TensorSource } from "../tensor_source.ts";
 import {
   lightningCkpt,
   stateDictBin,
+  type TensorData,
   tensorsOf,
   viewsCheckpoint,
-  type TensorData,
 } from "../../fixtures/pickle/checkpoints.ts";
 import { openPickleCheckpoint, PickleCheckpoint, PickleError, ZipFormatError } from "./mod.ts";
 
@@ -104,7 +104,10 @@ describe("PyTorch zip checkpoints", () => {
       writeFileSync(sdPath, bytes);
       const bad = await openPickleCheckpoint(sdPath);
       try {
-        await assert.rejects(bad.read(expected[0].name), (e: Error) => e instanceof ZipFormatError && /CRC-32/.test(e.message) && e.message.includes(sdPath));
+        await assert.rejects(
+          bad.read(expected[0].name),
+          (e: Error) => e instanceof ZipFormatError && /CRC-32/.test(e.message) && e.message.includes(sdPath),
+        );
       } finally {
         await bad.close();
       }
@@ -141,7 +144,23 @@ describe("PyTorch zip checkpoints", () => {
       const cases: Record<string, Uint8Array> = {
         "empty.bin": new Uint8Array(0),
         "text.bin": new TextEncoder().encode("not a checkpoint at all, just some text that is long enough"),
-        "legacy.bin": Uint8Array.from([0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e]),
+        "legacy.bin": Uint8Array.from([
+          0x80,
+          0x02,
+          0x8a,
+          0x0a,
+          0x6c,
+          0xfc,
+          0x9c,
+          0x46,
+          0xf9,
+          0x20,
+          0x6a,
+          0xa8,
+          0x50,
+          0x19,
+          0x2e,
+        ]),
         "truncated.bin": good.subarray(0, good.length - 30),
         "cut_in_half.bin": good.subarray(0, good.length >> 1),
       };
@@ -162,7 +181,9 @@ describe("PyTorch zip checkpoints", () => {
       const { bytes } = viewsCheckpoint();
       // rename the entry data/3 (bools) in both headers so the storage is gone
       const buf = Buffer.from(bytes);
-      for (let i = buf.indexOf("archive/data/3"); i >= 0; i = buf.indexOf("archive/data/3", i + 1)) buf.write("archive/data/X", i);
+      for (let i = buf.indexOf("archive/data/3"); i >= 0; i = buf.indexOf("archive/data/3", i + 1)) {
+        buf.write("archive/data/X", i);
+      }
       const path = join(dir, "missing.pt");
       writeFileSync(path, buf);
       await assert.rejects(openPickleCheckpoint(path), /tensor "bools": storage entry "archive\/data\/3" is missing/);

@@ -10,8 +10,8 @@ import { lookupGlobal } from "./allowlist.ts";
 import { PickleError } from "./errors.ts";
 import { gatherStrided, numelOf, swapBytes, viewExtent } from "./strided.ts";
 import { unpickle } from "./unpickler.ts";
-import { describe, PyDict, PyGlobal, PyTuple, StorageRef, TensorRef, type PyValue } from "./values.ts";
-import { ZipReader, type ZipEntry } from "./zip_reader.ts";
+import { describe, PyDict, PyGlobal, PyTuple, type PyValue, StorageRef, TensorRef } from "./values.ts";
+import { type ZipEntry, ZipReader } from "./zip_reader.ts";
 
 /** data.pkl of a state dict is ~130 bytes per tensor; anything this large is not one. */
 const MAX_PICKLE_BYTES = 256 * 1024 * 1024;
@@ -179,12 +179,16 @@ function checkTensor(path: string, zip: ZipReader, prefix: string, key: string, 
     );
   }
   if (numel > s.numel && byteLength > MAX_EXPANDED_TENSOR_BYTES) {
-    throw new PickleError(`${where}: expanded view of ${byteLength} bytes over a ${s.numel}-element storage is too large`);
+    throw new PickleError(
+      `${where}: expanded view of ${byteLength} bytes over a ${s.numel}-element storage is too large`,
+    );
   }
   let zipEntry: ZipEntry | undefined;
   if (byteLength > 0) {
     zipEntry = zip.entries.get(`${prefix}/data/${s.key}`);
-    if (!zipEntry) throw new PickleError(`${where}: storage entry "${prefix}/data/${s.key}" is missing from the archive`);
+    if (!zipEntry) {
+      throw new PickleError(`${where}: storage entry "${prefix}/data/${s.key}" is missing from the archive`);
+    }
     const need = s.numel * s.elementSize;
     if (zipEntry.size < need) {
       throw new PickleError(

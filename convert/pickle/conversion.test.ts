@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { convertCheckpoint } from "../convert.ts";
@@ -29,7 +29,11 @@ test("converting the pickled forms of tiny-a (torch's .bin, our Lightning .ckpt)
       await convertCheckpoint({ source, config, out });
       outputs[name] = readFileSync(join(out, "model.safetensors"));
       if (name === "safetensors") copyFileSync(join(out, "config.json"), join(dir, "config.json"));
-      else assert.deepEqual(readFileSync(join(out, "config.json")), readFileSync(join(dir, "config.json")), `${name}: config.json`);
+      else {assert.deepEqual(
+          readFileSync(join(out, "config.json")),
+          readFileSync(join(dir, "config.json")),
+          `${name}: config.json`,
+        );}
     }
     assert.ok(outputs.safetensors.length > 1000);
     assert.ok(outputs.torch_bin.equals(outputs.safetensors), "torch .bin converts byte-identically");

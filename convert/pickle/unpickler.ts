@@ -11,21 +11,78 @@
 
 import { lookupGlobal } from "./allowlist.ts";
 import { PickleError, PickleSecurityError } from "./errors.ts";
-import { describe, PyDict, PyGlobal, PyObject, PySet, PyTuple, StorageRef, type PyValue } from "./values.ts";
+import { describe, PyDict, PyGlobal, PyObject, PySet, PyTuple, type PyValue, StorageRef } from "./values.ts";
 
 /** opcode byte → name, for messages; only the ones we implement are executed. */
 const OPCODE_NAMES: Record<number, string> = {
-  0x28: "MARK", 0x2e: "STOP", 0x30: "POP", 0x31: "POP_MARK", 0x32: "DUP", 0x46: "FLOAT", 0x49: "INT",
-  0x4a: "BININT", 0x4b: "BININT1", 0x4c: "LONG", 0x4d: "BININT2", 0x4e: "NONE", 0x50: "PERSID", 0x51: "BINPERSID",
-  0x52: "REDUCE", 0x53: "STRING", 0x54: "BINSTRING", 0x55: "SHORT_BINSTRING", 0x56: "UNICODE", 0x58: "BINUNICODE",
-  0x61: "APPEND", 0x62: "BUILD", 0x63: "GLOBAL", 0x64: "DICT", 0x7d: "EMPTY_DICT", 0x65: "APPENDS", 0x67: "GET",
-  0x68: "BINGET", 0x69: "INST", 0x6a: "LONG_BINGET", 0x6c: "LIST", 0x5d: "EMPTY_LIST", 0x6f: "OBJ", 0x70: "PUT",
-  0x71: "BINPUT", 0x72: "LONG_BINPUT", 0x73: "SETITEM", 0x74: "TUPLE", 0x29: "EMPTY_TUPLE", 0x75: "SETITEMS",
-  0x47: "BINFLOAT", 0x80: "PROTO", 0x81: "NEWOBJ", 0x82: "EXT1", 0x83: "EXT2", 0x84: "EXT4", 0x85: "TUPLE1",
-  0x86: "TUPLE2", 0x87: "TUPLE3", 0x88: "NEWTRUE", 0x89: "NEWFALSE", 0x8a: "LONG1", 0x8b: "LONG4", 0x42: "BINBYTES",
-  0x43: "SHORT_BINBYTES", 0x8c: "SHORT_BINUNICODE", 0x8d: "BINUNICODE8", 0x8e: "BINBYTES8", 0x8f: "EMPTY_SET",
-  0x90: "ADDITEMS", 0x91: "FROZENSET", 0x92: "NEWOBJ_EX", 0x93: "STACK_GLOBAL", 0x94: "MEMOIZE", 0x95: "FRAME",
-  0x96: "BYTEARRAY8", 0x97: "NEXT_BUFFER", 0x98: "READONLY_BUFFER",
+  0x28: "MARK",
+  0x2e: "STOP",
+  0x30: "POP",
+  0x31: "POP_MARK",
+  0x32: "DUP",
+  0x46: "FLOAT",
+  0x49: "INT",
+  0x4a: "BININT",
+  0x4b: "BININT1",
+  0x4c: "LONG",
+  0x4d: "BININT2",
+  0x4e: "NONE",
+  0x50: "PERSID",
+  0x51: "BINPERSID",
+  0x52: "REDUCE",
+  0x53: "STRING",
+  0x54: "BINSTRING",
+  0x55: "SHORT_BINSTRING",
+  0x56: "UNICODE",
+  0x58: "BINUNICODE",
+  0x61: "APPEND",
+  0x62: "BUILD",
+  0x63: "GLOBAL",
+  0x64: "DICT",
+  0x7d: "EMPTY_DICT",
+  0x65: "APPENDS",
+  0x67: "GET",
+  0x68: "BINGET",
+  0x69: "INST",
+  0x6a: "LONG_BINGET",
+  0x6c: "LIST",
+  0x5d: "EMPTY_LIST",
+  0x6f: "OBJ",
+  0x70: "PUT",
+  0x71: "BINPUT",
+  0x72: "LONG_BINPUT",
+  0x73: "SETITEM",
+  0x74: "TUPLE",
+  0x29: "EMPTY_TUPLE",
+  0x75: "SETITEMS",
+  0x47: "BINFLOAT",
+  0x80: "PROTO",
+  0x81: "NEWOBJ",
+  0x82: "EXT1",
+  0x83: "EXT2",
+  0x84: "EXT4",
+  0x85: "TUPLE1",
+  0x86: "TUPLE2",
+  0x87: "TUPLE3",
+  0x88: "NEWTRUE",
+  0x89: "NEWFALSE",
+  0x8a: "LONG1",
+  0x8b: "LONG4",
+  0x42: "BINBYTES",
+  0x43: "SHORT_BINBYTES",
+  0x8c: "SHORT_BINUNICODE",
+  0x8d: "BINUNICODE8",
+  0x8e: "BINBYTES8",
+  0x8f: "EMPTY_SET",
+  0x90: "ADDITEMS",
+  0x91: "FROZENSET",
+  0x92: "NEWOBJ_EX",
+  0x93: "STACK_GLOBAL",
+  0x94: "MEMOIZE",
+  0x95: "FRAME",
+  0x96: "BYTEARRAY8",
+  0x97: "NEXT_BUFFER",
+  0x98: "READONLY_BUFFER",
 };
 
 const utf8 = new TextDecoder("utf-8");
@@ -51,7 +108,8 @@ export function unpickle(data: Uint8Array, source: string, options: UnpickleOpti
   let op = 0;
 
   const opName = (): string => OPCODE_NAMES[op] ?? "unknown";
-  const where = (): string => `${source}: pickle opcode ${opName()} (0x${op.toString(16).padStart(2, "0")}) at byte ${opStart}`;
+  const where = (): string =>
+    `${source}: pickle opcode ${opName()} (0x${op.toString(16).padStart(2, "0")}) at byte ${opStart}`;
   const fail = (msg: string): never => {
     throw new PickleError(`${where()}: ${msg}`);
   };
@@ -153,12 +211,24 @@ export function unpickle(data: Uint8Array, source: string, options: UnpickleOpti
       case 0x32: // DUP
         push(top());
         break;
-      case 0x4e: push(null); break; // NONE
-      case 0x88: push(true); break; // NEWTRUE
-      case 0x89: push(false); break; // NEWFALSE
-      case 0x4a: push(i32()); break; // BININT
-      case 0x4b: push(u8()); break; // BININT1
-      case 0x4d: push(u16()); break; // BININT2
+      case 0x4e:
+        push(null);
+        break; // NONE
+      case 0x88:
+        push(true);
+        break; // NEWTRUE
+      case 0x89:
+        push(false);
+        break; // NEWFALSE
+      case 0x4a:
+        push(i32());
+        break; // BININT
+      case 0x4b:
+        push(u8());
+        break; // BININT1
+      case 0x4d:
+        push(u16());
+        break; // BININT2
       case 0x8a: // LONG1
       case 0x8b: { // LONG4
         const n = op === 0x8a ? u8() : u32();
@@ -170,29 +240,63 @@ export function unpickle(data: Uint8Array, source: string, options: UnpickleOpti
         push(v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
         break;
       }
-      case 0x47: push(view.getFloat64(need(8), false)); break; // BINFLOAT (big-endian)
-      case 0x58: push(utf8.decode(bytes(u32()))); break; // BINUNICODE
-      case 0x8c: push(utf8.decode(bytes(u8()))); break; // SHORT_BINUNICODE
-      case 0x8d: push(utf8.decode(bytes(u64()))); break; // BINUNICODE8
-      case 0x54: push(latin1.decode(bytes(u32()))); break; // BINSTRING (Python 2 str)
-      case 0x55: push(latin1.decode(bytes(u8()))); break; // SHORT_BINSTRING
-      case 0x42: push(bytes(u32()).slice()); break; // BINBYTES
-      case 0x43: push(bytes(u8()).slice()); break; // SHORT_BINBYTES
-      case 0x8e: push(bytes(u64()).slice()); break; // BINBYTES8
-      case 0x96: push(bytes(u64()).slice()); break; // BYTEARRAY8
-      case 0x7d: push(new PyDict()); break; // EMPTY_DICT
-      case 0x5d: push([]); break; // EMPTY_LIST
-      case 0x29: push(new PyTuple([])); break; // EMPTY_TUPLE
-      case 0x8f: push(new PySet([], false)); break; // EMPTY_SET
+      case 0x47:
+        push(view.getFloat64(need(8), false));
+        break; // BINFLOAT (big-endian)
+      case 0x58:
+        push(utf8.decode(bytes(u32())));
+        break; // BINUNICODE
+      case 0x8c:
+        push(utf8.decode(bytes(u8())));
+        break; // SHORT_BINUNICODE
+      case 0x8d:
+        push(utf8.decode(bytes(u64())));
+        break; // BINUNICODE8
+      case 0x54:
+        push(latin1.decode(bytes(u32())));
+        break; // BINSTRING (Python 2 str)
+      case 0x55:
+        push(latin1.decode(bytes(u8())));
+        break; // SHORT_BINSTRING
+      case 0x42:
+        push(bytes(u32()).slice());
+        break; // BINBYTES
+      case 0x43:
+        push(bytes(u8()).slice());
+        break; // SHORT_BINBYTES
+      case 0x8e:
+        push(bytes(u64()).slice());
+        break; // BINBYTES8
+      case 0x96:
+        push(bytes(u64()).slice());
+        break; // BYTEARRAY8
+      case 0x7d:
+        push(new PyDict());
+        break; // EMPTY_DICT
+      case 0x5d:
+        push([]);
+        break; // EMPTY_LIST
+      case 0x29:
+        push(new PyTuple([]));
+        break; // EMPTY_TUPLE
+      case 0x8f:
+        push(new PySet([], false));
+        break; // EMPTY_SET
       case 0x64: { // DICT
         const d = new PyDict();
         setItems(d, popMark());
         push(d);
         break;
       }
-      case 0x6c: push(popMark()); break; // LIST
-      case 0x74: push(new PyTuple(popMark())); break; // TUPLE
-      case 0x85: push(new PyTuple([pop()])); break; // TUPLE1
+      case 0x6c:
+        push(popMark());
+        break; // LIST
+      case 0x74:
+        push(new PyTuple(popMark()));
+        break; // TUPLE
+      case 0x85:
+        push(new PyTuple([pop()]));
+        break; // TUPLE1
       case 0x86: { // TUPLE2
         const b = pop();
         push(new PyTuple([pop(), b]));
@@ -204,7 +308,9 @@ export function unpickle(data: Uint8Array, source: string, options: UnpickleOpti
         push(new PyTuple([pop(), b, c]));
         break;
       }
-      case 0x91: push(new PySet(popMark(), true)); break; // FROZENSET
+      case 0x91:
+        push(new PySet(popMark(), true));
+        break; // FROZENSET
       case 0x90: { // ADDITEMS
         const items = popMark();
         const s = top();
@@ -233,9 +339,15 @@ export function unpickle(data: Uint8Array, source: string, options: UnpickleOpti
         setItems(top(), items);
         break;
       }
-      case 0x71: memo.set(u8(), top()); break; // BINPUT
-      case 0x72: memo.set(u32(), top()); break; // LONG_BINPUT
-      case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
+      case 0x71:
+        memo.set(u8(), top());
+        break; // BINPUT
+      case 0x72:
+        memo.set(u32(), top());
+        break; // LONG_BINPUT
+      case 0x94:
+        memo.set(memo.size, top());
+        break; // MEMOIZE
       case 0x68: // BINGET
       case 0x6a: { // LONG_BINGET
         const i = op === 0x68 ? u8() : u32();
@@ -299,7 +411,9 @@ export function unpickle(data: Uint8Array, source: string, options: UnpickleOpti
         } else if (obj instanceof PyObject) {
           obj.state = state;
         } else {
-          throw new PickleSecurityError(`${where()}: BUILD (__setstate__) on ${describe(obj)} is not allowed; refusing to load`);
+          throw new PickleSecurityError(
+            `${where()}: BUILD (__setstate__) on ${describe(obj)} is not allowed; refusing to load`,
+          );
         }
         break;
       }

@@ -8,7 +8,7 @@
  * central directory, never from local headers. DEFLATE is accepted too (a checkpoint re-zipped by hand).
  */
 
-import { open, type FileHandle } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 import { inflateRawSync } from "node:zlib";
 import { crc32 } from "./crc32.ts";
 import { ZipFormatError } from "./errors.ts";
@@ -84,10 +84,14 @@ export class ZipReader {
       try {
         data = new Uint8Array(inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.size) }));
       } catch (err) {
-        throw new ZipFormatError(`${where}: deflate data is corrupt or larger than declared (${(err as Error).message})`);
+        throw new ZipFormatError(
+          `${where}: deflate data is corrupt or larger than declared (${(err as Error).message})`,
+        );
       }
       if (data.length !== entry.size) {
-        throw new ZipFormatError(`${where}: inflated to ${data.length} bytes, central directory declares ${entry.size}`);
+        throw new ZipFormatError(
+          `${where}: inflated to ${data.length} bytes, central directory declares ${entry.size}`,
+        );
       }
     }
     const actual = crc32(data);
@@ -229,7 +233,9 @@ async function readCentralDirectory(path: string, handle: FileHandle, fileSize: 
       if (id === 0x0001) {
         let q = x + 4;
         const take = (what: string): number => {
-          if (q + 8 > x + 4 + len) throw new ZipFormatError(`${path}: zip entry "${name}": ZIP64 field ${what} missing`);
+          if (q + 8 > x + 4 + len) {
+            throw new ZipFormatError(`${path}: zip entry "${name}": ZIP64 field ${what} missing`);
+          }
           const n = u64(v, q, what, path);
           q += 8;
           return n;
@@ -252,7 +258,9 @@ async function readCentralDirectory(path: string, handle: FileHandle, fileSize: 
     if (size > MAX_ENTRY_BYTES) throw new ZipFormatError(`${where}: declared size ${size} is too large`);
     // deflate cannot expand more than ~1032:1; a larger claim is a lie (or a bomb) we refuse before inflating
     if (method === 8 && (size > MAX_DEFLATED_BYTES || size > compressedSize * 1032 + 1024)) {
-      throw new ZipFormatError(`${where}: compressed entry declares ${size} bytes from ${compressedSize}; refusing to inflate`);
+      throw new ZipFormatError(
+        `${where}: compressed entry declares ${size} bytes from ${compressedSize}; refusing to inflate`,
+      );
     }
     entries.push({ name, method, flags, crc32: crc, compressedSize, size, localHeaderOffset });
     p = end;

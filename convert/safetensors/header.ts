@@ -3,7 +3,7 @@
  * `{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {string: string}}`, then the data block, with
  * offsets relative to its start. Every check names the file and the tensor at fault.
  */
-import { DTYPE_BYTES, type DType, type TensorInfo } from "../tensor_source.ts";
+import { type DType, DTYPE_BYTES, type TensorInfo } from "../tensor_source.ts";
 import { findDuplicateKey } from "./duplicate_keys.ts";
 import { SafetensorsError } from "./errors.ts";
 
@@ -29,7 +29,9 @@ export function isDType(s: unknown): s is DType {
 
 /** Validates the 8-byte length prefix against the file size; returns N. */
 export function checkHeaderLength(file: string, prefix: Uint8Array, fileSize: number): number {
-  if (fileSize < 8) throw new SafetensorsError(file, `file is ${fileSize} bytes, shorter than the 8-byte header length`);
+  if (fileSize < 8) {
+    throw new SafetensorsError(file, `file is ${fileSize} bytes, shorter than the 8-byte header length`);
+  }
   const view = new DataView(prefix.buffer, prefix.byteOffset, 8);
   const n = view.getBigUint64(0, true);
   if (n > BigInt(MAX_HEADER_BYTES)) {
@@ -37,7 +39,10 @@ export function checkHeaderLength(file: string, prefix: Uint8Array, fileSize: nu
   }
   const len = Number(n);
   if (len + 8 > fileSize) {
-    throw new SafetensorsError(file, `header length ${len} runs past the end of the ${fileSize}-byte file (truncated?)`);
+    throw new SafetensorsError(
+      file,
+      `header length ${len} runs past the end of the ${fileSize}-byte file (truncated?)`,
+    );
   }
   if (len < 2) throw new SafetensorsError(file, `header length ${len} is too short for a JSON object`);
   return len;
@@ -85,10 +90,18 @@ export function parseHeader(file: string, headerBytes: Uint8Array, fileSize: num
   for (const e of entries) {
     const end = e.begin + e.byteLength;
     if (end > dataSize) {
-      throw new SafetensorsError(file, `data_offsets [${e.begin}, ${end}] lie outside the ${dataSize}-byte data block`, e.name);
+      throw new SafetensorsError(
+        file,
+        `data_offsets [${e.begin}, ${end}] lie outside the ${dataSize}-byte data block`,
+        e.name,
+      );
     }
     if (e.begin < cursor) {
-      throw new SafetensorsError(file, `data_offsets [${e.begin}, ${end}] overlap the previous tensor (ends at ${cursor})`, e.name);
+      throw new SafetensorsError(
+        file,
+        `data_offsets [${e.begin}, ${end}] overlap the previous tensor (ends at ${cursor})`,
+        e.name,
+      );
     }
     if (e.begin > cursor) {
       throw new SafetensorsError(file, `data_offsets [${e.begin}, ${end}] leave a gap after byte ${cursor}`, e.name);
@@ -96,7 +109,10 @@ export function parseHeader(file: string, headerBytes: Uint8Array, fileSize: num
     cursor = end;
   }
   if (cursor !== dataSize) {
-    throw new SafetensorsError(file, `tensors cover ${cursor} bytes but the data block has ${dataSize} (extra or missing bytes)`);
+    throw new SafetensorsError(
+      file,
+      `tensors cover ${cursor} bytes but the data block has ${dataSize} (extra or missing bytes)`,
+    );
   }
   return { entries, metadata, dataStart };
 }
@@ -107,7 +123,9 @@ function parseEntry(file: string, name: string, raw: unknown): HeaderEntry {
   }
   const r = raw as Record<string, unknown>;
   for (const k of Object.keys(r)) {
-    if (k !== "dtype" && k !== "shape" && k !== "data_offsets") throw new SafetensorsError(file, `unexpected field "${k}"`, name);
+    if (k !== "dtype" && k !== "shape" && k !== "data_offsets") {
+      throw new SafetensorsError(file, `unexpected field "${k}"`, name);
+    }
   }
   if (!isDType(r.dtype)) throw new SafetensorsError(file, `unknown dtype ${JSON.stringify(r.dtype)}`, name);
   const dtype = r.dtype;
@@ -124,13 +142,17 @@ function parseEntry(file: string, name: string, raw: unknown): HeaderEntry {
   let numel = 1;
   for (const d of shape) {
     numel *= d;
-    if (!Number.isSafeInteger(numel)) throw new SafetensorsError(file, `shape ${JSON.stringify(shape)} is too large`, name);
+    if (!Number.isSafeInteger(numel)) {
+      throw new SafetensorsError(file, `shape ${JSON.stringify(shape)} is too large`, name);
+    }
   }
   const byteLength = numel * DTYPE_BYTES[dtype];
   if (!Number.isSafeInteger(byteLength) || byteLength !== end - begin) {
     throw new SafetensorsError(
       file,
-      `${dtype} ${JSON.stringify(shape)} needs ${byteLength} bytes but data_offsets [${begin}, ${end}] hold ${end - begin}`,
+      `${dtype} ${JSON.stringify(shape)} needs ${byteLength} bytes but data_offsets [${begin}, ${end}] hold ${
+        end - begin
+      }`,
       name,
     );
   }
@@ -153,11 +175,17 @@ export function buildHeader(
     offsets.set(t.name, [cursor, cursor + t.byteLength]);
     cursor += t.byteLength;
   }
-  const ordered = keyOrder === "sorted" ? [...tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) : tensors;
+  const ordered = keyOrder === "sorted"
+    ? [...tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    : tensors;
   const parts: string[] = [];
   if (metadata && Object.keys(metadata).length > 0) parts.push(`"__metadata__":${JSON.stringify(metadata)}`);
   for (const t of ordered) {
-    parts.push(`${JSON.stringify(t.name)}:{"dtype":"${t.dtype}","shape":${JSON.stringify(t.shape)},"data_offsets":${JSON.stringify(offsets.get(t.name))}}`);
+    parts.push(
+      `${JSON.stringify(t.name)}:{"dtype":"${t.dtype}","shape":${JSON.stringify(t.shape)},"data_offsets":${
+        JSON.stringify(offsets.get(t.name))
+      }}`,
+    );
   }
   const body = new TextEncoder().encode(`{${parts.join(",")}}`);
   const padded = Math.ceil(body.length / 8) * 8;

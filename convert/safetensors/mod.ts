@@ -1,13 +1,13 @@
 /** Our strict, streaming safetensors reader and writer (single files and sharded checkpoints). */
 export { SafetensorsError } from "./errors.ts";
-export { MAX_HEADER_BYTES, buildHeader, parseHeader, isDType, type HeaderEntry, type ParsedHeader } from "./header.ts";
-export { SafetensorsFile, openSafetensors, type FileDigest } from "./reader.ts";
-export { SafetensorsWriter, writeSafetensors, byteLengthOf, type TensorSpec, type WriterOptions } from "./writer.ts";
+export { buildHeader, type HeaderEntry, isDType, MAX_HEADER_BYTES, type ParsedHeader, parseHeader } from "./header.ts";
+export { type FileDigest, openSafetensors, SafetensorsFile } from "./reader.ts";
+export { byteLengthOf, SafetensorsWriter, type TensorSpec, type WriterOptions, writeSafetensors } from "./writer.ts";
 export {
   CheckpointWriter,
   INDEX_NAME,
-  ShardedSafetensors,
   openShardedSafetensors,
   planShards,
+  ShardedSafetensors,
   shardFileName,
 } from "./sharded.ts";

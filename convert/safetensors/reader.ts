@@ -3,10 +3,10 @@
  * reads on an open file handle. Offsets are JS numbers (exact to 2^53), so files beyond 4 GiB work.
  */
 import { createHash, type Hash } from "node:crypto";
-import { open, type FileHandle } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 import type { TensorInfo, TensorSource } from "../tensor_source.ts";
 import { SafetensorsError } from "./errors.ts";
-import { checkHeaderLength, parseHeader, type HeaderEntry } from "./header.ts";
+import { checkHeaderLength, type HeaderEntry, parseHeader } from "./header.ts";
 
 /** Largest single read; bigger tensors are read in pieces (some platforms cap one read at 2 GiB). */
 const MAX_READ = 1 << 30;
@@ -30,7 +30,14 @@ export class SafetensorsFile implements TensorSource {
   private hashedUpTo = 0;
   private closed = false;
 
-  private constructor(path: string, handle: FileHandle, fileSize: number, header: ReturnType<typeof parseHeader>, headerBytes: Uint8Array, prefix: Uint8Array) {
+  private constructor(
+    path: string,
+    handle: FileHandle,
+    fileSize: number,
+    header: ReturnType<typeof parseHeader>,
+    headerBytes: Uint8Array,
+    prefix: Uint8Array,
+  ) {
     this.path = path;
     this.handle = handle;
     this.fileSize = fileSize;
@@ -85,7 +92,11 @@ export class SafetensorsFile implements TensorSource {
   async readAt(buf: Uint8Array, position: number, tensor?: string): Promise<void> {
     if (this.closed) throw new SafetensorsError(this.path, "read after close", tensor);
     if (position < 0 || position + buf.length > this.fileSize) {
-      throw new SafetensorsError(this.path, `read of ${buf.length} bytes at ${position} runs past the end of the ${this.fileSize}-byte file`, tensor);
+      throw new SafetensorsError(
+        this.path,
+        `read of ${buf.length} bytes at ${position} runs past the end of the ${this.fileSize}-byte file`,
+        tensor,
+      );
     }
     await readFully(this.handle, buf, position, this.path, tensor);
   }
@@ -130,7 +141,13 @@ export class SafetensorsFile implements TensorSource {
   }
 }
 
-async function readFully(handle: FileHandle, buf: Uint8Array, position: number, file: string, tensor?: string): Promise<void> {
+async function readFully(
+  handle: FileHandle,
+  buf: Uint8Array,
+  position: number,
+  file: string,
+  tensor?: string,
+): Promise<void> {
   let done = 0;
   while (done < buf.length) {
     const want = Math.min(MAX_READ, buf.length - done);

@@ -72,7 +72,11 @@ describe("safetensors writer/reader round trip", () => {
 
   test("writer refuses out-of-order or wrongly sized data and leaves no file", async () => {
     const p = join(dir, "bad-order.safetensors");
-    const w = await SafetensorsWriter.create(p, [{ name: "x", dtype: "F32", shape: [1] }, { name: "y", dtype: "F32", shape: [1] }]);
+    const w = await SafetensorsWriter.create(p, [{ name: "x", dtype: "F32", shape: [1] }, {
+      name: "y",
+      dtype: "F32",
+      shape: [1],
+    }]);
     await assert.rejects(w.write("y", f32(1)), /out of order/);
     const w2 = await SafetensorsWriter.create(p, [{ name: "x", dtype: "F32", shape: [2] }]);
     await assert.rejects(w2.write("x", f32(1)), /needs 8/);
@@ -113,7 +117,9 @@ describe("safetensors writer/reader round trip", () => {
     await wb.writeSpan(all.subarray(20, 70)); // rest of t1, t2, t3 (next shard), half of t4
     await wb.writeSpan(all.subarray(70, 80));
     await wb.finish();
-    for (const f of (await readdir(a)).sort()) assert.deepEqual(await readFile(join(b, f)), await readFile(join(a, f)), f);
+    for (const f of (await readdir(a)).sort()) {
+      assert.deepEqual(await readFile(join(b, f)), await readFile(join(a, f)), f);
+    }
     // a span naming the wrong first tensor, or running past the declared tensors, is refused
     const p = join(dir, "span-bad.safetensors");
     const w1 = await SafetensorsWriter.create(p, specs.slice(0, 2));
@@ -129,7 +135,10 @@ describe("safetensors writer/reader round trip", () => {
 
   test("a tensor stored beyond 4 GiB is read at the right offset (sparse file)", async () => {
     const big = 4 * 2 ** 30 + 4096; // U8 filler larger than 2^32 bytes
-    const header = { filler: { dtype: "U8", shape: [big], data_offsets: [0, big] }, tail: { dtype: "F32", shape: [2], data_offsets: [big, big + 8] } };
+    const header = {
+      filler: { dtype: "U8", shape: [big], data_offsets: [0, big] },
+      tail: { dtype: "F32", shape: [2], data_offsets: [big, big + 8] },
+    };
     const json = new TextEncoder().encode(JSON.stringify(header));
     const p = join(dir, "sparse.safetensors");
     const h = await open(p, "w");
@@ -147,7 +156,10 @@ describe("safetensors writer/reader round trip", () => {
 });
 
 describe("safetensors reader is strict", () => {
-  const ok = { a: { dtype: "F32", shape: [2], data_offsets: [0, 8] }, b: { dtype: "F32", shape: [1], data_offsets: [8, 12] } };
+  const ok = {
+    a: { dtype: "F32", shape: [2], data_offsets: [0, 8] },
+    b: { dtype: "F32", shape: [1], data_offsets: [8, 12] },
+  };
   const data = new Uint8Array(12);
 
   test("truncated file: the tensor that runs past the end is named", async () => {
@@ -173,29 +185,68 @@ describe("safetensors reader is strict", () => {
     await rejects(p, /shorter than the 8-byte/);
   });
   test("overlapping offsets", async () => {
-    await rejects(await rawFile("ovl.safetensors", { a: ok.a, b: { dtype: "F32", shape: [1], data_offsets: [4, 8] } }, new Uint8Array(8)), /overlap/, "b");
+    await rejects(
+      await rawFile(
+        "ovl.safetensors",
+        { a: ok.a, b: { dtype: "F32", shape: [1], data_offsets: [4, 8] } },
+        new Uint8Array(8),
+      ),
+      /overlap/,
+      "b",
+    );
   });
   test("out-of-range offsets", async () => {
-    await rejects(await rawFile("oor.safetensors", { a: ok.a, b: { dtype: "F32", shape: [1], data_offsets: [8, 12] } }, new Uint8Array(8)), /outside/, "b");
+    await rejects(
+      await rawFile(
+        "oor.safetensors",
+        { a: ok.a, b: { dtype: "F32", shape: [1], data_offsets: [8, 12] } },
+        new Uint8Array(8),
+      ),
+      /outside/,
+      "b",
+    );
   });
   test("a gap between tensors", async () => {
-    await rejects(await rawFile("gap.safetensors", { a: ok.a, b: { dtype: "F32", shape: [1], data_offsets: [12, 16] } }, new Uint8Array(16)), /gap after byte 8/, "b");
+    await rejects(
+      await rawFile(
+        "gap.safetensors",
+        { a: ok.a, b: { dtype: "F32", shape: [1], data_offsets: [12, 16] } },
+        new Uint8Array(16),
+      ),
+      /gap after byte 8/,
+      "b",
+    );
   });
   test("bytes not covered by any tensor", async () => {
-    await rejects(await rawFile("extra.safetensors", ok, new Uint8Array(16)), /cover 12 bytes but the data block has 16/);
+    await rejects(
+      await rawFile("extra.safetensors", ok, new Uint8Array(16)),
+      /cover 12 bytes but the data block has 16/,
+    );
   });
   test("unknown dtype", async () => {
-    await rejects(await rawFile("dt.safetensors", { ...ok, b: { dtype: "F17", shape: [1], data_offsets: [8, 12] } }, data), /unknown dtype "F17"/, "b");
+    await rejects(
+      await rawFile("dt.safetensors", { ...ok, b: { dtype: "F17", shape: [1], data_offsets: [8, 12] } }, data),
+      /unknown dtype "F17"/,
+      "b",
+    );
   });
   test("dtype size × shape ≠ byte length", async () => {
-    await rejects(await rawFile("len.safetensors", { ...ok, b: { dtype: "F64", shape: [1], data_offsets: [8, 12] } }, data), /needs 8 bytes/, "b");
+    await rejects(
+      await rawFile("len.safetensors", { ...ok, b: { dtype: "F64", shape: [1], data_offsets: [8, 12] } }, data),
+      /needs 8 bytes/,
+      "b",
+    );
   });
   test("duplicate keys (JSON.parse would silently keep the last)", async () => {
-    const text = `{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"a":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}`;
+    const text =
+      `{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"a":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}`;
     await rejects(await rawFile("dup.safetensors", null, data, text), /appears twice/, "a");
   });
   test("non-string __metadata__ values", async () => {
-    await rejects(await rawFile("meta.safetensors", { __metadata__: { n: 1 }, ...ok }, data), /__metadata__ value for "n" is not a string/);
+    await rejects(
+      await rawFile("meta.safetensors", { __metadata__: { n: 1 }, ...ok }, data),
+      /__metadata__ value for "n" is not a string/,
+    );
   });
   test("invalid UTF-8 and non-object headers", async () => {
     const p = await rawFile("utf.safetensors", ok, data);
@@ -206,7 +257,11 @@ describe("safetensors reader is strict", () => {
     await rejects(await rawFile("arr.safetensors", [1, 2], new Uint8Array(0)), /not a JSON object/);
   });
   test("F8 kinds are passed through", async () => {
-    const p = await rawFile("f8.safetensors", { x: { dtype: "F8_E4M3", shape: [3], data_offsets: [0, 3] } }, new Uint8Array([1, 2, 3]));
+    const p = await rawFile(
+      "f8.safetensors",
+      { x: { dtype: "F8_E4M3", shape: [3], data_offsets: [0, 3] } },
+      new Uint8Array([1, 2, 3]),
+    );
     const r = await openSafetensors(p);
     assert.deepEqual([...(await r.read("x"))], [1, 2, 3]);
     await r.close();

@@ -8,7 +8,7 @@ import { basename, dirname, join } from "node:path";
 import process from "node:process";
 import type { TensorInfo, TensorSource } from "../tensor_source.ts";
 import { SafetensorsError } from "./errors.ts";
-import { SafetensorsFile, type FileDigest } from "./reader.ts";
+import { type FileDigest, SafetensorsFile } from "./reader.ts";
 import { byteLengthOf, SafetensorsWriter, type TensorSpec } from "./writer.ts";
 
 export const INDEX_NAME = "model.safetensors.index.json";
@@ -32,7 +32,9 @@ export class ShardedSafetensors implements TensorSource {
       throw new SafetensorsError(indexPath, `cannot read shard index (${(e as Error).message})`);
     }
     const map = (index as { weight_map?: unknown })?.weight_map;
-    if (!map || typeof map !== "object" || Array.isArray(map)) throw new SafetensorsError(indexPath, "no weight_map object");
+    if (!map || typeof map !== "object" || Array.isArray(map)) {
+      throw new SafetensorsError(indexPath, "no weight_map object");
+    }
     const files: string[] = [];
     for (const [name, f] of Object.entries(map as Record<string, unknown>)) {
       if (typeof f !== "string" || f.includes("/") || f.includes("\\") || f === "" || f.startsWith(".")) {
@@ -48,14 +50,20 @@ export class ShardedSafetensors implements TensorSource {
       for (const s of shards) {
         for (const t of s.list()) {
           const listed = (map as Record<string, string>)[t.name];
-          if (listed === undefined) throw new SafetensorsError(s.path, "tensor is not listed in the shard index", t.name);
-          if (listed !== basename(s.path)) throw new SafetensorsError(s.path, `shard index places it in ${listed}`, t.name);
+          if (listed === undefined) {
+            throw new SafetensorsError(s.path, "tensor is not listed in the shard index", t.name);
+          }
+          if (listed !== basename(s.path)) {
+            throw new SafetensorsError(s.path, `shard index places it in ${listed}`, t.name);
+          }
           if (owner.has(t.name)) throw new SafetensorsError(s.path, "tensor appears in two shards", t.name);
           owner.set(t.name, s);
         }
       }
       for (const name of Object.keys(map as object)) {
-        if (!owner.has(name)) throw new SafetensorsError(indexPath, "listed in the index but absent from its shard", name);
+        if (!owner.has(name)) {
+          throw new SafetensorsError(indexPath, "listed in the index but absent from its shard", name);
+        }
       }
       return new ShardedSafetensors(indexPath, shards, owner);
     } catch (e) {
@@ -135,7 +143,11 @@ export class CheckpointWriter {
     this.metadata = metadata;
   }
 
-  static create(dir: string, tensors: readonly TensorSpec[], opts: { maxShardSize?: number; metadata?: Record<string, string> } = {}): CheckpointWriter {
+  static create(
+    dir: string,
+    tensors: readonly TensorSpec[],
+    opts: { maxShardSize?: number; metadata?: Record<string, string> } = {},
+  ): CheckpointWriter {
     const groups = opts.maxShardSize === undefined ? [[...tensors]] : planShards(tensors, opts.maxShardSize);
     return new CheckpointWriter(dir, groups, opts.metadata);
   }
@@ -206,7 +218,9 @@ export class CheckpointWriter {
   async finish(): Promise<string[]> {
     try {
       await this.advance();
-      if (this.shard < this.groups.length) throw new SafetensorsError(this.dir, "not every declared tensor was written");
+      if (this.shard < this.groups.length) {
+        throw new SafetensorsError(this.dir, "not every declared tensor was written");
+      }
       if (this.sharded) {
         const weightMap: Record<string, string> = {};
         this.groups.forEach((g, i) => g.forEach((t) => (weightMap[t.name] = shardFileName(i, this.groups.length))));

@@ -3,7 +3,7 @@
  * any data exists), then tensor data is appended one tensor at a time in exactly that order. Everything goes to
  * `<path>.tmp-<pid>`, renamed onto `<path>` by `finish()`; `abort()` (or any failed write) deletes the temporary file.
  */
-import { open, rename, rm, type FileHandle } from "node:fs/promises";
+import { type FileHandle, open, rename, rm } from "node:fs/promises";
 import process from "node:process";
 import { DTYPE_BYTES, type TensorInfo } from "../tensor_source.ts";
 import { SafetensorsError } from "./errors.ts";
@@ -44,8 +44,17 @@ export class SafetensorsWriter {
     this.totalBytes = specs.reduce((a, t) => a + t.byteLength, 0);
   }
 
-  static async create(path: string, tensors: readonly TensorSpec[], opts: WriterOptions = {}): Promise<SafetensorsWriter> {
-    const specs = tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: [...t.shape], byteLength: byteLengthOf(t) }));
+  static async create(
+    path: string,
+    tensors: readonly TensorSpec[],
+    opts: WriterOptions = {},
+  ): Promise<SafetensorsWriter> {
+    const specs = tensors.map((t) => ({
+      name: t.name,
+      dtype: t.dtype,
+      shape: [...t.shape],
+      byteLength: byteLengthOf(t),
+    }));
     const header = buildHeader(specs, opts.metadata, opts.keyOrder ?? "sorted");
     const tmp = tmpName(path);
     const handle = await open(tmp, "w");
@@ -69,10 +78,22 @@ export class SafetensorsWriter {
     if (!this.handle || this.done) throw new SafetensorsError(this.path, "write after finish/abort", name);
     try {
       if (!spec) throw new SafetensorsError(this.path, "more tensors written than declared", name);
-      if (spec.name !== name) throw new SafetensorsError(this.path, `written out of order (expected "${spec.name}")`, name);
-      if (this.filled !== 0) throw new SafetensorsError(this.path, `tensor already partly written by writeSpan (${this.filled} bytes)`, name);
+      if (spec.name !== name) {
+        throw new SafetensorsError(this.path, `written out of order (expected "${spec.name}")`, name);
+      }
+      if (this.filled !== 0) {
+        throw new SafetensorsError(
+          this.path,
+          `tensor already partly written by writeSpan (${this.filled} bytes)`,
+          name,
+        );
+      }
       if (data.byteLength !== spec.byteLength) {
-        throw new SafetensorsError(this.path, `${data.byteLength} bytes given, ${spec.dtype} ${JSON.stringify(spec.shape)} needs ${spec.byteLength}`, name);
+        throw new SafetensorsError(
+          this.path,
+          `${data.byteLength} bytes given, ${spec.dtype} ${JSON.stringify(spec.shape)} needs ${spec.byteLength}`,
+          name,
+        );
       }
       await writeFully(this.handle, data, this.position);
       this.position += data.byteLength;
@@ -103,15 +124,24 @@ export class SafetensorsWriter {
     if (!this.handle || this.done) throw new SafetensorsError(this.path, "write after finish/abort", first);
     try {
       if (!spec) throw new SafetensorsError(this.path, "more tensors written than declared", first);
-      if (first !== undefined && spec.name !== first) throw new SafetensorsError(this.path, `written out of order (expected "${spec.name}")`, first);
+      if (first !== undefined && spec.name !== first) {
+        throw new SafetensorsError(this.path, `written out of order (expected "${spec.name}")`, first);
+      }
       if (data.byteLength > this.remaining) {
-        throw new SafetensorsError(this.path, `${data.byteLength} bytes given, only ${this.remaining} left for the declared tensors`, first ?? spec.name);
+        throw new SafetensorsError(
+          this.path,
+          `${data.byteLength} bytes given, only ${this.remaining} left for the declared tensors`,
+          first ?? spec.name,
+        );
       }
       await writeFully(this.handle, data, this.position);
       this.position += data.byteLength;
       // advance over every tensor the span completed (an empty tensor only when bytes follow it in this span)
       let left = this.filled + data.byteLength;
-      while (this.next < this.specs.length && (left > this.specs[this.next]!.byteLength || (left === this.specs[this.next]!.byteLength && left > 0))) {
+      while (
+        this.next < this.specs.length &&
+        (left > this.specs[this.next]!.byteLength || (left === this.specs[this.next]!.byteLength && left > 0))
+      ) {
         left -= this.specs[this.next]!.byteLength;
         this.next++;
       }

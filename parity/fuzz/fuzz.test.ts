@@ -26,9 +26,24 @@ describe("fuzz targets (CI budget)", () => {
     const base = Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]);
     assert.deepEqual([...applyMutation(base, { kind: "truncate", at: { region: "any", n: 3 } })], [1, 2, 3]);
     assert.deepEqual(
-      [...applyMutation(base, { kind: "int", at: { region: "head", n: 0 }, width: 4, value: 0xffffffffn, bigEndian: false })],
+      [...applyMutation(base, {
+        kind: "int",
+        at: { region: "head", n: 0 },
+        width: 4,
+        value: 0xffffffffn,
+        bigEndian: false,
+      })],
       [255, 255, 255, 255, 5, 6, 7, 8],
     );
-    assert.deepEqual([...applyMutation(base, { kind: "flip", at: { region: "tail", n: 0 }, bit: 0 })], [1, 2, 3, 4, 5, 6, 7, 9]);
+    assert.deepEqual([...applyMutation(base, { kind: "flip", at: { region: "tail", n: 0 }, bit: 0 })], [
+      1,
+      2,
+      3,
+      4,
+      5,
+      6,
+      7,
+      9,
+    ]);
   });
 });

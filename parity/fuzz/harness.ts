@@ -7,7 +7,7 @@
 
 import type { TensorSource } from "../../convert/tensor_source.ts";
 import fc from "fast-check";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -45,14 +45,25 @@ export interface FuzzResult {
   violations: Record<string, { count: number; example: string }>;
 }
 
-const BUILTIN_ERRORS = new Set(["Error", "TypeError", "RangeError", "SyntaxError", "ReferenceError", "EvalError", "URIError", "AggregateError"]);
+const BUILTIN_ERRORS = new Set([
+  "Error",
+  "TypeError",
+  "RangeError",
+  "SyntaxError",
+  "ReferenceError",
+  "EvalError",
+  "URIError",
+  "AggregateError",
+]);
 
 /** Read every tensor of a parsed checkpoint and check each read against its declared size, then close it. */
 export async function readEveryTensor(src: TensorSource, path: string): Promise<void> {
   try {
     for (const t of src.list()) {
       const bytes = await src.read(t.name);
-      if (bytes.length !== t.byteLength) throw new Error(`${path}: read ${bytes.length} bytes for ${t.name}, info says ${t.byteLength}`);
+      if (bytes.length !== t.byteLength) {
+        throw new Error(`${path}: read ${bytes.length} bytes for ${t.name}, info says ${t.byteLength}`);
+      }
     }
   } finally {
     await src.close();
@@ -84,7 +95,15 @@ export async function runTarget(
 ): Promise<FuzzResult> {
   const caseTimeoutMs = opts.caseTimeoutMs ?? 10_000;
   const root = mkdtempSync(join(tmpdir(), `xcodec2-fuzz-${target.name}-`));
-  const result: FuzzResult = { target: target.name, runs: 0, ok: 0, errors: {}, maxCaseMs: 0, elapsedMs: 0, violations: {} };
+  const result: FuzzResult = {
+    target: target.name,
+    runs: 0,
+    ok: 0,
+    errors: {},
+    maxCaseMs: 0,
+    elapsedMs: 0,
+    violations: {},
+  };
   const started = performance.now();
   let caseNo = 0;
   try {
@@ -101,9 +120,12 @@ export async function runTarget(
       } catch (err) {
         if (err instanceof FuzzContractError) throw err;
         const e = err as Error;
-        const typed = err instanceof Error && target.typedErrors.some((c) => err instanceof c) && !BUILTIN_ERRORS.has(e.name);
+        const typed = err instanceof Error && target.typedErrors.some((c) => err instanceof c) &&
+          !BUILTIN_ERRORS.has(e.name);
         if (!typed) {
-          throw new FuzzContractError(`${path}: untyped ${e?.name ?? typeof err}: ${e?.message ?? String(err)}\n${e?.stack ?? ""}`);
+          throw new FuzzContractError(
+            `${path}: untyped ${e?.name ?? typeof err}: ${e?.message ?? String(err)}\n${e?.stack ?? ""}`,
+          );
         }
         if (!e.message.includes(path) && !e.message.includes(input.name)) {
           throw new FuzzContractError(`${path}: ${e.name} does not name the file: ${e.message}`);
@@ -115,7 +137,9 @@ export async function runTarget(
         result.runs++;
         opts.onProgress?.(result.runs);
       }
-      if (ms(t0) > caseTimeoutMs) throw new FuzzContractError(`${path}: took ${ms(t0).toFixed(0)} ms (bound ${caseTimeoutMs} ms)`);
+      if (ms(t0) > caseTimeoutMs) {
+        throw new FuzzContractError(`${path}: took ${ms(t0).toFixed(0)} ms (bound ${caseTimeoutMs} ms)`);
+      }
       const left = readdirSync(dir).filter((f) => f !== input.name);
       if (left.length) throw new FuzzContractError(`${path}: left files behind: ${left.join(", ")}`);
       rmSync(dir, { recursive: true, force: true });
@@ -127,7 +151,9 @@ export async function runTarget(
       } catch (err) {
         const msg = (err as Error).message;
         const frame = /\n\s+at .*?\(?([^()\s]+:\d+):\d+\)?/.exec(msg)?.[1] ?? "";
-        const key = `${/untyped (\w+)|does not name|hang|took|left files|absurd [\w ]+/.exec(msg)?.[0] ?? "other"} ${frame}`;
+        const key = `${
+          /untyped (\w+)|does not name|hang|took|left files|absurd [\w ]+/.exec(msg)?.[0] ?? "other"
+        } ${frame}`;
         const v = (result.violations[key] ??= { count: 0, example: msg.split("\n").slice(0, 3).join(" | ") });
         v.count++;
       }
@@ -135,7 +161,9 @@ export async function runTarget(
     const details = await fc.check(property, { seed: opts.seed, numRuns: opts.runs, endOnFailure: false });
     if (details.failed) {
       const err = details.errorInstance as Error | undefined;
-      result.failure = `${err?.message ?? "failed"}\n(seed ${opts.seed}, path "${details.counterexamplePath}", after ${details.numShrinks} shrinks)`;
+      result.failure = `${
+        err?.message ?? "failed"
+      }\n(seed ${opts.seed}, path "${details.counterexamplePath}", after ${details.numShrinks} shrinks)`;
     }
   } finally {
     rmSync(root, { recursive: true, force: true });

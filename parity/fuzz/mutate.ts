@@ -24,8 +24,28 @@ export type Mutation =
 
 /** Values that break length and offset arithmetic. */
 export const INTERESTING = [
-  0n, 1n, 2n, 7n, 8n, 0x7fn, 0x80n, 0xffn, 0x100n, 0x7fffn, 0x8000n, 0xffffn, 0x10000n, 0x7fffffffn, 0x80000000n,
-  0xffffffffn, 0x100000000n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 63n - 1n, 2n ** 63n, 2n ** 64n - 1n,
+  0n,
+  1n,
+  2n,
+  7n,
+  8n,
+  0x7fn,
+  0x80n,
+  0xffn,
+  0x100n,
+  0x7fffn,
+  0x8000n,
+  0xffffn,
+  0x10000n,
+  0x7fffffffn,
+  0x80000000n,
+  0xffffffffn,
+  0x100000000n,
+  2n ** 53n - 1n,
+  2n ** 53n,
+  2n ** 63n - 1n,
+  2n ** 63n,
+  2n ** 64n - 1n,
 ];
 
 const position = (headBytes: number): fc.Arbitrary<Position> =>
@@ -38,7 +58,14 @@ export function mutationArb(headBytes = 256): fc.Arbitrary<Mutation> {
   const at = position(headBytes);
   return fc.oneof(
     { weight: 3, arbitrary: fc.record({ kind: fc.constant("flip" as const), at, bit: fc.nat({ max: 7 }) }) },
-    { weight: 2, arbitrary: fc.record({ kind: fc.constant("set" as const), at, value: fc.constantFrom(0, 0xff, 0x7f, 0x80, 0x20, 0x30) }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        kind: fc.constant("set" as const),
+        at,
+        value: fc.constantFrom(0, 0xff, 0x7f, 0x80, 0x20, 0x30),
+      }),
+    },
     {
       weight: 4,
       arbitrary: fc.record({
@@ -50,11 +77,26 @@ export function mutationArb(headBytes = 256): fc.Arbitrary<Mutation> {
       }),
     },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant("truncate" as const), at }) },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constant("insert" as const), at, bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }) }) },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constant("delete" as const), at, length: fc.integer({ min: 1, max: 64 }) }) },
     {
       weight: 1,
-      arbitrary: fc.record({ kind: fc.constant("duplicate" as const), at, length: fc.integer({ min: 1, max: 64 }), to: at }),
+      arbitrary: fc.record({
+        kind: fc.constant("insert" as const),
+        at,
+        bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }),
+      }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({ kind: fc.constant("delete" as const), at, length: fc.integer({ min: 1, max: 64 }) }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        kind: fc.constant("duplicate" as const),
+        at,
+        length: fc.integer({ min: 1, max: 64 }),
+        to: at,
+      }),
     },
   );
 }

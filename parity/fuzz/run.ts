@@ -7,12 +7,14 @@
  * broke the contract (untyped exception, hang, partial output), with the reproducing seed and path.
  */
 import { parseArgs } from "node:util";
-import { runTarget, type FuzzResult } from "./harness.ts";
+import { type FuzzResult, runTarget } from "./harness.ts";
 import { DEFAULT_SEED, TARGETS } from "./targets.ts";
 
 export function formatResult(r: FuzzResult): string {
   const errors = Object.entries(r.errors).map(([k, v]) => `${k} ${v}`).join(", ") || "none";
-  return `${r.target.padEnd(12)} ${String(r.runs).padStart(7)} cases  ${String(r.ok).padStart(6)} ok  typed errors: ${errors}  ` +
+  return `${r.target.padEnd(12)} ${String(r.runs).padStart(7)} cases  ${
+    String(r.ok).padStart(6)
+  } ok  typed errors: ${errors}  ` +
     `slowest ${r.maxCaseMs.toFixed(0)} ms  total ${(r.elapsedMs / 1000).toFixed(1)} s${r.failure ? "  FAILED" : ""}`;
 }
 

@@ -4,7 +4,15 @@
  * both are exactly HOP_LENGTH samples per code. A shuffled order of the items is checked the same way.
  */
 import { HOP_LENGTH } from "../../convert/architecture.ts";
-import { batchItems, CI_SIZES, codeBatchSpecArb, describeCodes, renderCodes, shuffledOrder, type CodeBatchSpec } from "../arbitraries.ts";
+import {
+  batchItems,
+  CI_SIZES,
+  type CodeBatchSpec,
+  codeBatchSpecArb,
+  describeCodes,
+  renderCodes,
+  shuffledOrder,
+} from "../arbitraries.ts";
 import type { ParityCodec } from "../codec_handle.ts";
 import { runFcProperty } from "../fc_runner.ts";
 import { relL2 } from "../metrics.ts";
@@ -18,31 +26,59 @@ export function batchDecodeProperty(codec: ParityCodec, opts: BatchPropertyOptio
   const sizes = opts.sizes ?? CI_SIZES;
   const describe = (spec: CodeBatchSpec) => {
     const items = batchItems(spec, spec.seqs.length, sizes.maxBatch);
-    return `batch of ${items.length} [${items.map((i) => describeCodes(spec.seqs[i], opts.sources)).join("; ")}], shuffle ${JSON.stringify(shuffledOrder(items.length, spec.shuffle))}`;
+    return `batch of ${items.length} [${
+      items.map((i) => describeCodes(spec.seqs[i], opts.sources)).join("; ")
+    }], shuffle ${JSON.stringify(shuffledOrder(items.length, spec.shuffle))}`;
   };
-  return runFcProperty(opts.name ?? BATCH_DECODE, "audio rel L2", codeBatchSpecArb(sizes, opts.sources), async (spec, tally) => {
-    const seqs = spec.seqs.map((s) => renderCodes(s, opts.sources));
-    const items = batchItems(spec, seqs.length, sizes.maxBatch);
-    const alone: Float32Array[] = [];
-    for (const [i, s] of seqs.entries()) {
-      const [a] = await codec.decodeBatch([s]);
-      if (a.length !== s.length * HOP_LENGTH) return { ok: false, why: `sequence ${i} alone: ${a.length} samples for ${s.length} codes, expected ${s.length * HOP_LENGTH}` };
-      alone.push(a);
-    }
-    const orders = [items.map((_, j) => j), shuffledOrder(items.length, spec.shuffle)];
-    let failure: string | undefined;
-    for (const [run, order] of orders.entries()) {
-      const out = await codec.decodeBatch(order.map((j) => seqs[items[j]]));
-      for (let j = 0; j < order.length; j++) {
-        const s = items[order[j]];
-        const where = `${run === 0 ? "batch" : "shuffled batch"} item ${j} (sequence ${s}, ${seqs[s].length} codes)`;
-        if (out[j].length !== seqs[s].length * HOP_LENGTH) return { ok: false, why: `${where}: ${out[j].length} samples, expected ${seqs[s].length * HOP_LENGTH}` };
-        const e = relL2(out[j], alone[s]);
-        tally.error(e);
-        tally.offerWorst({ title: `${where}: ${describeCodes(spec.seqs[s], opts.sources)}`, a: out[j], b: alone[s], aLabel: "batched", bLabel: "alone", error: e });
-        if (!(e <= TOLERANCES.batchDecodeRelL2) && !failure) failure = `${where}: audio rel L2 ${e.toExponential(2)} > ${TOLERANCES.batchDecodeRelL2}`;
+  return runFcProperty(
+    opts.name ?? BATCH_DECODE,
+    "audio rel L2",
+    codeBatchSpecArb(sizes, opts.sources),
+    async (spec, tally) => {
+      const seqs = spec.seqs.map((s) => renderCodes(s, opts.sources));
+      const items = batchItems(spec, seqs.length, sizes.maxBatch);
+      const alone: Float32Array[] = [];
+      for (const [i, s] of seqs.entries()) {
+        const [a] = await codec.decodeBatch([s]);
+        if (a.length !== s.length * HOP_LENGTH) {
+          return {
+            ok: false,
+            why: `sequence ${i} alone: ${a.length} samples for ${s.length} codes, expected ${s.length * HOP_LENGTH}`,
+          };
+        }
+        alone.push(a);
       }
-    }
-    return failure ? { ok: false, why: failure } : { ok: true };
-  }, describe, opts);
+      const orders = [items.map((_, j) => j), shuffledOrder(items.length, spec.shuffle)];
+      let failure: string | undefined;
+      for (const [run, order] of orders.entries()) {
+        const out = await codec.decodeBatch(order.map((j) => seqs[items[j]]));
+        for (let j = 0; j < order.length; j++) {
+          const s = items[order[j]];
+          const where = `${run === 0 ? "batch" : "shuffled batch"} item ${j} (sequence ${s}, ${seqs[s].length} codes)`;
+          if (out[j].length !== seqs[s].length * HOP_LENGTH) {
+            return {
+              ok: false,
+              why: `${where}: ${out[j].length} samples, expected ${seqs[s].length * HOP_LENGTH}`,
+            };
+          }
+          const e = relL2(out[j], alone[s]);
+          tally.error(e);
+          tally.offerWorst({
+            title: `${where}: ${describeCodes(spec.seqs[s], opts.sources)}`,
+            a: out[j],
+            b: alone[s],
+            aLabel: "batched",
+            bLabel: "alone",
+            error: e,
+          });
+          if (!(e <= TOLERANCES.batchDecodeRelL2) && !failure) {
+            failure = `${where}: audio rel L2 ${e.toExponential(2)} > ${TOLERANCES.batchDecodeRelL2}`;
+          }
+        }
+      }
+      return failure ? { ok: false, why: failure } : { ok: true };
+    },
+    describe,
+    opts,
+  );
 }

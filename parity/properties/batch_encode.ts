@@ -6,7 +6,17 @@
  */
 import { codesForSamples } from "../../convert/architecture.ts";
 import type { EncodeResult } from "../../runtime/types.ts";
-import { batchItems, batchSpecArb, CI_SIZES, describeClip, renderClip, shuffledOrder, type BatchSpec, type Sizes, type Sources } from "../arbitraries.ts";
+import {
+  batchItems,
+  type BatchSpec,
+  batchSpecArb,
+  CI_SIZES,
+  describeClip,
+  renderClip,
+  shuffledOrder,
+  type Sizes,
+  type Sources,
+} from "../arbitraries.ts";
 import type { ParityCodec } from "../codec_handle.ts";
 import { runFcProperty, type RunOptions } from "../fc_runner.ts";
 import { maxAbsDiff } from "../metrics.ts";
@@ -23,11 +33,23 @@ export interface BatchPropertyOptions extends RunOptions {
 }
 
 /** Compares one batched item with the same clip alone; returns why it differs, or undefined. */
-export function compareEncoded(batched: { codes: Int32Array; fsqInput: Float32Array }, alone: { codes: Int32Array; fsqInput: Float32Array }, samples: number, levels: readonly number[], tally: Tally, recordFsqError = true): string | undefined {
+export function compareEncoded(
+  batched: { codes: Int32Array; fsqInput: Float32Array },
+  alone: { codes: Int32Array; fsqInput: Float32Array },
+  samples: number,
+  levels: readonly number[],
+  tally: Tally,
+  recordFsqError = true,
+): string | undefined {
   const k = codesForSamples(samples);
   if (alone.codes.length !== k) return `alone gave ${alone.codes.length} codes for ${samples} samples, expected ${k}`;
-  if (batched.codes.length !== k) return `batched gave ${batched.codes.length} codes for ${samples} samples, expected ${k}`;
-  const ties = new Set([...tieFrames(alone.fsqInput, levels, TOLERANCES.fsqTieMargin), ...tieFrames(batched.fsqInput, levels, TOLERANCES.fsqTieMargin)]);
+  if (batched.codes.length !== k) {
+    return `batched gave ${batched.codes.length} codes for ${samples} samples, expected ${k}`;
+  }
+  const ties = new Set([
+    ...tieFrames(alone.fsqInput, levels, TOLERANCES.fsqTieMargin),
+    ...tieFrames(batched.fsqInput, levels, TOLERANCES.fsqTieMargin),
+  ]);
   tally.ties += ties.size;
   let equal = 0;
   const bad: number[] = [];
@@ -36,8 +58,14 @@ export function compareEncoded(batched: { codes: Int32Array; fsqInput: Float32Ar
     else if (!ties.has(t)) bad.push(t);
   }
   tally.codes(k, equal);
-  if (recordFsqError && batched.fsqInput.length && alone.fsqInput.length) tally.error(maxAbsDiff(batched.fsqInput, alone.fsqInput));
-  if (bad.length) return `codes differ at ${bad.length} non-tie frame(s) of ${k}, first at frame ${bad[0]} (${batched.codes[bad[0]]} batched vs ${alone.codes[bad[0]]} alone)`;
+  if (recordFsqError && batched.fsqInput.length && alone.fsqInput.length) {
+    tally.error(maxAbsDiff(batched.fsqInput, alone.fsqInput));
+  }
+  if (bad.length) {
+    return `codes differ at ${bad.length} non-tie frame(s) of ${k}, first at frame ${bad[0]} (${
+      batched.codes[bad[0]]
+    } batched vs ${alone.codes[bad[0]]} alone)`;
+  }
   return undefined;
 }
 
@@ -46,23 +74,45 @@ export function batchEncodeProperty(codec: ParityCodec, opts: BatchPropertyOptio
   const levels = codec.config.quantization_levels;
   const describe = (spec: BatchSpec) => {
     const items = batchItems(spec, spec.clips.length, sizes.maxBatch);
-    return `batch of ${items.length} [${items.map((i) => describeClip(spec.clips[i], opts.sources)).join("; ")}], shuffle ${JSON.stringify(shuffledOrder(items.length, spec.shuffle))}`;
+    return `batch of ${items.length} [${
+      items.map((i) => describeClip(spec.clips[i], opts.sources)).join("; ")
+    }], shuffle ${JSON.stringify(shuffledOrder(items.length, spec.shuffle))}`;
   };
-  return runFcProperty(opts.name ?? BATCH_ENCODE, "FSQ input max |Δ|", batchSpecArb(sizes, opts.sources), async (spec, tally) => {
-    const clips = spec.clips.map((c) => renderClip(c, opts.sources));
-    const items = batchItems(spec, clips.length, sizes.maxBatch);
-    const alone: EncodeResult[] = [];
-    for (const c of clips) alone.push(await codec.encodeBatch([c]));
-    const orders = [items.map((_, j) => j), shuffledOrder(items.length, spec.shuffle)];
-    for (const [run, order] of orders.entries()) {
-      const batchClips = order.map((j) => clips[items[j]]);
-      const r = await codec.encodeBatch(batchClips);
-      for (let j = 0; j < order.length; j++) {
-        const c = items[order[j]];
-        const why = compareEncoded({ codes: r.codes[j], fsqInput: r.fsqInput[j] }, { codes: alone[c].codes[0], fsqInput: alone[c].fsqInput[0] }, clips[c].length, levels, tally);
-        if (why) return { ok: false, why: `${run === 0 ? "batch" : "shuffled batch"} item ${j} (clip ${c}, ${clips[c].length} samples): ${why}` };
+  return runFcProperty(
+    opts.name ?? BATCH_ENCODE,
+    "FSQ input max |Δ|",
+    batchSpecArb(sizes, opts.sources),
+    async (spec, tally) => {
+      const clips = spec.clips.map((c) => renderClip(c, opts.sources));
+      const items = batchItems(spec, clips.length, sizes.maxBatch);
+      const alone: EncodeResult[] = [];
+      for (const c of clips) alone.push(await codec.encodeBatch([c]));
+      const orders = [items.map((_, j) => j), shuffledOrder(items.length, spec.shuffle)];
+      for (const [run, order] of orders.entries()) {
+        const batchClips = order.map((j) => clips[items[j]]);
+        const r = await codec.encodeBatch(batchClips);
+        for (let j = 0; j < order.length; j++) {
+          const c = items[order[j]];
+          const why = compareEncoded(
+            { codes: r.codes[j], fsqInput: r.fsqInput[j] },
+            { codes: alone[c].codes[0], fsqInput: alone[c].fsqInput[0] },
+            clips[c].length,
+            levels,
+            tally,
+          );
+          if (why) {
+            return {
+              ok: false,
+              why: `${run === 0 ? "batch" : "shuffled batch"} item ${j} (clip ${c}, ${
+                clips[c].length
+              } samples): ${why}`,
+            };
+          }
+        }
       }
-    }
-    return { ok: true };
-  }, describe, opts);
+      return { ok: true };
+    },
+    describe,
+    opts,
+  );
 }

@@ -9,14 +9,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openSafetensors, type SafetensorsFile } from "../../convert/safetensors/mod.ts";
 import type { ReferenceIndex } from "../reference.ts";
-import { notRun, Tally, fromTally, type PropertyResult } from "../result.ts";
+import { fromTally, notRun, type PropertyResult, Tally } from "../result.ts";
 import { bytesToFloat32 } from "../tensor_data.ts";
 import { TOLERANCES } from "../tolerances.ts";
 
 export const CONVERSION = "3 conversion=upstream";
 
 /** One original checkpoint to convert and the converted folder it must reproduce. */
-export interface ConversionCase { label: string; source: string; expected: string }
+export interface ConversionCase {
+  label: string;
+  source: string;
+  expected: string;
+}
 
 /** The stored forms of every reference variant. */
 export function referenceConversionCases(index: ReferenceIndex): ConversionCase[] {
@@ -49,7 +53,11 @@ export function ulpDistance(a: number, b: number): number {
  */
 export async function generatedStyleCases(work: string, seed: number): Promise<ConversionCase[]> {
   let gen: typeof import("../../fixtures/generate.ts");
-  try { gen = await import("../../fixtures/generate.ts"); } catch { return []; }
+  try {
+    gen = await import("../../fixtures/generate.ts");
+  } catch {
+    return [];
+  }
   const { convertCheckpoint } = await import("../../convert/mod.ts");
   const base = join(work, "gen-legacy");
   await gen.generateCheckpoint({ out: base, preset: "tiny", seed, style: "legacy" });
@@ -68,7 +76,12 @@ export async function generatedStyleCases(work: string, seed: number): Promise<C
   return out;
 }
 
-export interface ConversionOptions { seed: number; cases?: ConversionCase[]; index?: ReferenceIndex; /** add the generator's style variants (default true) */ styles?: boolean }
+export interface ConversionOptions {
+  seed: number;
+  cases?: ConversionCase[];
+  index?: ReferenceIndex; /** add the generator's style variants (default true) */
+  styles?: boolean;
+}
 
 export async function conversionProperty(opts: ConversionOptions): Promise<PropertyResult> {
   const t0 = performance.now();
@@ -82,8 +95,19 @@ export async function conversionProperty(opts: ConversionOptions): Promise<Prope
   }
 }
 
-async function convertAndCompare(cases: ConversionCase[], opts: ConversionOptions, t0: number): Promise<PropertyResult> {
-  if (!cases.length) return notRun(CONVERSION, "no reference original checkpoints (fixtures/reference is not installed)", opts.seed, "folded weight max rel Δ");
+async function convertAndCompare(
+  cases: ConversionCase[],
+  opts: ConversionOptions,
+  t0: number,
+): Promise<PropertyResult> {
+  if (!cases.length) {
+    return notRun(
+      CONVERSION,
+      "no reference original checkpoints (fixtures/reference is not installed)",
+      opts.seed,
+      "folded weight max rel Δ",
+    );
+  }
   const { existsSync } = await import("node:fs");
   const { convertCheckpoint } = await import("../../convert/mod.ts");
   const tally = new Tally();
@@ -115,29 +139,45 @@ async function convertAndCompare(cases: ConversionCase[], opts: ConversionOption
   }
   return fromTally(CONVERSION, tally, opts.seed, "folded weight max rel Δ", {
     seconds: (performance.now() - t0) / 1000,
-    reason: problems.length ? problems.slice(0, 5).join("; ") + (problems.length > 5 ? ` (+${problems.length - 5} more)` : "") : undefined,
+    reason: problems.length
+      ? problems.slice(0, 5).join("; ") + (problems.length > 5 ? ` (+${problems.length - 5} more)` : "")
+      : undefined,
     counterexample: problems[0],
     details: { perCase },
   });
 }
 
 /** Tensor-by-tensor comparison; every tensor is one case. */
-export async function compareCheckpoints(ours: SafetensorsFile, theirs: SafetensorsFile, folded: Set<string>, tally: Tally) {
+export async function compareCheckpoints(
+  ours: SafetensorsFile,
+  theirs: SafetensorsFile,
+  folded: Set<string>,
+  tally: Tally,
+) {
   const problems: string[] = [];
   let exact = 0, withinTolerance = 0;
   const ourNames = new Set(ours.list().map((t) => t.name));
   for (const t of theirs.list()) {
     tally.cases++;
     const mine = ours.info(t.name);
-    if (!mine) { tally.failures++; problems.push(`missing ${t.name}`); continue; }
+    if (!mine) {
+      tally.failures++;
+      problems.push(`missing ${t.name}`);
+      continue;
+    }
     ourNames.delete(t.name);
     if (mine.dtype !== t.dtype || JSON.stringify(mine.shape) !== JSON.stringify(t.shape)) {
       tally.failures++;
-      problems.push(`${t.name}: ${mine.dtype}${JSON.stringify(mine.shape)} where upstream has ${t.dtype}${JSON.stringify(t.shape)}`);
+      problems.push(
+        `${t.name}: ${mine.dtype}${JSON.stringify(mine.shape)} where upstream has ${t.dtype}${JSON.stringify(t.shape)}`,
+      );
       continue;
     }
     const [a, b] = [await ours.read(t.name), await theirs.read(t.name)];
-    if (bytesEqual(a, b)) { exact++; continue; }
+    if (bytesEqual(a, b)) {
+      exact++;
+      continue;
+    }
     if (!t.dtype.startsWith("F") || !folded.has(t.name)) {
       tally.failures++;
       problems.push(`${t.name}: not bit-identical (${folded.has(t.name) ? "folded" : "not a folded weight"})`);
@@ -152,10 +192,16 @@ export async function compareCheckpoints(ours: SafetensorsFile, theirs: Safetens
       if (!(rel <= TOLERANCES.weightRel || ulpDistance(x[i], y[i]) <= TOLERANCES.weightUlps)) bad++;
     }
     tally.error(worstRel);
-    if (bad) { tally.failures++; problems.push(`${t.name}: ${bad} element(s) beyond 2 ulp / 1e-6 rel (max rel ${worstRel.toExponential(2)})`); }
-    else withinTolerance++;
+    if (bad) {
+      tally.failures++;
+      problems.push(`${t.name}: ${bad} element(s) beyond 2 ulp / 1e-6 rel (max rel ${worstRel.toExponential(2)})`);
+    } else withinTolerance++;
   }
-  for (const extra of ourNames) { tally.cases++; tally.failures++; problems.push(`extra tensor ${extra}`); }
+  for (const extra of ourNames) {
+    tally.cases++;
+    tally.failures++;
+    problems.push(`extra tensor ${extra}`);
+  }
   return { exact, withinTolerance, problems };
 }
 

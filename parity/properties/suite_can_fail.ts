@@ -29,7 +29,9 @@ export async function suiteCanFailProperty(maskFree: ParityCodec, opts: BatchPro
     seed: opts.seed,
     counterexample: caught.map((r) => `${r.name}: ${r.counterexample}`).join(" | ") || undefined,
     reason: missed.length
-      ? `${missed.map((r) => r.name).join(" and ")} found no counterexample on the mask-free export in ${missed.map((r) => r.cases).join("/")} cases`
+      ? `${missed.map((r) => r.name).join(" and ")} found no counterexample on the mask-free export in ${
+        missed.map((r) => r.cases).join("/")
+      } cases`
       : caught.map((r) => `${r.name}: ${r.reason}`).join(" | "),
     seconds: (performance.now() - t0) / 1000,
     worst: dec.worst,

@@ -31,7 +31,9 @@ describe("reference clips", () => {
       assert.equal(a.sampleRate, 16000);
       assert.equal(a.sourceRate, 16000);
       assert.equal(a.channels, 1);
-      const iv = (await readReferenceTensors(`${REF}tensors/tiny-a/single_${name}.safetensors`)).get("fe.input_values")!;
+      const iv = (await readReferenceTensors(`${REF}tensors/tiny-a/single_${name}.safetensors`)).get(
+        "fe.input_values",
+      )!;
       assert.deepEqual(a.samples, (iv.data as Float32Array).subarray(0, info.samples));
     });
   }
@@ -39,9 +41,14 @@ describe("reference clips", () => {
 
 describe("WAV encodings", () => {
   const layouts: { format: "pcm" | "float"; bits: number; extensible?: boolean }[] = [
-    { format: "pcm", bits: 8 }, { format: "pcm", bits: 16 }, { format: "pcm", bits: 24 }, { format: "pcm", bits: 32 },
-    { format: "float", bits: 32 }, { format: "float", bits: 64 },
-    { format: "pcm", bits: 16, extensible: true }, { format: "pcm", bits: 24, extensible: true },
+    { format: "pcm", bits: 8 },
+    { format: "pcm", bits: 16 },
+    { format: "pcm", bits: 24 },
+    { format: "pcm", bits: 32 },
+    { format: "float", bits: 32 },
+    { format: "float", bits: 64 },
+    { format: "pcm", bits: 16, extensible: true },
+    { format: "pcm", bits: 24, extensible: true },
     { format: "float", bits: 32, extensible: true },
   ];
   for (const l of layouts) {
@@ -103,7 +110,10 @@ describe("writeWav round trip", () => {
 
 describe("FLAC and MP3", () => {
   test("FLAC (hand-encoded, VERBATIM subframes) decodes to exactly int16/32768", async () => {
-    const ints = Int16Array.from({ length: 1000 }, (_, i) => (i === 3 ? -32768 : i === 4 ? 32767 : Math.round(Math.sin(i * 0.1) * 20000)));
+    const ints = Int16Array.from(
+      { length: 1000 },
+      (_, i) => (i === 3 ? -32768 : i === 4 ? 32767 : Math.round(Math.sin(i * 0.1) * 20000)),
+    );
     const a = await decodeAudioBytes(encodeTestFlac([ints], 16000), "x.flac");
     assert.equal(a.samples.length, 1000);
     assert.deepEqual(a.samples, Float32Array.from(ints, (v) => v / 32768));
@@ -119,7 +129,9 @@ describe("FLAC and MP3", () => {
     assert.ok(Math.abs(a.samples.length - 16000) <= 1, `${a.samples.length} samples`);
     // A 440 Hz tone survives: compare with the ideal tone in the middle (away from filter edges).
     let err = 0;
-    for (let i = 2000; i < 14000; i++) err = Math.max(err, Math.abs(a.samples[i] - (10000 / 32768) * Math.sin((2 * Math.PI * 440 * i) / 16000)));
+    for (let i = 2000; i < 14000; i++) {
+      err = Math.max(err, Math.abs(a.samples[i] - (10000 / 32768) * Math.sin((2 * Math.PI * 440 * i) / 16000)));
+    }
     assert.ok(err < 1e-3, `resampled tone error ${err}`);
   });
   test("corrupt FLAC is an AudioError", async () => {
@@ -137,9 +149,14 @@ describe("FLAC and MP3", () => {
   });
   test("garbage that looks like MP3 is an AudioError", async () => {
     const junk = Uint8Array.from({ length: 3000 }, (_, i) => (i * 7919) & 0xff);
-    junk[0] = 0xff; junk[1] = 0xfb;
+    junk[0] = 0xff;
+    junk[1] = 0xfb;
     await expectAudioError(decodeAudioBytes(junk, "junk.mp3"), "decode-failed", "junk.mp3");
-    await expectAudioError(decodeAudioBytes(Uint8Array.from([0x49, 0x44, 0x33, 4, 0, 0, 0, 0, 0, 0]), "id3.mp3"), "decode-failed", "id3.mp3");
+    await expectAudioError(
+      decodeAudioBytes(Uint8Array.from([0x49, 0x44, 0x33, 4, 0, 0, 0, 0, 0, 0]), "id3.mp3"),
+      "decode-failed",
+      "id3.mp3",
+    );
   });
 });
 
@@ -147,14 +164,19 @@ describe("bad input", () => {
   const good = encodeTestWav({ format: "pcm", bits: 16, sampleRate: 16000, channels: [Float64Array.from(sine(500))] });
   const patched = (at: number, bytes: number[] | string, base = good) => {
     const b = base.slice();
-    if (typeof bytes === "string") for (let i = 0; i < bytes.length; i++) b[at + i] = bytes.charCodeAt(i);
+    if (typeof bytes === "string") { for (let i = 0; i < bytes.length; i++) b[at + i] = bytes.charCodeAt(i); }
     else b.set(bytes, at);
     return b;
   };
   const u32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
 
   test("truncated WAV", async () => {
-    await expectAudioError(decodeAudioBytes(good.subarray(0, good.length - 100), "t.wav"), "malformed", "t.wav", /truncated/);
+    await expectAudioError(
+      decodeAudioBytes(good.subarray(0, good.length - 100), "t.wav"),
+      "malformed",
+      "t.wav",
+      /truncated/,
+    );
     await expectAudioError(decodeAudioBytes(good.subarray(0, 30), "t.wav"), "malformed", "t.wav");
     await expectAudioError(decodeAudioBytes(good.subarray(0, 8), "t.wav"), "malformed", "t.wav");
   });
@@ -165,12 +187,22 @@ describe("bad input", () => {
     await expectAudioError(decodeAudioBytes(new Uint8Array(0), "e.wav"), "empty", "e.wav");
   });
   test("huge declared data size", async () => {
-    await expectAudioError(decodeAudioBytes(patched(40, u32(0x7ffffff0)), "big.wav"), "malformed", "big.wav", /2147483632/);
+    await expectAudioError(
+      decodeAudioBytes(patched(40, u32(0x7ffffff0)), "big.wav"),
+      "malformed",
+      "big.wav",
+      /2147483632/,
+    );
     await expectAudioError(decodeAudioBytes(patched(16, u32(0xfffffff0)), "big.wav"), "malformed", "big.wav");
   });
   test("zero channels, absurd channel count, zero rate, bad block align", async () => {
     await expectAudioError(decodeAudioBytes(patched(22, [0, 0]), "z.wav"), "malformed", "z.wav", /zero channels/);
-    await expectAudioError(decodeAudioBytes(patched(22, [0xff, 0xff]), "z.wav"), "malformed", "z.wav", /65535 channels/);
+    await expectAudioError(
+      decodeAudioBytes(patched(22, [0xff, 0xff]), "z.wav"),
+      "malformed",
+      "z.wav",
+      /65535 channels/,
+    );
     await expectAudioError(decodeAudioBytes(patched(24, u32(0)), "z.wav"), "malformed", "z.wav", /sample rate/);
     await expectAudioError(decodeAudioBytes(patched(32, [6, 0]), "z.wav"), "malformed", "z.wav", /block align/);
   });

@@ -31,7 +31,11 @@ export async function decodeFlac(bytes: Uint8Array, file: string): Promise<Decod
     const result = await decoder.decodeFile(bytes);
     if (result.errors.length > 0) {
       const first = result.errors[0];
-      throw new AudioError(file, "decode-failed", `FLAC decode error: ${first.message} (${result.errors.length} error(s))`);
+      throw new AudioError(
+        file,
+        "decode-failed",
+        `FLAC decode error: ${first.message} (${result.errors.length} error(s))`,
+      );
     }
     if (result.samplesDecoded === 0 || result.channelData.length === 0) {
       throw new AudioError(file, "decode-failed", "FLAC decoder produced no audio (corrupt or truncated file?)");

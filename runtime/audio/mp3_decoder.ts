@@ -19,7 +19,10 @@ export async function decodeMp3(bytes: Uint8Array, file: string): Promise<Decode
       const why = result.errors.length > 0 ? `: ${result.errors[0].message}` : "";
       throw new AudioError(file, "decode-failed", `MP3 decoder produced no audio (corrupt or not an MP3 file?)${why}`);
     }
-    return { channelData: result.channelData.map((c) => c.slice(0, result.samplesDecoded)), sampleRate: result.sampleRate };
+    return {
+      channelData: result.channelData.map((c) => c.slice(0, result.samplesDecoded)),
+      sampleRate: result.sampleRate,
+    };
   } catch (e) {
     if (e instanceof AudioError) throw e;
     throw new AudioError(file, "decode-failed", `MP3 decoder failed: ${(e as Error)?.message ?? e}`, { cause: e });

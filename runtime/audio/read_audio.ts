@@ -38,12 +38,18 @@ export async function readAudio(path: string, opts: ReadAudioOptions = {}): Prom
   return decodeAudioBytes(bytes, path, opts);
 }
 
-export async function decodeAudioBytes(bytes: Uint8Array, nameForErrors: string, opts: ReadAudioOptions = {}): Promise<AudioData> {
+export async function decodeAudioBytes(
+  bytes: Uint8Array,
+  nameForErrors: string,
+  opts: ReadAudioOptions = {},
+): Promise<AudioData> {
   const decoded = await decodeContainer(bytes, nameForErrors);
   const channels = decoded.channelData.length;
   const sourceRate = decoded.sampleRate;
   if (channels === 0) throw new AudioError(nameForErrors, "malformed", "the file has no audio channels");
-  if (decoded.channelData[0].length === 0) throw new AudioError(nameForErrors, "empty", "the file holds no audio samples");
+  if (decoded.channelData[0].length === 0) {
+    throw new AudioError(nameForErrors, "empty", "the file holds no audio samples");
+  }
   if (sourceRate !== SAMPLE_RATE && !opts.resample) {
     throw new AudioError(
       nameForErrors,

@@ -16,12 +16,19 @@ interface LibSampleRate {
 
 async function loadLibSampleRate(): Promise<LibSampleRate> {
   // A webpack UMD bundle: Bun exposes its named exports, Deno only `default`.
-  const m = (await import("@alexanderolsen/libsamplerate-js")) as unknown as Partial<LibSampleRate> & { default?: LibSampleRate };
+  const m = (await import("@alexanderolsen/libsamplerate-js")) as unknown as Partial<LibSampleRate> & {
+    default?: LibSampleRate;
+  };
   return typeof m.create === "function" ? (m as LibSampleRate) : (m.default as LibSampleRate);
 }
 
 /** Mono `samples` from `fromRate` to `toRate`. Returns the input unchanged when the rates are equal. */
-export async function resampleMono(samples: Float32Array, fromRate: number, toRate: number, file: string): Promise<Float32Array> {
+export async function resampleMono(
+  samples: Float32Array,
+  fromRate: number,
+  toRate: number,
+  file: string,
+): Promise<Float32Array> {
   if (fromRate === toRate) return samples;
   let src: Src | undefined;
   try {
@@ -30,7 +37,12 @@ export async function resampleMono(samples: Float32Array, fromRate: number, toRa
     // simple() copies its result out of WASM memory, and switches to chunked streaming above 4 MB by itself.
     return src.simple(samples);
   } catch (e) {
-    throw new AudioError(file, "decode-failed", `resampling ${fromRate} Hz → ${toRate} Hz failed: ${(e as Error)?.message ?? e}`, { cause: e });
+    throw new AudioError(
+      file,
+      "decode-failed",
+      `resampling ${fromRate} Hz → ${toRate} Hz failed: ${(e as Error)?.message ?? e}`,
+      { cause: e },
+    );
   } finally {
     src?.destroy();
   }

@@ -127,7 +127,10 @@ function decodeSamples(
 ): DecodedAudio {
   const read = SAMPLE_READERS[`${fmt.code}/${fmt.bitsPerSample}`];
   if (read === undefined) {
-    const name = fmt.code === FORMAT_PCM ? "PCM" : fmt.code === FORMAT_IEEE_FLOAT ? "IEEE float"
+    const name = fmt.code === FORMAT_PCM
+      ? "PCM"
+      : fmt.code === FORMAT_IEEE_FLOAT
+      ? "IEEE float"
       : FORMAT_NAMES[fmt.code] ?? `format code 0x${fmt.code.toString(16).padStart(4, "0")}`;
     throw new AudioError(
       file,
@@ -139,8 +142,12 @@ function decodeSamples(
   const bytesPerSample = fmt.bitsPerSample / 8;
   const frameBytes = bytesPerSample * fmt.channels;
   if (fmt.blockAlign !== frameBytes) {
-    throw new AudioError(file, "malformed", `invalid WAV: block align ${fmt.blockAlign}, expected ${frameBytes} for ` +
-      `${fmt.channels} channel(s) of ${fmt.bitsPerSample} bits`);
+    throw new AudioError(
+      file,
+      "malformed",
+      `invalid WAV: block align ${fmt.blockAlign}, expected ${frameBytes} for ` +
+        `${fmt.channels} channel(s) of ${fmt.bitsPerSample} bits`,
+    );
   }
   // A trailing partial frame (some writers cut mid-frame) is dropped rather than rejected.
   const frames = Math.floor(data.size / frameBytes);

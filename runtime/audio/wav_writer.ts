@@ -35,11 +35,17 @@ export function encodeWav(samples: Float32Array, opts: WriteWavOptions = {}, fil
   const dataBytes = samples.length * bytesPerSample;
   const total = 12 + 24 + factBytes + 8 + dataBytes;
   if (total - 8 > MAX_RIFF_BYTES) {
-    throw new AudioError(file, "write-failed", `cannot write WAV: ${samples.length} samples exceed the 4 GiB RIFF limit`);
+    throw new AudioError(
+      file,
+      "write-failed",
+      `cannot write WAV: ${samples.length} samples exceed the 4 GiB RIFF limit`,
+    );
   }
   const out = new Uint8Array(total);
   const v = new DataView(out.buffer);
-  const tag = (at: number, s: string) => { for (let i = 0; i < 4; i++) out[at + i] = s.charCodeAt(i); };
+  const tag = (at: number, s: string) => {
+    for (let i = 0; i < 4; i++) out[at + i] = s.charCodeAt(i);
+  };
   tag(0, "RIFF");
   v.setUint32(4, total - 8, true);
   tag(8, "WAVE");

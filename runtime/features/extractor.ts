@@ -12,6 +12,7 @@
  * In a batch, the stacked features are padded with FEATURE_PADDING_VALUE (1.0) and the mask marks the first T rows.
  */
 import {
+  codesForSamples,
   FBANK_FRAME_LENGTH,
   FBANK_FRAME_SHIFT,
   FBANK_MEL_BINS,
@@ -19,9 +20,8 @@ import {
   FEATURE_PADDING_VALUE,
   FEATURE_STRIDE,
   HOP_LENGTH,
-  SAMPLE_RATE,
-  codesForSamples,
   paddedSamples,
+  SAMPLE_RATE,
 } from "../../convert/architecture.ts";
 import { FeatureInputError } from "./errors.ts";
 import { KaldiFbank, type KaldiFbankOptions } from "./kaldi_fbank.ts";
@@ -78,13 +78,25 @@ function fbank(): KaldiFbank {
 /** Throws FeatureInputError unless `audio` is a non-empty Float32Array of finite samples. */
 export function validateClip(audio: unknown, itemIndex: number): asserts audio is Float32Array {
   if (!(audio instanceof Float32Array)) {
-    const what = audio === null ? "null" : typeof audio === "object" ? (audio as object).constructor?.name ?? "object" : typeof audio;
-    throw new FeatureInputError(itemIndex, "not-float32", `expected a Float32Array of 16 kHz mono samples, got ${what}`);
+    const what = audio === null
+      ? "null"
+      : typeof audio === "object"
+      ? (audio as object).constructor?.name ?? "object"
+      : typeof audio;
+    throw new FeatureInputError(
+      itemIndex,
+      "not-float32",
+      `expected a Float32Array of 16 kHz mono samples, got ${what}`,
+    );
   }
   if (audio.length === 0) throw new FeatureInputError(itemIndex, "empty", "the clip is empty (0 samples)");
   for (let i = 0; i < audio.length; i++) {
     if (!Number.isFinite(audio[i])) {
-      throw new FeatureInputError(itemIndex, "non-finite", `sample ${i} is ${audio[i]} (NaN or infinite samples cannot be encoded)`);
+      throw new FeatureInputError(
+        itemIndex,
+        "non-finite",
+        `sample ${i} is ${audio[i]} (NaN or infinite samples cannot be encoded)`,
+      );
     }
   }
 }
@@ -105,7 +117,9 @@ export function extractFeatures(audio: Float32Array, itemIndex = 0): ClipFeature
   const frames = codesForSamples(n);
   if (rawFrames !== frames * FEATURE_STRIDE) {
     // Unreachable with the architecture constants; guards against someone changing one of them alone.
-    throw new Error(`feature extractor: ${rawFrames} fbank frames for ${n} samples, expected ${frames * FEATURE_STRIDE}`);
+    throw new Error(
+      `feature extractor: ${rawFrames} fbank frames for ${n} samples, expected ${frames * FEATURE_STRIDE}`,
+    );
   }
   normalisePerBin(data, rawFrames, FBANK_MEL_BINS);
   // Row-major [2T, 80] and [T, 160] are the same memory: stacking two frames is a reshape.

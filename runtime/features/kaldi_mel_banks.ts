@@ -26,7 +26,13 @@ function kaldiMelF32(freq: number): number {
   return f(f(1127) * f(Math.log(f(1 + f(freq / f(700))))));
 }
 
-export function kaldiMelBanks(numBins: number, nFft: number, sampleRate: number, lowFreq: number, highFreq: number): MelBank[] {
+export function kaldiMelBanks(
+  numBins: number,
+  nFft: number,
+  sampleRate: number,
+  lowFreq: number,
+  highFreq: number,
+): MelBank[] {
   const nyquist = sampleRate / 2;
   // Kaldi's convention: high_freq <= 0 means an offset from Nyquist.
   const high = highFreq <= 0 ? highFreq + nyquist : highFreq;
@@ -58,7 +64,9 @@ export function kaldiMelBanks(numBins: number, nFft: number, sampleRate: number,
         last = k;
       }
     }
-    banks.push(first < 0 ? { start: 0, weights: new Float64Array(0) } : { start: first, weights: w.slice(first, last + 1) });
+    banks.push(
+      first < 0 ? { start: 0, weights: new Float64Array(0) } : { start: first, weights: w.slice(first, last + 1) },
+    );
   }
   return banks;
 }

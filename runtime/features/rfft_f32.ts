@@ -80,7 +80,10 @@ export class RealFftF32 {
     // pocketfft's factorize(): all 4s, then one 2 (if any) swapped to the front.
     const ips: number[] = [];
     let len = n;
-    while (len % 4 === 0) { ips.push(4); len /= 4; }
+    while (len % 4 === 0) {
+      ips.push(4);
+      len /= 4;
+    }
     if (len % 2 === 0) {
       len /= 2;
       ips.push(2);

@@ -1,9 +1,9 @@
-import { test, describe, before, after } from "node:test";
+import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type * as ort from "onnxruntime-node";
 import { HOP_LENGTH } from "../../architecture.ts";
 import { buildDecoder } from "./decoder.ts";
-import { referenceCases, referenceTensors, session, tinyA, int64, maxAbsDiff, maxAbs, relL2 } from "./testing.ts";
+import { int64, maxAbs, maxAbsDiff, referenceCases, referenceTensors, relL2, session, tinyA } from "./testing.ts";
 
 type Session = Awaited<ReturnType<typeof session>>;
 
@@ -14,7 +14,11 @@ async function decoderSession(dtype: "float32" | "float16", masks: boolean): Pro
 }
 
 /** Decode a batch of code sequences, right-padded with `pad(b, t)`; returns each item's full output row. */
-async function decodeBatch(s: ort.InferenceSession, seqs: number[][], pad: (b: number, t: number) => number = () => 0): Promise<Float32Array[]> {
+async function decodeBatch(
+  s: ort.InferenceSession,
+  seqs: number[][],
+  pad: (b: number, t: number) => number = () => 0,
+): Promise<Float32Array[]> {
   const K = Math.max(...seqs.map((q) => q.length));
   const codes: number[] = [], mask: number[] = [];
   seqs.forEach((q, b) => {
@@ -23,13 +27,20 @@ async function decodeBatch(s: ort.InferenceSession, seqs: number[][], pad: (b: n
       mask.push(t < q.length ? 1 : 0);
     }
   });
-  const out = await s.run({ audio_codes: int64(codes, [seqs.length, 1, K]), audio_codes_mask: int64(mask, [seqs.length, 1, K]) });
+  const out = await s.run({
+    audio_codes: int64(codes, [seqs.length, 1, K]),
+    audio_codes_mask: int64(mask, [seqs.length, 1, K]),
+  });
   assert.deepEqual(out.audio_values.dims, [seqs.length, 1, HOP_LENGTH * K]);
   const data = out.audio_values.data as Float32Array;
   return seqs.map((_, b) => data.slice(b * HOP_LENGTH * K, (b + 1) * HOP_LENGTH * K));
 }
 
-interface Clip { name: string; codes: number[]; audio: Float32Array }
+interface Clip {
+  name: string;
+  codes: number[];
+  audio: Float32Array;
+}
 
 describe("decoder graph (tiny-a, onnxruntime-node CPU)", () => {
   let clips: Clip[] = [];
@@ -46,11 +57,17 @@ describe("decoder graph (tiny-a, onnxruntime-node CPU)", () => {
     fp32 = await decoderSession("float32", true);
     for (const c of Object.values(await referenceCases()).filter((c) => c.kind === "single")) {
       const ref = await referenceTensors(c.file);
-      clips.push({ name: c.clips[0], codes: Array.from(ref("enc.audio_codes").data), audio: ref("dec.audio_values").data as Float32Array });
+      clips.push({
+        name: c.clips[0],
+        codes: Array.from(ref("enc.audio_codes").data),
+        audio: ref("dec.audio_values").data as Float32Array,
+      });
     }
     clips = clips.sort((a, b) => a.codes.length - b.codes.length);
   });
-  after(async () => { await fp32?.close(); });
+  after(async () => {
+    await fp32?.close();
+  });
 
   test("per-sample: decoding upstream's codes gives upstream's audio within 1e-5 absolute", async () => {
     assert.ok(clips.length >= 8);
@@ -58,7 +75,11 @@ describe("decoder graph (tiny-a, onnxruntime-node CPU)", () => {
       const y = await perSample(c.codes);
       assert.equal(y.length, c.audio.length);
       const err = maxAbsDiff(y, c.audio);
-      console.log(`per-sample ${c.name} (K=${c.codes.length}): max |Δ| ${err.toExponential(2)} (peak ${maxAbs(c.audio).toFixed(3)})`);
+      console.log(
+        `per-sample ${c.name} (K=${c.codes.length}): max |Δ| ${err.toExponential(2)} (peak ${
+          maxAbs(c.audio).toFixed(3)
+        })`,
+      );
       assert.ok(err <= 1e-5, `${c.name}: max abs error ${err}`);
     }
   });
@@ -68,7 +89,11 @@ describe("decoder graph (tiny-a, onnxruntime-node CPU)", () => {
     const compositions: { name: string; seqs: number[][]; pad?: (b: number, t: number) => number }[] = [
       { name: "mixed3", seqs: [by("espeak_en"), by("speech_1000"), by("speech_36817")] },
       { name: "duplicates", seqs: [by("speech_1600"), by("noise_16123"), by("speech_1600")], pad: () => 65535 },
-      { name: "one-code", seqs: [by("speech_16000").slice(0, 1), by("speech_16000")], pad: (b, t) => (b * 7919 + t * 104729) % 65536 },
+      {
+        name: "one-code",
+        seqs: [by("speech_16000").slice(0, 1), by("speech_16000")],
+        pad: (b, t) => (b * 7919 + t * 104729) % 65536,
+      },
       { name: "all8", seqs: clips.map((c) => c.codes), pad: (b, t) => (t * 31 + b) % 65536 },
       { name: "equal-lengths", seqs: [by("speech_16000"), by("speech_16001"), by("noise_16123")] },
     ];
@@ -82,7 +107,9 @@ describe("decoder graph (tiny-a, onnxruntime-node CPU)", () => {
         worst = Math.max(worst, maxAbsDiff(rows[b].subarray(0, n), own));
         assert.ok(rows[b].subarray(n).every((v) => v === 0), `${comp.name}[${b}]: samples past ${n} are not zero`);
       }
-      console.log(`batch ${comp.name} (K=[${comp.seqs.map((q) => q.length)}]): max |batch − alone| ${worst.toExponential(2)}`);
+      console.log(
+        `batch ${comp.name} (K=[${comp.seqs.map((q) => q.length)}]): max |batch − alone| ${worst.toExponential(2)}`,
+      );
       assert.ok(worst <= 1e-5, `${comp.name}: batch differs from per-sample by ${worst}`);
     }
   });
@@ -96,7 +123,11 @@ describe("decoder graph (tiny-a, onnxruntime-node CPU)", () => {
       const ownShort = await perSample(short), ownLong = await perSample(long);
       const leak = relL2(rShort.subarray(0, n), ownShort);
       const longErr = maxAbsDiff(rLong, ownLong);
-      console.log(`no-masks: short item (K=${short.length}) rel L2 vs alone ${leak.toFixed(3)}, max |Δ| ${maxAbsDiff(rShort.subarray(0, n), ownShort).toExponential(2)}; longest item max |Δ| ${longErr.toExponential(2)}`);
+      console.log(
+        `no-masks: short item (K=${short.length}) rel L2 vs alone ${leak.toFixed(3)}, max |Δ| ${
+          maxAbsDiff(rShort.subarray(0, n), ownShort).toExponential(2)
+        }; longest item max |Δ| ${longErr.toExponential(2)}`,
+      );
       assert.ok(leak > 0.05, `the naive batch should leak, rel L2 ${leak}`);
       assert.ok(longErr <= 1e-5, `the unpadded item should be unaffected, ${longErr}`);
       assert.ok(rShort.subarray(n).every((v) => v === 0));
@@ -126,7 +157,11 @@ describe("decoder graph (tiny-a, onnxruntime-node CPU)", () => {
         const [own] = await decodeBatch(half.s, [seqs[b]]);
         batchWorst = Math.max(batchWorst, maxAbsDiff(rows[b].subarray(0, n), own));
       }
-      console.log(`fp16 worst: max |Δ| ${worstAbs.toExponential(2)}, rel L2 ${worstRel.toExponential(2)}; fp16 batch vs fp16 alone max |Δ| ${batchWorst.toExponential(2)}`);
+      console.log(
+        `fp16 worst: max |Δ| ${worstAbs.toExponential(2)}, rel L2 ${
+          worstRel.toExponential(2)
+        }; fp16 batch vs fp16 alone max |Δ| ${batchWorst.toExponential(2)}`,
+      );
       assert.ok(worstRel < 0.05, `fp16 rel L2 ${worstRel}`);
       assert.ok(batchWorst < 1e-2, `fp16 batch vs alone ${batchWorst}`);
     } finally {

@@ -31,7 +31,9 @@ const FINAL_LAYER_NORM_EPS = 1e-6;
 /** prior_net and post_net have two blocks each in both implementations. */
 const RESNET_BLOCKS = 2;
 
-export interface DecoderOptions { masks: boolean }
+export interface DecoderOptions {
+  masks: boolean;
+}
 
 export function buildDecoder(g: GraphBuilder, w: Weights, cfg: Xcodec2Config, opts: DecoderOptions): void {
   const codes = g.input("audio_codes", "int64", ["batch_size", 1, "codes_length"]);
@@ -46,7 +48,13 @@ export function buildDecoder(g: GraphBuilder, w: Weights, cfg: Xcodec2Config, op
 }
 
 /** latents [B, K, Q] (compute dtype) → audio [B, hop·K] float32. */
-export function acousticDecoder(g: GraphBuilder, w: Weights, cfg: Xcodec2Config, latents: string, lengths: string | null): string {
+export function acousticDecoder(
+  g: GraphBuilder,
+  w: Weights,
+  cfg: Xcodec2Config,
+  latents: string,
+  lengths: string | null,
+): string {
   return g.scope("acoustic_decoder", () => {
     const p = "acoustic_decoder";
     const masked = (x: string) => (lengths === null ? x : zeroPast(g, x, lengths, 2));

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as ort from "onnxruntime-node";
 import { hannWindow, inverseRealDftBasis, overlapAdd } from "./istft_head.ts";
-import { session, maxAbsDiff } from "./testing.ts";
+import { maxAbsDiff, session } from "./testing.ts";
 
 function rng(seed: number) {
   return () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
@@ -43,7 +43,11 @@ test("overlapAdd sums chunk i of frame t into output chunk t + i", async () => {
     const len = (T - 1) * hop + n;
     assert.deepEqual(y.dims, [B, len]);
     const expect = new Float32Array(B * len);
-    for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) for (let j = 0; j < n; j++) expect[b * len + t * hop + j] += frames[(b * T + t) * n + j];
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < T; t++) {
+        for (let j = 0; j < n; j++) expect[b * len + t * hop + j] += frames[(b * T + t) * n + j];
+      }
+    }
     assert.ok(maxAbsDiff(y.data as Float32Array, expect) < 1e-6);
   } finally {
     await s.close();

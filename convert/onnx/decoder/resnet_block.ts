@@ -20,7 +20,15 @@ export const RESNET_GROUP_NORM_EPS = 1e-6;
  * With `lengths`, the statistics use only time steps < length: sums over the valid frames divided by
  * (C/groups)·length. Statistics are computed in fp32 in every precision (fp16 sums over long clips would overflow).
  */
-export function groupNorm(g: GraphBuilder, w: Weights, prefix: string, x: string, lengths: string | null, groups = RESNET_GROUPS, eps = RESNET_GROUP_NORM_EPS): string {
+export function groupNorm(
+  g: GraphBuilder,
+  w: Weights,
+  prefix: string,
+  x: string,
+  lengths: string | null,
+  groups = RESNET_GROUPS,
+  eps = RESNET_GROUP_NORM_EPS,
+): string {
   return g.scope(prefix, () => {
     const [c] = w.shape(`${prefix}.weight`);
     if (c % groups !== 0) throw new RangeError(`${prefix}: ${c} channels do not split into ${groups} groups`);

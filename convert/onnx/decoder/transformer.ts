@@ -22,7 +22,11 @@ import { keyPaddingBias, linear, rmsNorm, transpose2d } from "../layers.ts";
  * cos/sin of the head-axis RoPE, [n_heads][head_dim] each, in fp32 as upstream's `Xcodec2RotaryEmbedding` computes
  * them: inv_freq = 1 / theta^(2i/d) (float32), angle = position · inv_freq, emb = cat(angles, angles).
  */
-export function headAxisRope(nHeads: number, headDim: number, theta: number): { cos: Float32Array[]; sin: Float32Array[] } {
+export function headAxisRope(
+  nHeads: number,
+  headDim: number,
+  theta: number,
+): { cos: Float32Array[]; sin: Float32Array[] } {
   const f = Math.fround;
   const half = headDim / 2;
   const invFreq = Array.from({ length: half }, (_, i) => f(1 / f(Math.pow(theta, f((2 * i) / headDim)))));
@@ -45,7 +49,14 @@ export function headAxisRope(nHeads: number, headDim: number, theta: number): { 
  * [n_heads·head_dim, in]: row (h, j) becomes cos_j·W(h, j) − sin_j·W(h, j + d/2) for j < d/2 and
  * cos_j·W(h, j) + sin_j·W(h, j − d/2) otherwise. Computed in float64, rounded once.
  */
-export function foldHeadRope(weight: Float32Array, nHeads: number, headDim: number, inDim: number, theta: number, scale = 1): Float32Array {
+export function foldHeadRope(
+  weight: Float32Array,
+  nHeads: number,
+  headDim: number,
+  inDim: number,
+  theta: number,
+  scale = 1,
+): Float32Array {
   const { cos, sin } = headAxisRope(nHeads, headDim, theta);
   const half = headDim / 2;
   const out = new Float32Array(weight.length);
@@ -62,21 +73,53 @@ export function foldHeadRope(weight: Float32Array, nHeads: number, headDim: numb
 }
 
 /** Linear without bias from a torch weight [out, in] that `weight` transforms when the graph is saved. */
-function linearFrom(g: GraphBuilder, name: string, weight: () => Float32Array, out: number, inp: number, x: string): string {
+function linearFrom(
+  g: GraphBuilder,
+  name: string,
+  weight: () => Float32Array,
+  out: number,
+  inp: number,
+  x: string,
+): string {
   return g.matmul(x, g.weight(name, () => transpose2d(weight(), out, inp), [inp, out]));
 }
 
 /** Multi-head self-attention over x [B, T, H]; `bias` [B, 1, 1, T] hides padded keys (or null). */
-function selfAttention(g: GraphBuilder, w: Weights, cfg: Xcodec2Config, prefix: string, x: string, bias: string | null): string {
+function selfAttention(
+  g: GraphBuilder,
+  w: Weights,
+  cfg: Xcodec2Config,
+  prefix: string,
+  x: string,
+  bias: string | null,
+): string {
   const nHeads = cfg.num_attention_heads, d = cfg.head_dim;
   if (cfg.num_key_value_heads !== nHeads) {
-    throw new RangeError(`${prefix}: grouped-query attention (${nHeads} heads, ${cfg.num_key_value_heads} kv heads) is not supported`);
+    throw new RangeError(
+      `${prefix}: grouped-query attention (${nHeads} heads, ${cfg.num_key_value_heads} kv heads) is not supported`,
+    );
   }
   const [qOut, hidden] = w.shape(`${prefix}.q_proj.weight`);
-  if (qOut !== nHeads * d) throw new RangeError(`${prefix}.q_proj.weight: ${qOut} rows, expected heads·head_dim = ${nHeads * d}`);
+  if (qOut !== nHeads * d) {
+    throw new RangeError(`${prefix}.q_proj.weight: ${qOut} rows, expected heads·head_dim = ${nHeads * d}`);
+  }
   const theta = cfg.rope_parameters.rope_theta;
-  const q = linearFrom(g, `${prefix}.q_proj.weight`, () => foldHeadRope(w.f32(`${prefix}.q_proj.weight`, [qOut, hidden]), nHeads, d, hidden, theta, 1 / Math.sqrt(d)), qOut, hidden, x);
-  const k = linearFrom(g, `${prefix}.k_proj.weight`, () => foldHeadRope(w.f32(`${prefix}.k_proj.weight`, [qOut, hidden]), nHeads, d, hidden, theta), qOut, hidden, x);
+  const q = linearFrom(
+    g,
+    `${prefix}.q_proj.weight`,
+    () => foldHeadRope(w.f32(`${prefix}.q_proj.weight`, [qOut, hidden]), nHeads, d, hidden, theta, 1 / Math.sqrt(d)),
+    qOut,
+    hidden,
+    x,
+  );
+  const k = linearFrom(
+    g,
+    `${prefix}.k_proj.weight`,
+    () => foldHeadRope(w.f32(`${prefix}.k_proj.weight`, [qOut, hidden]), nHeads, d, hidden, theta),
+    qOut,
+    hidden,
+    x,
+  );
   const v = linear(g, w, `${prefix}.v_proj`, x, false);
   const heads = (t: string) => g.transpose(g.reshape(t, [0, 0, nHeads, d]), [0, 2, 1, 3]); // [B, nH, T, d]
   let scores = g.matmul(heads(q), g.transpose(g.reshape(k, [0, 0, nHeads, d]), [0, 2, 3, 1])); // [B, nH, T, T]
@@ -92,7 +135,14 @@ function mlp(g: GraphBuilder, w: Weights, prefix: string, x: string): string {
 }
 
 /** One decoder transformer layer over x [B, T, H]. */
-export function transformerLayer(g: GraphBuilder, w: Weights, cfg: Xcodec2Config, prefix: string, x: string, bias: string | null): string {
+export function transformerLayer(
+  g: GraphBuilder,
+  w: Weights,
+  cfg: Xcodec2Config,
+  prefix: string,
+  x: string,
+  bias: string | null,
+): string {
   return g.scope(prefix, () => {
     const eps = cfg.rms_norm_eps;
     const a = selfAttention(g, w, cfg, `${prefix}.self_attn`, rmsNorm(g, w, `${prefix}.input_layernorm`, x, eps), bias);

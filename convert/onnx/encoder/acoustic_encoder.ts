@@ -41,7 +41,13 @@ const SNAKE_EPS = 1e-9;
  * audio [B, 1, T] (compute dtype) → [B, hidden_size, T/320].
  * `lengths`: valid samples per item (int64 [B], multiples of 320 for exact per-item results) or null (unmasked).
  */
-export function acousticEncoder(g: GraphBuilder, w: Weights, cfg: Xcodec2Config, audio: string, lengths: string | null): string {
+export function acousticEncoder(
+  g: GraphBuilder,
+  w: Weights,
+  cfg: Xcodec2Config,
+  audio: string,
+  lengths: string | null,
+): string {
   return g.scope("acoustic_encoder", () => {
     const zero = (x: string, len: string | null) => (len ? zeroPast(g, x, len, 2) : x);
     let len = lengths;
@@ -49,7 +55,9 @@ export function acousticEncoder(g: GraphBuilder, w: Weights, cfg: Xcodec2Config,
     cfg.downsampling_ratios.forEach((s, i) => {
       g.scope(`block${i}`, () => {
         const p = `${P}.block.${i}`;
-        ENCODER_DILATIONS.forEach((d, j) => { x = residualUnit(g, w, `${p}.res_unit${j + 1}`, x, len, d); });
+        ENCODER_DILATIONS.forEach((d, j) => {
+          x = residualUnit(g, w, `${p}.res_unit${j + 1}`, x, len, d);
+        });
         x = activation1d(g, w, `${p}.snake1`, x, len);
         const [, , k] = w.shape(`${p}.conv1.weight`);
         const pad = Math.ceil(s / 2);
@@ -72,7 +80,10 @@ function same(w: Weights, prefix: string, dilation: number): [number, number] {
 function residualUnit(g: GraphBuilder, w: Weights, p: string, x: string, len: string | null, dilation: number): string {
   return g.scope(p.slice(p.lastIndexOf(".") + 1), () => {
     let y = activation1d(g, w, `${p}.snake1`, x, len);
-    y = conv1d(g, w, `${p}.conv1`, len ? zeroPast(g, y, len, 2) : y, { dilation, padding: same(w, `${p}.conv1`, dilation) });
+    y = conv1d(g, w, `${p}.conv1`, len ? zeroPast(g, y, len, 2) : y, {
+      dilation,
+      padding: same(w, `${p}.conv1`, dilation),
+    });
     y = activation1d(g, w, `${p}.snake2`, y, len);
     y = conv1d(g, w, `${p}.conv2`, y); // k = 1: no time mixing, no zeroing needed
     return g.add(x, y);
@@ -89,7 +100,10 @@ function residualUnit(g: GraphBuilder, w: Weights, p: string, x: string, len: st
  */
 function writeTail(g: GraphBuilder, x: string, len: string, tail: string, width: number, offset = 0): string {
   const t = g.shape(x, 2, 3); // [1]
-  const pos = g.op("Min", [g.add(g.unsqueeze(len, [1]), g.ints(Array.from({ length: width }, (_, i) => offset + i))), g.sub(t, g.ints([1]))]); // [B, width]
+  const pos = g.op("Min", [
+    g.add(g.unsqueeze(len, [1]), g.ints(Array.from({ length: width }, (_, i) => offset + i))),
+    g.sub(t, g.ints([1])),
+  ]); // [B, width]
   const idx = g.op("Expand", [g.unsqueeze(pos, [1]), g.concat([g.shape(x, 0, 2), g.ints([width])], 0)]); // [B, C, width]
   const updates = g.op("Expand", [tail, g.shape(idx)]);
   return g.op("ScatterElements", [x, idx, updates], { axis: 2 });
@@ -112,7 +126,8 @@ function downsampleFilter(g: GraphBuilder, channels: number): string {
   const f = activationFilter();
   const data = new Float32Array(channels * 2 * DOWN_TAPS);
   for (let c = 0; c < channels; c++) {
-    const even = data.subarray(2 * c * DOWN_TAPS, (2 * c + 1) * DOWN_TAPS), odd = data.subarray((2 * c + 1) * DOWN_TAPS, (2 * c + 2) * DOWN_TAPS);
+    const even = data.subarray(2 * c * DOWN_TAPS, (2 * c + 1) * DOWN_TAPS),
+      odd = data.subarray((2 * c + 1) * DOWN_TAPS, (2 * c + 2) * DOWN_TAPS);
     for (let t = 0; t < DOWN_TAPS; t++) {
       const je = 2 * t - 1 - 2 * DOWN_REACH + DOWN_PAD_LEFT + 1, jo = 2 * t - 2 * DOWN_REACH + DOWN_PAD_LEFT + 1;
       if (je >= 0 && je < AA_KERNEL) even[t] = f[je];
@@ -138,7 +153,8 @@ function upsampleFilter(g: GraphBuilder, channels: number): string {
   const taps = UP_TAPS, half = AA_KERNEL / AA_RATIO;
   const data = new Float32Array(2 * channels * taps);
   for (let c = 0; c < channels; c++) {
-    const even = data.subarray(2 * c * taps, (2 * c + 1) * taps), odd = data.subarray((2 * c + 1) * taps, (2 * c + 2) * taps);
+    const even = data.subarray(2 * c * taps, (2 * c + 1) * taps),
+      odd = data.subarray((2 * c + 1) * taps, (2 * c + 2) * taps);
     for (let t = 0; t < half; t++) {
       even[t] = AA_RATIO * f[2 * (half - 1 - t) + 1];
       odd[t + 1] = AA_RATIO * f[2 * (half - 1 - t)];
@@ -154,8 +170,15 @@ function snakeParams(g: GraphBuilder, w: Weights, p: string): { alpha: string; i
   const c = la.length;
   // one value per phase channel (2c, 2c+1): the activation runs on the two polyphase outputs, not interleaved
   const alpha = Float32Array.from({ length: AA_RATIO * c }, (_, i) => f(Math.exp(la[Math.floor(i / AA_RATIO)])));
-  const invBeta = Float32Array.from({ length: AA_RATIO * c }, (_, i) => f(1 / f(f(Math.exp(lb[Math.floor(i / AA_RATIO)])) + SNAKE_EPS)));
-  return { alpha: g.weight(`${p}.act.alpha`, alpha, [AA_RATIO * c, 1]), invBeta: g.weight(`${p}.act.beta`, invBeta, [AA_RATIO * c, 1]), channels: c };
+  const invBeta = Float32Array.from(
+    { length: AA_RATIO * c },
+    (_, i) => f(1 / f(f(Math.exp(lb[Math.floor(i / AA_RATIO)])) + SNAKE_EPS)),
+  );
+  return {
+    alpha: g.weight(`${p}.act.alpha`, alpha, [AA_RATIO * c, 1]),
+    invBeta: g.weight(`${p}.act.beta`, invBeta, [AA_RATIO * c, 1]),
+    channels: c,
+  };
 }
 
 /**
@@ -177,7 +200,11 @@ function activation1d(g: GraphBuilder, w: Weights, p: string, x: string, len: st
     // one phase of every channel, repeated for both phase slots: [B, C·2, n] from [B, 2C, n]
     const phaseOf = (t: string, phase: number, n: number) => {
       const one = g.slice(g.reshape(t, [0, channels, AA_RATIO, -1]), [phase], [phase + 1], [2]); // [B, C, 1, n]
-      return g.reshape(g.op("Expand", [one, g.concat([g.shape(one, 0, 2), g.ints([AA_RATIO, n])], 0)]), [0, AA_RATIO * channels, n]);
+      return g.reshape(g.op("Expand", [one, g.concat([g.shape(one, 0, 2), g.ints([AA_RATIO, n])], 0)]), [
+        0,
+        AA_RATIO * channels,
+        n,
+      ]);
     };
     const first = phaseOf(g.slice(up, [0], [1], [2]), 0, DOWN_REACH);
     const last = phaseOf(g.slice(up, [-1], [2 ** 62], [2]), 1, DOWN_REACH);

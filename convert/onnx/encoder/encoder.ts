@@ -22,7 +22,7 @@ import type { GraphBuilder } from "../graph.ts";
 import type { Weights } from "../weights.ts";
 import type { Xcodec2Config } from "../../architecture.ts";
 import { FEATURE_DIM, HOP_LENGTH } from "../../architecture.ts";
-import { linear, lengthMask } from "../layers.ts";
+import { lengthMask, linear } from "../layers.ts";
 import { fsqEncode } from "../fsq.ts";
 import { semanticEncoder } from "./semantic_encoder.ts";
 import { semanticAdapter } from "./semantic_adapter.ts";
@@ -41,7 +41,11 @@ export interface EncoderOptions {
 
 /** Names of the optional intermediate outputs (equal to the reference tensors `enc.<name>`). */
 export const ENCODER_INTERMEDIATES = [
-  "semantic_last_hidden_state", "semantic_adapter_out", "acoustic_encoder_out", "fc_encoder_out", "fsq_input",
+  "semantic_last_hidden_state",
+  "semantic_adapter_out",
+  "acoustic_encoder_out",
+  "fc_encoder_out",
+  "fsq_input",
 ] as const;
 
 export function buildEncoder(g: GraphBuilder, w: Weights, cfg: Xcodec2Config, opts: EncoderOptions): void {
@@ -52,8 +56,10 @@ export function buildEncoder(g: GraphBuilder, w: Weights, cfg: Xcodec2Config, op
   const featuresMask = g.input("input_features_mask", "int64", ["batch_size", "num_frames"]);
 
   // K per item = ⌈Σ padding_mask / 320⌉ (the codes the item gets alone); its samples L = 320·K.
-  const codeLengths = g.scope("lengths", () =>
-    g.op("Div", [g.add(g.reduceSum(paddingMask, [1], false), g.int(HOP_LENGTH - 1)), g.int(HOP_LENGTH)]));
+  const codeLengths = g.scope(
+    "lengths",
+    () => g.op("Div", [g.add(g.reduceSum(paddingMask, [1], false), g.int(HOP_LENGTH - 1)), g.int(HOP_LENGTH)]),
+  );
   const sampleLengths = opts.masks ? g.mul(codeLengths, g.int(HOP_LENGTH)) : null;
   const frameLengths = opts.masks ? g.reduceSum(featuresMask, [1], false) : null;
 

@@ -21,14 +21,36 @@ const f = Math.fround;
 
 /** Cephes' Chebyshev coefficients for exp(−x)·I0(x) on [0, 8] (what torch's calc_i0 uses), as float32. */
 const I0E_A = [
-  -4.41534164647933937950e-18, 3.33079451882223809783e-17, -2.43127984654795469359e-16, 1.71539128555513303061e-15,
-  -1.16853328779934516808e-14, 7.67618549860493561688e-14, -4.85644678311192946090e-13, 2.95505266312963983461e-12,
-  -1.72682629144155570723e-11, 9.67580903537323691224e-11, -5.18979560163526290666e-10, 2.65982372468238665035e-9,
-  -1.30002500998624804212e-8, 6.04699502254191894932e-8, -2.67079385394061173391e-7, 1.11738753912010371815e-6,
-  -4.41673835845875056359e-6, 1.64484480707288970893e-5, -5.75419501008210370398e-5, 1.88502885095841655729e-4,
-  -5.76375574538582365885e-4, 1.63947561694133579842e-3, -4.32430999505057594430e-3, 1.05464603945949983183e-2,
-  -2.37374148058994688156e-2, 4.93052842396707084878e-2, -9.49010970480476444210e-2, 1.71620901522208775349e-1,
-  -3.04682672343198398683e-1, 6.76795274409476084995e-1,
+  -4.41534164647933937950e-18,
+  3.33079451882223809783e-17,
+  -2.43127984654795469359e-16,
+  1.71539128555513303061e-15,
+  -1.16853328779934516808e-14,
+  7.67618549860493561688e-14,
+  -4.85644678311192946090e-13,
+  2.95505266312963983461e-12,
+  -1.72682629144155570723e-11,
+  9.67580903537323691224e-11,
+  -5.18979560163526290666e-10,
+  2.65982372468238665035e-9,
+  -1.30002500998624804212e-8,
+  6.04699502254191894932e-8,
+  -2.67079385394061173391e-7,
+  1.11738753912010371815e-6,
+  -4.41673835845875056359e-6,
+  1.64484480707288970893e-5,
+  -5.75419501008210370398e-5,
+  1.88502885095841655729e-4,
+  -5.76375574538582365885e-4,
+  1.63947561694133579842e-3,
+  -4.32430999505057594430e-3,
+  1.05464603945949983183e-2,
+  -2.37374148058994688156e-2,
+  4.93052842396707084878e-2,
+  -9.49010970480476444210e-2,
+  1.71620901522208775349e-1,
+  -3.04682672343198398683e-1,
+  6.76795274409476084995e-1,
 ].map(f);
 
 /** I0(x) for 0 ≤ x ≤ 8 in float32 arithmetic (Chebyshev series, Clenshaw recurrence). */
@@ -36,7 +58,11 @@ function besselI0F32(x: number): number {
   if (x > 8) throw new RangeError(`kaiser sinc filter: β·w = ${x} > 8 is outside the float32 path`);
   const y = f(f(x / 2) - 2);
   let b0 = I0E_A[0], b1 = 0, b2 = 0;
-  for (let i = 1; i < I0E_A.length; i++) { b2 = b1; b1 = b0; b0 = f(f(f(y * b1) - b2) + I0E_A[i]); }
+  for (let i = 1; i < I0E_A.length; i++) {
+    b2 = b1;
+    b1 = b0;
+    b0 = f(f(f(y * b1) - b2) + I0E_A[i]);
+  }
   return f(f(Math.exp(x)) * f(0.5 * f(b0 - b2)));
 }
 
@@ -54,13 +80,18 @@ function besselI0(x: number): number {
 
 function kaiserBeta(halfWidth: number, half: number): number {
   const attenuation = 2.285 * (half - 1) * Math.PI * (4 * halfWidth) + 7.95;
-  return attenuation > 50 ? 0.1102 * (attenuation - 8.7)
-    : attenuation >= 21 ? 0.5842 * (attenuation - 21) ** 0.4 + 0.07886 * (attenuation - 21) : 0;
+  return attenuation > 50
+    ? 0.1102 * (attenuation - 8.7)
+    : attenuation >= 21
+    ? 0.5842 * (attenuation - 21) ** 0.4 + 0.07886 * (attenuation - 21)
+    : 0;
 }
 
 function check(cutoff: number, kernelSize: number): void {
   if (!(cutoff >= 0 && cutoff <= 0.5)) throw new RangeError(`kaiser sinc filter: cutoff ${cutoff} outside [0, 0.5]`);
-  if (!Number.isInteger(kernelSize) || kernelSize < 2) throw new RangeError(`kaiser sinc filter: kernel size ${kernelSize}`);
+  if (!Number.isInteger(kernelSize) || kernelSize < 2) {
+    throw new RangeError(`kaiser sinc filter: kernel size ${kernelSize}`);
+  }
 }
 
 /** The filter as torch computes it in float32 (what the graphs use). */
@@ -83,7 +114,9 @@ export function kaiserSincFilter(cutoff: number, halfWidth: number, kernelSize: 
   }
   // torch's vectorised sum: lane-wise partial sums, then the lanes combined
   const lanes = [0, 0, 0, 0];
-  h.forEach((v, i) => { lanes[i % 4] = f(lanes[i % 4] + v); });
+  h.forEach((v, i) => {
+    lanes[i % 4] = f(lanes[i % 4] + v);
+  });
   const sum = f(f(lanes[0] + lanes[1]) + f(lanes[2] + lanes[3]));
   return h.map((v) => f(v / sum));
 }

@@ -15,26 +15,41 @@
  */
 import type { GraphBuilder } from "../graph.ts";
 import type { Weights } from "../weights.ts";
-import type { Xcodec2Config, SemanticModelConfig } from "../../architecture.ts";
-import { layerNorm, linear, zeroPast, keyPaddingBias, transpose2d } from "../layers.ts";
+import type { SemanticModelConfig, Xcodec2Config } from "../../architecture.ts";
+import { keyPaddingBias, layerNorm, linear, transpose2d, zeroPast } from "../layers.ts";
 
 const P = "semantic_encoder";
 
 export class SemanticEncoderError extends Error {
-  constructor(message: string) { super(message); this.name = "SemanticEncoderError"; }
+  constructor(message: string) {
+    super(message);
+    this.name = "SemanticEncoderError";
+  }
 }
 
 /**
  * features [B, F, 160] (compute dtype) → last kept layer's hidden states [B, F, Hs].
  * `lengths`: valid stacked frames per item, int64 [B]; null builds the unmasked (upstream batch) graph.
  */
-export function semanticEncoder(g: GraphBuilder, w: Weights, cfg: Xcodec2Config, features: string, lengths: string | null): string {
+export function semanticEncoder(
+  g: GraphBuilder,
+  w: Weights,
+  cfg: Xcodec2Config,
+  features: string,
+  lengths: string | null,
+): string {
   const sc = cfg.semantic_model_config;
   if (sc.position_embeddings_type !== "relative_key") {
-    throw new SemanticEncoderError(`semantic_model_config.position_embeddings_type is ${JSON.stringify(sc.position_embeddings_type)}; only "relative_key" (w2v-bert-2.0) is supported`);
+    throw new SemanticEncoderError(
+      `semantic_model_config.position_embeddings_type is ${
+        JSON.stringify(sc.position_embeddings_type)
+      }; only "relative_key" (w2v-bert-2.0) is supported`,
+    );
   }
   if (sc.hidden_act !== "swish" && sc.hidden_act !== "silu") {
-    throw new SemanticEncoderError(`semantic_model_config.hidden_act is ${JSON.stringify(sc.hidden_act)}; only swish/silu is supported`);
+    throw new SemanticEncoderError(
+      `semantic_model_config.hidden_act is ${JSON.stringify(sc.hidden_act)}; only swish/silu is supported`,
+    );
   }
   return g.scope("semantic_encoder", () => {
     let x = g.scope("feature_projection", () => {
@@ -71,13 +86,22 @@ function relativePositionIndex(g: GraphBuilder, sc: SemanticModelConfig, x: stri
 }
 
 function conformerLayer(
-  g: GraphBuilder, w: Weights, sc: SemanticModelConfig, p: string, x: string,
-  lengths: string | null, bias: string | null, relIndex: string,
+  g: GraphBuilder,
+  w: Weights,
+  sc: SemanticModelConfig,
+  p: string,
+  x: string,
+  lengths: string | null,
+  bias: string | null,
+  relIndex: string,
 ): string {
   const eps = sc.layer_norm_eps;
   const half = g.scalar(0.5);
   x = g.add(g.mul(feedForward(g, w, `${p}.ffn1`, layerNorm(g, w, `${p}.ffn1_layer_norm`, x, eps)), half), x);
-  x = g.add(selfAttention(g, w, sc, `${p}.self_attn`, layerNorm(g, w, `${p}.self_attn_layer_norm`, x, eps), bias, relIndex), x);
+  x = g.add(
+    selfAttention(g, w, sc, `${p}.self_attn`, layerNorm(g, w, `${p}.self_attn_layer_norm`, x, eps), bias, relIndex),
+    x,
+  );
   x = g.add(convModule(g, w, sc, `${p}.conv_module`, x, lengths), x);
   x = g.add(g.mul(feedForward(g, w, `${p}.ffn2`, layerNorm(g, w, `${p}.ffn2_layer_norm`, x, eps)), half), x);
   return layerNorm(g, w, `${p}.final_layer_norm`, x, eps);
@@ -93,7 +117,13 @@ function heads(g: GraphBuilder, x: string, h: number, d: number): string {
 }
 
 function selfAttention(
-  g: GraphBuilder, w: Weights, sc: SemanticModelConfig, p: string, x: string, bias: string | null, relIndex: string,
+  g: GraphBuilder,
+  w: Weights,
+  sc: SemanticModelConfig,
+  p: string,
+  x: string,
+  bias: string | null,
+  relIndex: string,
 ): string {
   return g.scope("self_attn", () => {
     const c = sc.hidden_size, h = sc.num_attention_heads, d = c / h;
@@ -121,7 +151,14 @@ function pointwise(g: GraphBuilder, w: Weights, name: string, x: string): string
   return g.matmul(x, g.weight(name, () => transpose2d(w.f32(name, [out, inp, 1]), out, inp), [inp, out]));
 }
 
-function convModule(g: GraphBuilder, w: Weights, sc: SemanticModelConfig, p: string, x: string, lengths: string | null): string {
+function convModule(
+  g: GraphBuilder,
+  w: Weights,
+  sc: SemanticModelConfig,
+  p: string,
+  x: string,
+  lengths: string | null,
+): string {
   return g.scope("conv_module", () => {
     const c = sc.hidden_size, k = sc.conv_depthwise_kernel_size;
     let h = layerNorm(g, w, `${p}.layer_norm`, x, sc.layer_norm_eps);
@@ -132,7 +169,11 @@ function convModule(g: GraphBuilder, w: Weights, sc: SemanticModelConfig, p: str
     const dwName = `${p}.depthwise_conv.weight`;
     const dw = g.weight(dwName, w.f32(dwName, [c, 1, k]), [c, 1, k]);
     // causal depthwise conv: all k−1 padding on the left
-    h = g.transpose(g.op("Conv", [g.transpose(h, [0, 2, 1]), dw], { kernel_shape: [k], pads: [k - 1, 0], group: c }), [0, 2, 1]);
+    h = g.transpose(g.op("Conv", [g.transpose(h, [0, 2, 1]), dw], { kernel_shape: [k], pads: [k - 1, 0], group: c }), [
+      0,
+      2,
+      1,
+    ]);
     h = g.silu(layerNorm(g, w, `${p}.depthwise_layer_norm`, h, sc.layer_norm_eps));
     return pointwise(g, w, `${p}.pointwise_conv2.weight`, h);
   });

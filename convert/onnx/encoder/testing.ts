@@ -3,25 +3,36 @@
  * encoder on onnxruntime-node's CPU provider, and batching per-sample reference inputs by right-padding (the way
  * the feature extractor pads a batch). Used by tests only.
  */
-import { mkdtemp, rm, readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
-import { GraphBuilder, type FloatDType } from "../graph.ts";
+import { type FloatDType, GraphBuilder } from "../graph.ts";
 import { Weights } from "../weights.ts";
-import { readXcodec2Config, FEATURE_DIM, FEATURE_PADDING_VALUE } from "../../architecture.ts";
+import { FEATURE_DIM, FEATURE_PADDING_VALUE, readXcodec2Config } from "../../architecture.ts";
 import { buildEncoder, type EncoderOptions } from "./encoder.ts";
 
 export const REFERENCE_DIR = new URL("../../../fixtures/reference/", import.meta.url).pathname;
 export const TINY_A_CONVERTED = join(REFERENCE_DIR, "checkpoints/tiny-a/converted");
 
-export interface SingleCase { file: string; clips: string[]; frames: number; samples: number; "fsq_fragile_frames_1e-4": number[] }
-
-export async function referenceCases(): Promise<Record<string, SingleCase>> {
-  return (JSON.parse(await readFile(join(REFERENCE_DIR, "cases.json"), "utf8")) as { cases: Record<string, SingleCase> }).cases;
+export interface SingleCase {
+  file: string;
+  clips: string[];
+  frames: number;
+  samples: number;
+  "fsq_fragile_frames_1e-4": number[];
 }
 
-export interface Arr { shape: number[]; data: Float32Array | Int32Array | BigInt64Array }
+export async function referenceCases(): Promise<Record<string, SingleCase>> {
+  return (JSON.parse(await readFile(join(REFERENCE_DIR, "cases.json"), "utf8")) as {
+    cases: Record<string, SingleCase>;
+  }).cases;
+}
+
+export interface Arr {
+  shape: number[];
+  data: Float32Array | Int32Array | BigInt64Array;
+}
 
 /** All tensors of one reference file, by name. */
 export async function referenceTensors(file: string): Promise<(name: string) => Arr> {
@@ -36,7 +47,10 @@ export async function referenceTensors(file: string): Promise<(name: string) => 
   };
 }
 
-export interface EncoderSession { run: (feeds: EncoderInputs) => Promise<Record<string, ort.Tensor>>; close: () => Promise<void> }
+export interface EncoderSession {
+  run: (feeds: EncoderInputs) => Promise<Record<string, ort.Tensor>>;
+  close: () => Promise<void>;
+}
 
 /** Build the tiny-a encoder, save it to a temporary folder and open a CPU session. */
 export async function encoderSession(dtype: FloatDType, opts: EncoderOptions): Promise<EncoderSession> {
@@ -50,13 +64,17 @@ export async function encoderSession(dtype: FloatDType, opts: EncoderOptions): P
     await g.save(path);
     const s = await ort.InferenceSession.create(path, { executionProviders: ["cpu"], intraOpNumThreads: 2 });
     return {
-      run: async (f) => s.run({
-        input_values: new ort.Tensor("float32", f.inputValues, [f.batch, 1, f.samples]),
-        padding_mask: new ort.Tensor("int64", f.paddingMask, [f.batch, f.samples]),
-        input_features: new ort.Tensor("float32", f.features, [f.batch, f.frames, FEATURE_DIM]),
-        input_features_mask: new ort.Tensor("int64", f.featuresMask, [f.batch, f.frames]),
-      }) as Promise<Record<string, ort.Tensor>>,
-      close: async () => { await s.release(); await rm(dir, { recursive: true, force: true }); },
+      run: async (f) =>
+        s.run({
+          input_values: new ort.Tensor("float32", f.inputValues, [f.batch, 1, f.samples]),
+          padding_mask: new ort.Tensor("int64", f.paddingMask, [f.batch, f.samples]),
+          input_features: new ort.Tensor("float32", f.features, [f.batch, f.frames, FEATURE_DIM]),
+          input_features_mask: new ort.Tensor("int64", f.featuresMask, [f.batch, f.frames]),
+        }) as Promise<Record<string, ort.Tensor>>,
+      close: async () => {
+        await s.release();
+        await rm(dir, { recursive: true, force: true });
+      },
     };
   } catch (e) {
     await rm(dir, { recursive: true, force: true });
@@ -65,11 +83,21 @@ export async function encoderSession(dtype: FloatDType, opts: EncoderOptions): P
 }
 
 /** One item's feature-extractor output (batch of one). */
-export interface ItemInputs { inputValues: Float32Array; paddingMask: Int32Array; features: Float32Array; featuresMask: Int32Array }
+export interface ItemInputs {
+  inputValues: Float32Array;
+  paddingMask: Int32Array;
+  features: Float32Array;
+  featuresMask: Int32Array;
+}
 
 export interface EncoderInputs {
-  batch: number; samples: number; frames: number;
-  inputValues: Float32Array; paddingMask: BigInt64Array; features: Float32Array; featuresMask: BigInt64Array;
+  batch: number;
+  samples: number;
+  frames: number;
+  inputValues: Float32Array;
+  paddingMask: BigInt64Array;
+  features: Float32Array;
+  featuresMask: BigInt64Array;
 }
 
 /** The reference `fe.*` tensors of a single-clip case. */
@@ -91,15 +119,23 @@ export function padBatch(items: ItemInputs[], extraFrames = 0): EncoderInputs {
   const samples = frames * (items[0].inputValues.length / items[0].featuresMask.length);
   const b = items.length;
   const out: EncoderInputs = {
-    batch: b, samples, frames,
-    inputValues: new Float32Array(b * samples), paddingMask: new BigInt64Array(b * samples),
-    features: new Float32Array(b * frames * FEATURE_DIM).fill(FEATURE_PADDING_VALUE), featuresMask: new BigInt64Array(b * frames),
+    batch: b,
+    samples,
+    frames,
+    inputValues: new Float32Array(b * samples),
+    paddingMask: new BigInt64Array(b * samples),
+    features: new Float32Array(b * frames * FEATURE_DIM).fill(FEATURE_PADDING_VALUE),
+    featuresMask: new BigInt64Array(b * frames),
   };
   items.forEach((it, i) => {
     out.inputValues.set(it.inputValues, i * samples);
-    it.paddingMask.forEach((v, j) => { out.paddingMask[i * samples + j] = BigInt(v); });
+    it.paddingMask.forEach((v, j) => {
+      out.paddingMask[i * samples + j] = BigInt(v);
+    });
     out.features.set(it.features, i * frames * FEATURE_DIM);
-    it.featuresMask.forEach((v, j) => { out.featuresMask[i * frames + j] = BigInt(v); });
+    it.featuresMask.forEach((v, j) => {
+      out.featuresMask[i * frames + j] = BigInt(v);
+    });
   });
   return out;
 }

@@ -15,9 +15,15 @@ function corpus(): Array<{ name: string; bytes: Uint8Array }> {
   const i16 = (x: Float64Array) => Int16Array.from(x, (v) => Math.round(v * 32767));
   return [
     { name: "pcm16.wav", bytes: encodeTestWav({ format: "pcm", bits: 16, sampleRate: 16000, channels: [a] }) },
-    { name: "float_stereo.wav", bytes: encodeTestWav({ format: "float", bits: 32, sampleRate: 16000, channels: [a, b] }) },
+    {
+      name: "float_stereo.wav",
+      bytes: encodeTestWav({ format: "float", bits: 32, sampleRate: 16000, channels: [a, b] }),
+    },
     { name: "pcm24_8k.wav", bytes: encodeTestWav({ format: "pcm", bits: 24, sampleRate: 8000, channels: [a] }) },
-    { name: "ext_pcm8.wav", bytes: encodeTestWav({ format: "pcm", bits: 8, sampleRate: 22050, channels: [a, b], extensible: true }) },
+    {
+      name: "ext_pcm8.wav",
+      bytes: encodeTestWav({ format: "pcm", bits: 8, sampleRate: 22050, channels: [a, b], extensible: true }),
+    },
     { name: "mono.flac", bytes: encodeTestFlac([i16(a)], 16000, 128) },
     { name: "stereo_44k.flac", bytes: encodeTestFlac([i16(a), i16(b)], 44100, 256) },
     { name: "silence.mp3", bytes: encodeSilentMp3(3) },
@@ -26,7 +32,8 @@ function corpus(): Array<{ name: string; bytes: Uint8Array }> {
 
 export const audioTarget: FuzzTarget = {
   name: "audio",
-  description: "runtime/audio readAudio (WAV/FLAC/MP3, with and without resampling): truncation, wrong headers, huge sizes, zero channels",
+  description:
+    "runtime/audio readAudio (WAV/FLAC/MP3, with and without resampling): truncation, wrong headers, huge sizes, zero channels",
   typedErrors: [AudioError],
   async prepare(): Promise<fc.Arbitrary<FuzzInput>> {
     return fc

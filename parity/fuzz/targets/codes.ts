@@ -49,7 +49,10 @@ export const codesTarget: FuzzTarget = {
     const lines = fc
       .array(fc.constantFrom(...JSONL_LINES), { minLength: 1, maxLength: 4 })
       .map((ls) => ({ name: "lines.jsonl", bytes: new TextEncoder().encode(ls.join("\n")) }));
-    return fc.oneof({ weight: 4, arbitrary: mutatedBytes(corpus, { headBytes: 128 }) }, { weight: 1, arbitrary: lines });
+    return fc.oneof({ weight: 4, arbitrary: mutatedBytes(corpus, { headBytes: 128 }) }, {
+      weight: 1,
+      arbitrary: lines,
+    });
   },
   async run(path: string): Promise<void> {
     const items = await readCodesFile(path);

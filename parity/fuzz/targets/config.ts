@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import { readFileSync } from "node:fs";
-import { readXcodec2Config as readConvertedConfig, ConfigError } from "../../../convert/architecture.ts";
+import { ConfigError, readXcodec2Config as readConvertedConfig } from "../../../convert/architecture.ts";
 import { buildXcodec2Config } from "../../../convert/converted_config.ts";
 import { ConversionError } from "../../../convert/errors.ts";
 import { expectedConvertedTensors } from "../../../convert/expected_tensors.ts";
@@ -25,9 +25,36 @@ const CONVERTED = "fixtures/reference/checkpoints/tiny-a/converted/config.json";
 const MAX_LAYERS = 100_000;
 
 const VALUES: unknown[] = [
-  null, true, false, "", "16000", "xcodec2", 0, -1, 1, 2, 3, 7, 0.5, 1e-300, 1e308, 2 ** 31, 2 ** 32, 2 ** 53, 1e9, 65536,
-  Number.MAX_SAFE_INTEGER, [], [0], [1, 2], [4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4], ["4"], [-2, 2],
-  [1e6, 1e6], {}, { a: 1 },
+  null,
+  true,
+  false,
+  "",
+  "16000",
+  "xcodec2",
+  0,
+  -1,
+  1,
+  2,
+  3,
+  7,
+  0.5,
+  1e-300,
+  1e308,
+  2 ** 31,
+  2 ** 32,
+  2 ** 53,
+  1e9,
+  65536,
+  Number.MAX_SAFE_INTEGER,
+  [],
+  [0],
+  [1, 2],
+  [4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4],
+  ["4"],
+  [-2, 2],
+  [1e6, 1e6],
+  {},
+  { a: 1 },
 ];
 
 type Json = unknown;
@@ -36,7 +63,11 @@ type Json = unknown;
 function paths(v: Json, prefix: Array<string | number> = []): Array<Array<string | number>> {
   const out: Array<Array<string | number>> = [prefix];
   if (Array.isArray(v)) v.forEach((x, i) => out.push(...paths(x, [...prefix, i])));
-  else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) out.push(...paths(x, [...prefix, k]));
+  else if (v && typeof v === "object") {
+    for (const [k, x] of Object.entries(v)) {
+      out.push(...paths(x, [...prefix, k]));
+    }
+  }
   return out;
 }
 
@@ -65,12 +96,19 @@ export const configTarget: FuzzTarget = {
       { name: "original.config.json", json: JSON.parse(readFileSync(ORIGINAL, "utf8")) as Json },
       { name: "converted.config.json", json: JSON.parse(readFileSync(CONVERTED, "utf8")) as Json },
     ];
-    const edit = fc.record({ path: fc.nat(), action: fc.constantFrom<"delete" | "set">("delete", "set", "set"), value: fc.constantFrom(...VALUES) });
+    const edit = fc.record({
+      path: fc.nat(),
+      action: fc.constantFrom<"delete" | "set">("delete", "set", "set"),
+      value: fc.constantFrom(...VALUES),
+    });
     return fc
       .record({
         base: fc.nat({ max: bases.length - 1 }),
         edits: fc.array(edit, { minLength: 0, maxLength: 4 }),
-        bytes: fc.oneof({ weight: 5, arbitrary: fc.constant([]) }, { weight: 1, arbitrary: fc.array(mutationArb(4096), { maxLength: 2 }) }),
+        bytes: fc.oneof({ weight: 5, arbitrary: fc.constant([]) }, {
+          weight: 1,
+          arbitrary: fc.array(mutationArb(4096), { maxLength: 2 }),
+        }),
       })
       .map(({ base, edits, bytes }) => {
         let json = bases[base].json;
@@ -86,7 +124,11 @@ export const configTarget: FuzzTarget = {
     if (input.name.startsWith("original")) {
       const { arch } = await loadOriginalArchitecture(path);
       checkArchitecture(arch, path);
-      const counts = { depth: arch.depth, "semantic num_hidden_layers": arch.semanticModel.num_hidden_layers, up_ratios: arch.upRatios.length };
+      const counts = {
+        depth: arch.depth,
+        "semantic num_hidden_layers": arch.semanticModel.num_hidden_layers,
+        up_ratios: arch.upRatios.length,
+      };
       for (const [what, n] of Object.entries(counts)) {
         if (!(n <= MAX_LAYERS)) throw new FuzzContractError(`${path}: absurd ${what} ${n} passed checkArchitecture`);
       }

@@ -8,9 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openPickleCheckpoint, PickleError } from "../../../convert/pickle/mod.ts";
 import { ZipReader } from "../../../convert/pickle/zip_reader.ts";
-import { lightningCkpt, stateDictBin, viewsCheckpoint, type TensorData } from "../../../fixtures/pickle/checkpoints.ts";
+import { lightningCkpt, stateDictBin, type TensorData, viewsCheckpoint } from "../../../fixtures/pickle/checkpoints.ts";
 import { writeTorchZip } from "../../../fixtures/pickle/torch_zip.ts";
-import { readEveryTensor, type FuzzInput, type FuzzTarget } from "../harness.ts";
+import { type FuzzInput, type FuzzTarget, readEveryTensor } from "../harness.ts";
 import { applyMutations, mutatedBytes, mutationArb } from "../mutate.ts";
 
 const SMALL: TensorData[] = [
@@ -34,14 +34,68 @@ async function run(path: string): Promise<void> {
 
 /** Opcode bytes worth splicing into a pickle (every implemented one, some refused ones, a few unknown). */
 const OPCODES = [
-  0x28, 0x2e, 0x30, 0x31, 0x32, 0x4a, 0x4b, 0x4d, 0x4e, 0x51, 0x52, 0x58, 0x61, 0x62, 0x63, 0x64, 0x7d, 0x65, 0x68,
-  0x69, 0x6a, 0x6c, 0x5d, 0x71, 0x72, 0x73, 0x74, 0x29, 0x75, 0x47, 0x80, 0x81, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8a,
-  0x8b, 0x42, 0x43, 0x8c, 0x8d, 0x8e, 0x8f, 0x90, 0x91, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x00, 0xff, 0x82,
+  0x28,
+  0x2e,
+  0x30,
+  0x31,
+  0x32,
+  0x4a,
+  0x4b,
+  0x4d,
+  0x4e,
+  0x51,
+  0x52,
+  0x58,
+  0x61,
+  0x62,
+  0x63,
+  0x64,
+  0x7d,
+  0x65,
+  0x68,
+  0x69,
+  0x6a,
+  0x6c,
+  0x5d,
+  0x71,
+  0x72,
+  0x73,
+  0x74,
+  0x29,
+  0x75,
+  0x47,
+  0x80,
+  0x81,
+  0x85,
+  0x86,
+  0x87,
+  0x88,
+  0x89,
+  0x8a,
+  0x8b,
+  0x42,
+  0x43,
+  0x8c,
+  0x8d,
+  0x8e,
+  0x8f,
+  0x90,
+  0x91,
+  0x92,
+  0x93,
+  0x94,
+  0x95,
+  0x96,
+  0x97,
+  0x00,
+  0xff,
+  0x82,
 ];
 
 export const pickleTarget: FuzzTarget = {
   name: "pickle",
-  description: "convert/pickle unpickler: mutated data.pkl programs (opcodes, lengths, memo indices) in a valid torch zip",
+  description:
+    "convert/pickle unpickler: mutated data.pkl programs (opcodes, lengths, memo indices) in a valid torch zip",
   typedErrors: [PickleError],
   async prepare(): Promise<fc.Arbitrary<FuzzInput>> {
     // split each corpus file into its entries so the pickle can be mutated and re-zipped with valid CRCs
@@ -90,7 +144,8 @@ export const pickleTarget: FuzzTarget = {
 
 export const zipTarget: FuzzTarget = {
   name: "zip",
-  description: "convert/pickle zip container: byte mutations of whole torch zips (headers, central directory, ZIP64, data)",
+  description:
+    "convert/pickle zip container: byte mutations of whole torch zips (headers, central directory, ZIP64, data)",
   typedErrors: [PickleError],
   async prepare(): Promise<fc.Arbitrary<FuzzInput>> {
     return mutatedBytes(corpus(), { headBytes: 160 });

@@ -1,7 +1,7 @@
 /** safetensors headers and bodies: JSON-level header mutations (dtypes, shapes, offsets, metadata) and byte mutations. */
 import fc from "fast-check";
 import { openSafetensors, SafetensorsError } from "../../../convert/safetensors/mod.ts";
-import { readEveryTensor, type FuzzInput, type FuzzTarget } from "../harness.ts";
+import { type FuzzInput, type FuzzTarget, readEveryTensor } from "../harness.ts";
 import { applyMutations, INTERESTING, mutationArb } from "../mutate.ts";
 
 type Header = Record<string, unknown>;
@@ -29,14 +29,43 @@ const CORPUS: Array<{ header: Header; data: Uint8Array }> = [
   },
   { header: {}, data: new Uint8Array(0) },
   {
-    header: { __metadata__: { names: '["x"]', format: "xcodec2-codes" }, "0.codes": { dtype: "I32", shape: [5], data_offsets: [0, 20] } },
+    header: {
+      __metadata__: { names: '["x"]', format: "xcodec2-codes" },
+      "0.codes": { dtype: "I32", shape: [5], data_offsets: [0, 20] },
+    },
     data: Uint8Array.from({ length: 20 }, (_, i) => i),
   },
 ];
 
 const WEIRD_VALUES: unknown[] = [
-  null, true, "F32", "F33", "", -1, 0, 1, 1.5, -0.5, 1e20, 2 ** 53, 2 ** 53 + 2, 2 ** 31, 2 ** 32, -(2 ** 31), [], [0], [1, 2],
-  [-1, 4], [4, 0], [0, 1e18], [[1]], {}, { a: 1 }, "0", [2, 3, 4, 5, 6, 7, 8, 9, 10], Array(64).fill(2),
+  null,
+  true,
+  "F32",
+  "F33",
+  "",
+  -1,
+  0,
+  1,
+  1.5,
+  -0.5,
+  1e20,
+  2 ** 53,
+  2 ** 53 + 2,
+  2 ** 31,
+  2 ** 32,
+  -(2 ** 31),
+  [],
+  [0],
+  [1, 2],
+  [-1, 4],
+  [4, 0],
+  [0, 1e18],
+  [[1]],
+  {},
+  { a: 1 },
+  "0",
+  [2, 3, 4, 5, 6, 7, 8, 9, 10],
+  Array(64).fill(2),
 ];
 
 /** Edit one field of one entry (or the metadata) of a parsed header. */
@@ -75,7 +104,10 @@ function edit(h: Header, e: { entry: number; field: string; value: unknown; inde
   }
   if (e.field === "extra") {
     t[`x${e.index}`] = e.value;
-  } else if ((e.field === "shape" || e.field === "data_offsets") && Array.isArray(t[e.field]) && e.index < (t[e.field] as unknown[]).length) {
+  } else if (
+    (e.field === "shape" || e.field === "data_offsets") && Array.isArray(t[e.field]) &&
+    e.index < (t[e.field] as unknown[]).length
+  ) {
     (t[e.field] as unknown[])[e.index] = e.value; // one element
   } else {
     t[e.field] = e.value;
@@ -85,7 +117,8 @@ function edit(h: Header, e: { entry: number; field: string; value: unknown; inde
 
 export const safetensorsTarget: FuzzTarget = {
   name: "safetensors",
-  description: "convert/safetensors openSafetensors: header JSON edits (dtype/shape/offsets/metadata), header length, byte mutations, truncation",
+  description:
+    "convert/safetensors openSafetensors: header JSON edits (dtype/shape/offsets/metadata), header length, byte mutations, truncation",
   typedErrors: [SafetensorsError],
   async prepare(): Promise<fc.Arbitrary<FuzzInput>> {
     return fc
@@ -93,7 +126,10 @@ export const safetensorsTarget: FuzzTarget = {
         base: fc.nat({ max: CORPUS.length - 1 }),
         edits: fc.array(headerEdit, { maxLength: 3 }),
         textTweak: fc.constantFrom("none", "none", "dupkey", "trailing-space", "bad-json", "not-object", "bom"),
-        lengthDelta: fc.oneof({ weight: 6, arbitrary: fc.constant(0n) }, { weight: 1, arbitrary: fc.constantFrom(...INTERESTING) }),
+        lengthDelta: fc.oneof({ weight: 6, arbitrary: fc.constant(0n) }, {
+          weight: 1,
+          arbitrary: fc.constantFrom(...INTERESTING),
+        }),
         bytes: fc.array(mutationArb(96), { maxLength: 3 }),
       })
       .map(({ base, edits, textTweak, lengthDelta, bytes }) => {
