@@ -3,7 +3,24 @@ export { type ConversionReport, convertCheckpoint, type ConvertOptions, type Out
 export { parseByteSize, parseConvertArgs, runConvertCommand } from "./cli.ts";
 export { ConversionError } from "./errors.ts";
 export { openTensorSource, resolveSourcePath } from "./source.ts";
-export { ConfigError, parseXcodec2Config, readXcodec2Config, type Xcodec2Config } from "./architecture.ts";
+export {
+  type ArchTensor,
+  ConfigError,
+  type ConvertedTensor,
+  expectedConvertedTensors,
+  type ExpectedTensor,
+  type ModelFacts,
+  modelFacts,
+  type OriginalForm,
+  type OriginalLayoutOptions,
+  type OriginalTensor,
+  originalTensors,
+  parseXcodec2Config,
+  readXcodec2Config,
+  sourceLookup,
+  walkArchitecture,
+  type Xcodec2Config,
+} from "./architecture/mod.ts";
 export { buildPreprocessorConfig, buildXcodec2Config, configJsonText } from "./converted_config.ts";
 export {
   architectureFromConfig,
@@ -13,9 +30,6 @@ export {
   realModelArchitecture,
   W2V_BERT_2_0_CONFIG,
 } from "./original_config.ts";
-export { type OriginalLayoutOptions, type OriginalTensor, originalTensors } from "./original_layout.ts";
-export { expectedConvertedTensors, type ExpectedTensor } from "./expected_tensors.ts";
-export { DROP_RULES, RENAME_RULES, renameKey } from "./rename_table.ts";
 export { foldWeightNorm } from "./weight_norm.ts";
 export { castFloat, f16ToF32, f32BitsToBf16, f32ToF16Bits } from "./dtype_cast.ts";
 export * from "./safetensors/mod.ts";

@@ -19,7 +19,7 @@
  */
 import type { GraphBuilder } from "../graph.ts";
 import type { Weights } from "../weights.ts";
-import { HOP_LENGTH, N_FFT, type Xcodec2Config } from "../../architecture.ts";
+import { expectedConvertedTensors, HOP_LENGTH, N_FFT, type Xcodec2Config } from "../../architecture/mod.ts";
 import { conv1d, layerNorm, lengthMask, linear, zeroPast } from "../layers.ts";
 import { fsqDecodeSeq } from "../fsq.ts";
 import { resnetBlock } from "./resnet_block.ts";
@@ -36,6 +36,7 @@ export interface DecoderOptions {
 }
 
 export function buildDecoder(g: GraphBuilder, w: Weights, cfg: Xcodec2Config, opts: DecoderOptions): void {
+  w.declareShapes(expectedConvertedTensors(cfg));
   const codes = g.input("audio_codes", "int64", ["batch_size", 1, "codes_length"]);
   const codesMask = g.input("audio_codes_mask", "int64", ["batch_size", 1, "codes_length"]);
   const codeLengths = g.reduceSum(codesMask, [1, 2], false); // [B]

@@ -20,8 +20,7 @@
  */
 import type { GraphBuilder } from "../graph.ts";
 import type { Weights } from "../weights.ts";
-import type { Xcodec2Config } from "../../architecture.ts";
-import { FEATURE_DIM, HOP_LENGTH } from "../../architecture.ts";
+import { expectedConvertedTensors, FEATURE_DIM, HOP_LENGTH, type Xcodec2Config } from "../../architecture/mod.ts";
 import { lengthMask, linear } from "../layers.ts";
 import { fsqEncode } from "../fsq.ts";
 import { semanticEncoder } from "./semantic_encoder.ts";
@@ -49,6 +48,7 @@ export const ENCODER_INTERMEDIATES = [
 ] as const;
 
 export function buildEncoder(g: GraphBuilder, w: Weights, cfg: Xcodec2Config, opts: EncoderOptions): void {
+  w.declareShapes(expectedConvertedTensors(cfg));
   const hs = cfg.semantic_model_config.hidden_size;
   const inputValues = g.input("input_values", "float32", ["batch_size", 1, "num_samples"]);
   const paddingMask = g.input("padding_mask", "int64", ["batch_size", "num_samples"]);

@@ -8,9 +8,8 @@ import { readFileSync } from "node:fs";
 import { ConfigError, readXcodec2Config as readConvertedConfig } from "../../../convert/architecture.ts";
 import { buildXcodec2Config } from "../../../convert/converted_config.ts";
 import { ConversionError } from "../../../convert/errors.ts";
-import { expectedConvertedTensors } from "../../../convert/expected_tensors.ts";
 import { checkArchitecture, loadOriginalArchitecture } from "../../../convert/original_config.ts";
-import { originalTensors } from "../../../convert/original_layout.ts";
+import { expectedConvertedTensors, originalTensors } from "../../../convert/architecture/mod.ts";
 import { FuzzContractError, type FuzzInput, type FuzzTarget } from "../harness.ts";
 import { applyMutations, mutationArb } from "../mutate.ts";
 
