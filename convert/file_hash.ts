@@ -7,7 +7,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { open } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import process from "node:process";
 
 export interface FileDigest {
@@ -94,4 +94,29 @@ export class SequentialHash {
   hex(): string {
     return this.hash.digest("hex");
   }
+}
+
+/**
+ * The source's digests once the conversion has read it: from the external hasher, else from the in-process hashes
+ * fed during the pass (`inline`, one per file), else from a separate in-process pass.
+ */
+export async function collectDigests(
+  paths: readonly string[],
+  hasher: ExternalHash | undefined,
+  inline: readonly SequentialHash[] | undefined,
+): Promise<FileDigest[]> {
+  const sizes = await Promise.all(paths.map((p) => stat(p).then((s) => s.size)));
+  if (inline) return paths.map((file, i) => ({ file, bytes: sizes[i]!, sha256: inline[i]!.hex() }));
+  if (hasher) {
+    const hex = await hasher.digests.catch(() => undefined);
+    if (hex) return paths.map((file, i) => ({ file, bytes: sizes[i]!, sha256: hex[i]! }));
+  }
+  return hashFilesInProcess(paths);
+}
+
+/** One sha256 for a source: its file's, or (sharded) the sha256 of its files' hex digests, one per line. */
+export function combinedSha256(digests: readonly FileDigest[]): string {
+  return digests.length === 1
+    ? digests[0]!.sha256
+    : createHash("sha256").update(digests.map((d) => d.sha256).join("\n")).digest("hex");
 }
