@@ -1,8 +1,9 @@
 /**
  * Original XCodec2 checkpoint → transformers `Xcodec2Model` folder, streaming: the source is read front to back one
- * tensor at a time (`schedule.ts`); each output tensor is written as soon as its inputs have been read (`transforms.ts`);
- * everything goes to a temporary folder beside the target, renamed into place at the end. On any error nothing is
- * left behind. This file is the orchestration: options, source and config, plan, the pass, side files, the swap.
+ * tensor at a time (`schedule.ts`); each output tensor is written as soon as its inputs have been read
+ * (`transforms.ts`); everything goes to a temporary folder beside the target, renamed into place at the end. On any
+ * error nothing is left behind. This file is the orchestration: options, source and config, plan, the pass, side
+ * files, the swap.
  */
 import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";

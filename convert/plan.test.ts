@@ -79,6 +79,6 @@ test("a stale plain weight of another shape than its direction is refused, namin
       config: join(legacy.dir, "config.json"),
       out: join(dir, "x"),
     }),
-    /tensor "CodecEnc\.conv_blocks\.0\.weight": stale plain weight has shape \[8,1,5\], its direction .*weight_v \[8,1,7\]/,
+    /"CodecEnc\.conv_blocks\.0\.weight": stale plain weight has shape \[8,1,5\], its direction .*weight_v \[8,1,7\]/,
   );
 });

@@ -215,7 +215,7 @@ class Scratch {
   }
 }
 
-/** The scratch block the ops need: the largest sum of (8-aligned) range loads between two moments with nothing pending. */
+/** The scratch block the ops need: the largest sum of (8-aligned) range loads between moments with nothing pending. */
 function scratchBytes(ops: readonly ReadOp[]): number {
   const pending = new Set<string>();
   let used = 0;

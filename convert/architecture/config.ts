@@ -45,7 +45,7 @@ export interface Xcodec2Config {
   quantization_dim: number;
   quantization_levels: number[];
   rms_norm_eps: number;
-  /** rate of the decoded audio (transformers' meaning; the encoder's too unless `input_sampling_rate` says otherwise) */
+  /** rate of the decoded audio (transformers' meaning), and of the encoded audio unless `input_sampling_rate` is set */
   sampling_rate: number;
   /** rate of the encoded audio where it differs from `sampling_rate` (transformers' `NeuCodecConfig`) */
   input_sampling_rate?: number;

@@ -40,14 +40,14 @@ export function codebookSize(levels: readonly number[]): number {
 
 /** Upstream's acoustic-encoder dilations (hard-coded in both implementations). */
 export const ENCODER_DILATIONS = [1, 3, 9] as const;
-/** The acoustic encoder's anti-aliased activation (`Activation1d`): resampling ratio and filter taps (hard-coded upstream). */
+/** The acoustic encoder's anti-aliased activation (`Activation1d`): resampling ratio and filter taps (hard-coded). */
 export const AA_RATIO = 2;
 export const AA_KERNEL = 12;
 /** The decoder's ISTFT window spans this many hops (n_fft = 4·hop in both implementations and transformers). */
 export const N_FFT_PER_HOP = 4;
 /** XCodec2's ISTFT size. */
 export const N_FFT = N_FFT_PER_HOP * HOP_LENGTH;
-/** The decoder transformer's MLP width over its hidden size (original vq/bs_roformer5.py: `MLP(dim)`, fc1 dim → 4·dim). */
+/** The decoder MLP's width over its hidden size (original vq/bs_roformer5.py: `MLP(dim)`, fc1 dim → 4·dim). */
 export const MLP_RATIO = 4;
 /** The decoder's `prior_net` and `post_net` each hold this many ResNet blocks (hard-coded in both implementations). */
 export const RESNET_BLOCKS_PER_STAGE = 2;

@@ -56,9 +56,9 @@ export type WeightNormStyle = "legacy" | "parametrizations" | "plain";
 /** The stored form of an original checkpoint, for the tensors that vary between files of the same architecture. */
 export interface OriginalForm {
   /**
-   * How weight norm is stored: `weight_g`/`weight_v` (torch.nn.utils.weight_norm), `parametrizations.weight.original0/1`
-   * (torch.nn.utils.parametrizations.weight_norm), or a plain `weight` (weight norm already removed). `"any"` declares
-   * every form at once, for looking names up.
+   * How weight norm is stored: `weight_g`/`weight_v` (torch.nn.utils.weight_norm),
+   * `parametrizations.weight.original0/1` (torch.nn.utils.parametrizations.weight_norm), or a plain `weight` (weight
+   * norm already removed). `"any"` declares every form at once, for looking names up.
    */
   style?: WeightNormStyle | "any";
   /** a stale plain `weight` beside each weight-normed conv's g/v */
@@ -170,7 +170,7 @@ export class Cursor {
     return this.tree.form;
   }
 
-  /** A child module: `original` and `converted` may each be several dotted segments; `converted` defaults to `original`. */
+  /** A child module; `original` and `converted` may be several dotted segments, `converted` defaults to `original`. */
   pp(original: string | number, converted: string | number = original): Cursor {
     return new Cursor(
       this.tree,
@@ -186,7 +186,7 @@ export class Cursor {
     return new Cursor(this.tree, this.original, this.converted, rate, this.dropped);
   }
 
-  /** Everything declared under the returned cursor is dropped for `reason`, and stored only in forms with `presence`. */
+  /** What is declared under the returned cursor is dropped for `reason`, and stored only in forms with `presence`. */
   drop(reason: string, presence: Presence = "always"): Cursor {
     return new Cursor(this.tree, this.original, this.converted, this.rate, { reason, presence });
   }

@@ -60,7 +60,7 @@ describe("views of the walk", () => {
     assert.deepEqual(Object.fromEntries(kinds), { copy: 240, fold_weight_norm: 74, split_qkv: 2, drop: 137 });
   });
 
-  test("every stored form is looked up: both weight-norm styles, plain and stale weights, training keys, buffers", () => {
+  test("every stored form is looked up: weight-norm styles, plain and stale weights, training keys, buffers", () => {
     const lookup = sourceLookup(cfg, 4);
     const one = (n: string) => lookup.get(n)!.map((e) => e.transform.kind);
     const conv = "CodecEnc.conv_blocks.1.block.4";

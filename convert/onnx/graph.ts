@@ -102,6 +102,20 @@ export class GraphBuilder {
     }
   }
 
+  /**
+   * Run `fn` with node names prefixed by exactly `path`, whatever the enclosing scopes: a module's place in the model
+   * tree (`acoustic_encoder/block/0/conv1`), set by `ModuleCursor.scope`.
+   */
+  scopeAt<T>(path: readonly string[], fn: () => T): T {
+    const saved = this.scopes;
+    this.scopes = [...path];
+    try {
+      return fn();
+    } finally {
+      this.scopes = saved;
+    }
+  }
+
   private fresh(hint: string): string {
     const prefix = this.scopes.length ? this.scopes.join("/") + "/" : "";
     return `${prefix}${hint}_${this.counter++}`;

@@ -20,8 +20,9 @@
  */
 import type { GraphBuilder } from "../graph.ts";
 import type { Weights } from "../weights.ts";
-import { expectedConvertedTensors, FEATURE_DIM, HOP_LENGTH, type Xcodec2Config } from "../../architecture/mod.ts";
+import { FEATURE_DIM, modelFacts, type Xcodec2Config } from "../../architecture/mod.ts";
 import { lengthMask, linear } from "../layers.ts";
+import { ModuleCursor } from "../module.ts";
 import { fsqEncode } from "../fsq.ts";
 import { semanticEncoder } from "./semantic_encoder.ts";
 import { semanticAdapter } from "./semantic_adapter.ts";
@@ -48,31 +49,34 @@ export const ENCODER_INTERMEDIATES = [
 ] as const;
 
 export function buildEncoder(g: GraphBuilder, w: Weights, cfg: Xcodec2Config, opts: EncoderOptions): void {
-  w.declareShapes(expectedConvertedTensors(cfg));
+  const root = ModuleCursor.root(g, w, cfg);
+  const hop = modelFacts(cfg).encoderHop;
   const hs = cfg.semantic_model_config.hidden_size;
   const inputValues = g.input("input_values", "float32", ["batch_size", 1, "num_samples"]);
   const paddingMask = g.input("padding_mask", "int64", ["batch_size", "num_samples"]);
   const inputFeatures = g.input("input_features", "float32", ["batch_size", "num_frames", FEATURE_DIM]);
   const featuresMask = g.input("input_features_mask", "int64", ["batch_size", "num_frames"]);
 
-  // K per item = ⌈Σ padding_mask / 320⌉ (the codes the item gets alone); its samples L = 320·K.
+  // K per item = ⌈Σ padding_mask / hop⌉ (the codes the item gets alone); its samples L = hop·K.
   const codeLengths = g.scope(
     "lengths",
-    () => g.op("Div", [g.add(g.reduceSum(paddingMask, [1], false), g.int(HOP_LENGTH - 1)), g.int(HOP_LENGTH)]),
+    () => g.op("Div", [g.add(g.reduceSum(paddingMask, [1], false), g.int(hop - 1)), g.int(hop)]),
   );
-  const sampleLengths = opts.masks ? g.mul(codeLengths, g.int(HOP_LENGTH)) : null;
+  const sampleLengths = opts.masks ? g.mul(codeLengths, g.int(hop)) : null;
   const frameLengths = opts.masks ? g.reduceSum(featuresMask, [1], false) : null;
 
-  const semantic = semanticEncoder(g, w, cfg, g.toCompute(inputFeatures), frameLengths); // [B, F, Hs]
-  const adapted = semanticAdapter(g, w, g.transpose(semantic, [0, 2, 1]), frameLengths); // [B, Hs, F]
-  const acoustic = acousticEncoder(g, w, cfg, g.toCompute(inputValues), sampleLengths); // [B, H, T/320]
+  // [B, F, Hs], [B, Hs, F], [B, H, T/hop]
+  const semantic = semanticEncoder(root.pp("semantic_encoder"), cfg, g.toCompute(inputFeatures), frameLengths);
+  const adapted = semanticAdapter(root.pp("semantic_adapter"), g.transpose(semantic, [0, 2, 1]), frameLengths);
+  const acoustic = acousticEncoder(root.pp("acoustic_encoder"), cfg, g.toCompute(inputValues), sampleLengths);
 
-  const fc = g.scope("fc_encoder", () => {
+  const fcEncoder = root.pp("fc_encoder");
+  const fc = fcEncoder.scope(() => {
     // upstream trims both branches to the shorter one (they agree for inputs made by the feature extractor)
     const k = g.op("Min", [g.shape(adapted, 2, 3), g.shape(acoustic, 2, 3)]);
     const trim = (x: string) => g.sliceDyn(x, g.ints([0]), k, [2]);
     const cat = g.concat([trim(adapted), trim(acoustic)], 1); // [B, Hs+H, K]
-    return linear(g, w, "fc_encoder", g.transpose(cat, [0, 2, 1])); // [B, K, Hs+H]
+    return linear(fcEncoder, g.transpose(cat, [0, 2, 1])); // [B, K, Hs+H]
   });
 
   const fsq = fsqEncode(g, w, cfg, fc);
