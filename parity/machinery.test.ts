@@ -11,6 +11,8 @@ import { join } from "node:path";
 import { inflateSync } from "node:zlib";
 import { HOP_LENGTH } from "../convert/architecture.ts";
 import { openSafetensors, writeSafetensors } from "../convert/safetensors/mod.ts";
+import { makeTestCodec } from "../fixtures/support/test_codec.ts";
+import { TINY_CONVERTED } from "../fixtures/support/reference.ts";
 import { compareAgainstKit } from "./against.ts";
 import { batchItems, CI_SIZES, renderClip, renderCodes, type Sources } from "./arbitraries.ts";
 import { runParityCommand } from "./cli.ts";
@@ -23,7 +25,6 @@ import { batchDecodeProperty, batchEncodeProperty, suiteCanFailProperty } from "
 import { readCaseTensors, referenceIndex } from "./reference.ts";
 import { formatTable, makeReport, reportJson } from "./report.ts";
 import { loadSources } from "./sources.ts";
-import { makeTestCodec } from "./test_codec.ts";
 import { bytesToFloat32, bytesToInt32, float32Bytes, int32Bytes } from "./tensor_data.ts";
 
 const small = { ...CI_SIZES, maxClipSamples: 8000, maxCodes: 60 };
@@ -230,7 +231,7 @@ describe("parity kit and --against", () => {
     try {
       const kitDir = join(dir, "kit");
       const codec = makeTestCodec({ masks: true });
-      const manifest = await writeParityKit(kitDir, codec, "fixtures/reference/checkpoints/tiny-a/converted");
+      const manifest = await writeParityKit(kitDir, codec, TINY_CONVERTED);
       assert.equal((await readKitManifest(kitDir)).clips.length, manifest.clips.length);
       assert.ok(manifest.clips.length >= 12);
       assert.match(await readFile(join(kitDir, "README.md"), "utf8"), /audio_codes.*\n?.*audio_values/s);
