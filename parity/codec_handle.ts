@@ -1,6 +1,6 @@
 /**
  * The slice of the runtime the parity suite drives. The properties take this interface, not the `Xcodec2` class, so
- * they can be checked on a pure-TS stand-in (parity/test_codec.ts) as well as on the real ONNX runtime.
+ * they can be checked on a pure-TS stand-in (fixtures/support/test_codec.ts) as well as on the real ONNX runtime.
  */
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, rm, symlink } from "node:fs/promises";

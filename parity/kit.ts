@@ -16,7 +16,7 @@ import { writeSafetensors } from "../convert/safetensors/mod.ts";
 import { writeWav } from "../runtime/audio/mod.ts";
 import { extractFeatures } from "../runtime/features/mod.ts";
 import type { ParityCodec } from "./codec_handle.ts";
-import { loadReferenceIndex, readReferenceClip, referenceRoot } from "./reference.ts";
+import { readReferenceClip, referenceIndex, referenceRoot } from "./reference.ts";
 import { float32Bytes, int32Bytes } from "./tensor_data.ts";
 import { TOLERANCES } from "./tolerances.ts";
 
@@ -62,7 +62,7 @@ export function syntheticKitClips(): { name: string; kind: string; samples: Floa
 async function kitClips(): Promise<{ name: string; kind: string; samples: Float32Array }[]> {
   const out = [];
   if (referenceRoot()) {
-    const index = await loadReferenceIndex();
+    const index = referenceIndex();
     for (const [name, c] of Object.entries(index.clips)) {
       out.push({ name, kind: c.kind, samples: await readReferenceClip(index, name) });
     }

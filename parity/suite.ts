@@ -26,7 +26,7 @@ import { CONVERSION } from "./properties/conversion.ts";
 import { DEVICE } from "./properties/device.ts";
 import { RUNTIME_UPSTREAM } from "./properties/runtime_upstream.ts";
 import { SUITE_CAN_FAIL } from "./properties/suite_can_fail.ts";
-import { loadReferenceIndex, type ReferenceIndex, referenceRoot } from "./reference.ts";
+import { type ReferenceIndex, referenceIndex, referenceRoot, variantDirs } from "./reference.ts";
 import { makeReport, type ParityReport } from "./report.ts";
 import { notRun, type PropertyResult } from "./result.ts";
 import { loadSources } from "./sources.ts";
@@ -77,7 +77,7 @@ export async function runParity(dir: string, opts: ParityOptions = {}): Promise<
     );
     results.push(r);
   };
-  const index: ReferenceIndex | undefined = referenceRoot() ? await loadReferenceIndex() : undefined;
+  const index: ReferenceIndex | undefined = referenceRoot() ? referenceIndex() : undefined;
   try {
     await step(1, BATCH_ENCODE, () => batchEncodeProperty(codec, base));
     await step(2, BATCH_DECODE, () => batchDecodeProperty(codec, base));
@@ -158,8 +158,8 @@ export async function identifyVariant(dir: string, index: ReferenceIndex): Promi
   const mine = join(dir, "model.safetensors");
   if (!existsSync(mine)) return undefined;
   const size = (await stat(mine)).size;
-  for (const [name, v] of Object.entries(index.variants)) {
-    const theirs = join(index.root, v.converted_checkpoint, "model.safetensors");
+  for (const name of Object.keys(index.variants)) {
+    const theirs = join(variantDirs(index, name).converted, "model.safetensors");
     if (!existsSync(theirs) || (await stat(theirs)).size !== size) continue;
     if ((await sha256(mine)) === (await sha256(theirs))) return name;
   }

@@ -12,7 +12,7 @@ import {
   readCodesFile,
   writeCodesFile,
 } from "./codes_io.ts";
-import { tempDir } from "./testing.ts";
+import { tempDir } from "../fixtures/support/temp_dir.ts";
 
 let dir: string;
 before(async () => {

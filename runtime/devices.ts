@@ -168,7 +168,7 @@ export function vulkanDriverManifests(env: NodeJS.ProcessEnv = process.env): Vul
 
 /**
  * y = x·W + b with x [batch, 2] → y [batch, 2], opset 17, weights inline (173 bytes). Same bytes as
- * `tinyMatMulAddModel(2, 2)` in tiny_model_fixture.ts (a test checks that), embedded so probes need no files.
+ * `tinyMatMulAddModel(2, 2)` in fixtures/support/tiny_onnx.ts (a test checks that), embedded so probes need no files.
  */
 const PROBE_MODEL_BASE64 =
   "CAg6pAEKHAoBeAoBVxICeHcaCG1hdG11bF8wIgZNYXRNdWwKFgoCeHcKAWISAXkaBWFkZF8xIgNBZGQSB2ZpeHR1cmUqGwoCAgIQAUIBV0oQTe8Gv+" +

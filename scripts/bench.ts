@@ -24,7 +24,8 @@ import { decoderFlops, encoderFlops, totalFlops } from "../convert/onnx/flops.ts
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = resolve(dirname(SELF), "..");
-const CLIP_SOURCE = join(ROOT, "fixtures", "reference", "clips", "espeak_en.wav");
+/** The reference clip the speech-like bench clips loop over. */
+const SOURCE_CLIP = "espeak_en";
 const MATMUL_N = 2048;
 
 export const TARGETS = { encodeSecondsPer10s: 5, decodeSecondsPer10s: 0.7, batchedSpeedup: 1.5, rssOverWeights: 1.3 };
@@ -87,8 +88,8 @@ export function clipLengths(count: number, lo: number, hi: number, seed = 1234):
 
 /** Speech-like clips: loops of the reference espeak clip at different offsets. */
 async function speechClips(seconds: number[]): Promise<Float32Array[]> {
-  const { readAudio } = await import("../runtime/audio/read_audio.ts");
-  const src = (await readAudio(CLIP_SOURCE)).samples;
+  const { readReferenceClip, referenceIndex } = await import("../parity/reference.ts");
+  const src = await readReferenceClip(referenceIndex(), SOURCE_CLIP);
   return seconds.map((s, i) => {
     const n = Math.round(s * SAMPLE_RATE), off = (i * 7919) % src.length;
     const c = new Float32Array(n);
