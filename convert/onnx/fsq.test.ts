@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as ort from "onnxruntime-node";
 import { fsqDecode, fsqEncode, fsqTables } from "./fsq.ts";
-import { float16BitsToFloat32, float32ToFloat16Bits } from "./float16.ts";
+import { f16ToF32, f32ToF16Bits } from "../dtype_cast.ts";
 import { int64, maxAbs, maxAbsDiff, referenceCases, referenceTensors, session, tinyA } from "./decoder/testing.ts";
 
 test("FSQ tables follow vector-quantize-pytorch's bound for L = 4", () => {
@@ -90,7 +90,7 @@ test("fp16 graph keeps the FSQ in fp32: codes agree with fp32 for fp32-represent
   const x = ref("enc.fc_encoder_out");
   // Round the input to fp16 first so both graphs see the same numbers: any code difference would then come from
   // fp16 arithmetic inside the quantizer.
-  const xh = Float32Array.from(x.data as Float32Array, (v) => float16BitsToFloat32(float32ToFloat16Bits(v)));
+  const xh = Float32Array.from(x.data as Float32Array, (v) => f16ToF32(f32ToF16Bits(v)));
   const run = async (dtype: "float32" | "float16") => {
     const { w: wi } = await tinyA();
     const s = await session(dtype, (g) => {

@@ -10,7 +10,7 @@
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { ATTR_TYPE, ModelProto, ONNX_DTYPE, type OnnxDType } from "./proto.ts";
-import { toFloat16Array } from "./float16.ts";
+import { toFloat16Bits } from "../dtype_cast.ts";
 
 export type Dim = number | string;
 export type FloatDType = "float32" | "float16";
@@ -162,7 +162,7 @@ export class GraphBuilder {
    */
   weight(name: string, data: Float32Array | (() => Float32Array), dims: number[]): string {
     const dtype = this.dtype === "float16" ? "float16" : "float32";
-    const encode = (d: Float32Array) => (dtype === "float16" ? toFloat16Array(d) : d);
+    const encode = (d: Float32Array) => (dtype === "float16" ? toFloat16Bits(d) : d);
     return typeof data === "function"
       ? this.initializer(name, dtype, dims, async () => asBytes(encode(data())))
       : this.initializer(name, dtype, dims, encode(data));
@@ -184,7 +184,7 @@ export class GraphBuilder {
         data = Float32Array.from(values as ArrayLike<number>);
         break;
       case "float16":
-        data = toFloat16Array(Float32Array.from(values as ArrayLike<number>));
+        data = toFloat16Bits(Float32Array.from(values as ArrayLike<number>));
         break;
       case "float64":
         data = Float64Array.from(values as ArrayLike<number>);
