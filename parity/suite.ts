@@ -6,10 +6,10 @@
  *   5     WebGPU vs CPU (not run, with the reason, where no WebGPU adapter exists);
  *   6     properties 1 and 2 on a mask-free export of the same weights must fail.
  */
-import { createHash } from "node:crypto";
-import { createReadStream, existsSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { fileDigest } from "../common/checksums.ts";
 import { CI_SIZES, type Sizes } from "./arbitraries.ts";
 import { exportedCopy, openCodec, type ParityCodec } from "./codec_handle.ts";
 import {
@@ -161,14 +161,7 @@ export async function identifyVariant(dir: string, index: ReferenceIndex): Promi
   for (const [name, v] of Object.entries(index.variants)) {
     const theirs = join(index.root, v.converted_checkpoint, "model.safetensors");
     if (!existsSync(theirs) || (await stat(theirs)).size !== size) continue;
-    if ((await sha256(mine)) === (await sha256(theirs))) return name;
+    if ((await fileDigest(mine)).hex === (await fileDigest(theirs)).hex) return name;
   }
   return undefined;
-}
-
-function sha256(file: string): Promise<string> {
-  return new Promise((res, rej) => {
-    const h = createHash("sha256");
-    createReadStream(file).on("data", (d) => h.update(d)).on("error", rej).on("end", () => res(h.digest("hex")));
-  });
 }
