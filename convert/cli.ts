@@ -146,7 +146,7 @@ export async function runConvertCommand(argv: string[]): Promise<number> {
   try {
     let source = args.source;
     if (source.startsWith("hf://")) {
-      const { downloadCheckpoint } = await import("./hub.ts");
+      const { downloadCheckpoint } = await import("./hub/mod.ts");
       let last = 0;
       source = await downloadCheckpoint(source, {
         onProgress: ({ file, bytes, total }) => {
@@ -178,7 +178,7 @@ export async function runConvertCommand(argv: string[]): Promise<number> {
       await exportOnnx(report.out, { masks: args.masks, fp16: args.fp16, log: (m) => process.stderr.write(m + "\n") });
     }
     if (args.pushToHub) {
-      const { pushToHub } = await import("./hub.ts");
+      const { pushToHub } = await import("./hub/mod.ts");
       const r = await pushToHub(report.out, args.pushToHub, { revision: args.revision, private: args.private });
       process.stderr.write(
         `pushed ${report.out} to ${args.pushToHub}${args.revision ? `@${args.revision}` : ""}${

@@ -19,7 +19,7 @@ import { renderHtml } from "./html.ts";
 import { kitTensor, readKitManifest, writeParityKit } from "./kit.ts";
 import { relL2 } from "./metrics.ts";
 import { encodePng } from "./png.ts";
-import { batchDecodeProperty, batchEncodeProperty, suiteCanFailProperty } from "./properties.ts";
+import { batchDecodeProperty, batchEncodeProperty, suiteCanFailProperty } from "./properties/mod.ts";
 import { loadReferenceIndex, readCaseTensors } from "./reference.ts";
 import { formatTable, makeReport, reportJson } from "./report.ts";
 import { loadSources } from "./sources.ts";

@@ -1,7 +1,7 @@
 /** Public entry of the parity suite: properties, the suite runner, reports, parity kits and the CLI. */
 export type { PropertyResult, PropertyStatus, WorstCase } from "./result.ts";
 export { Tally } from "./result.ts";
-export * from "./properties.ts";
+export * from "./properties/mod.ts";
 export {
   ALL_PROPERTIES,
   DEFAULT_RUNS,

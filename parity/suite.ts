@@ -19,7 +19,7 @@ import {
   deviceProperty,
   runtimeUpstreamProperty,
   suiteCanFailProperty,
-} from "./properties.ts";
+} from "./properties/mod.ts";
 import { BATCH_DECODE } from "./properties/batch_decode.ts";
 import { BATCH_ENCODE } from "./properties/batch_encode.ts";
 import { CONVERSION } from "./properties/conversion.ts";

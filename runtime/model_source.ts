@@ -113,7 +113,7 @@ export async function resolveModel(
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
   let local = source;
   if (source.startsWith("hf://")) {
-    const { downloadCheckpoint } = await import("../convert/hub.ts");
+    const { downloadCheckpoint } = await import("../convert/hub/mod.ts");
     // Without an explicit cacheDir, the standard Hub cache (shared with Python's huggingface_hub) is used.
     local = await downloadCheckpoint(
       source,

@@ -8,7 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import { type FuzzResult, runTarget } from "./harness.ts";
-import { DEFAULT_SEED, TARGETS } from "./targets.ts";
+import { DEFAULT_SEED, TARGETS } from "./targets/mod.ts";
 
 export function formatResult(r: FuzzResult): string {
   const errors = Object.entries(r.errors).map(([k, v]) => `${k} ${v}`).join(", ") || "none";
