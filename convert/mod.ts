@@ -1,9 +1,31 @@
-/** Public API of the converter: original XCodec2 checkpoint → transformers `Xcodec2Model` folder, and safetensors I/O. */
+/**
+ * Public face of the converter: original XCodec2 checkpoint → transformers `Xcodec2Model` folder, ONNX export, Hub
+ * transfer, safetensors I/O, and the constants and file contract the runtime shares. `runtime/` and `parity/` import
+ * `convert/` only through this file. Everything here is light: the graph builder (protobufjs) and the Hub client
+ * (@huggingface/hub) load on first call of `exportOnnx` / `downloadCheckpoint` / `pushToHub` (`lazy.ts`).
+ */
 export { type ConversionReport, convertCheckpoint, type ConvertOptions, type OutputDTypeName } from "./convert.ts";
-export { parseByteSize, parseConvertArgs, runConvertCommand } from "./cli.ts";
 export { ConversionError } from "./errors.ts";
 export { openTensorSource, resolveSourcePath } from "./source.ts";
-export { ConfigError, parseXcodec2Config, readXcodec2Config, type Xcodec2Config } from "./architecture.ts";
+export {
+  codebookSize,
+  CODES_PER_SECOND,
+  codesForSamples,
+  ConfigError,
+  FBANK_FRAME_LENGTH,
+  FBANK_FRAME_SHIFT,
+  FBANK_MEL_BINS,
+  FEATURE_DIM,
+  FEATURE_PADDING_VALUE,
+  FEATURE_STRIDE,
+  HOP_LENGTH,
+  paddedSamples,
+  parseXcodec2Config,
+  readXcodec2Config,
+  SAMPLE_RATE,
+  type SemanticModelConfig,
+  type Xcodec2Config,
+} from "./architecture.ts";
 export { buildPreprocessorConfig, buildXcodec2Config, configJsonText } from "./converted_config.ts";
 export {
   architectureFromConfig,
@@ -19,4 +41,13 @@ export { DROP_RULES, RENAME_RULES, renameKey } from "./rename_table.ts";
 export { foldWeightNorm } from "./weight_norm.ts";
 export { castFloat, f16ToF32, f32BitsToBf16, f32ToF16Bits } from "./dtype_cast.ts";
 export * from "./safetensors/mod.ts";
+export * from "./pickle/mod.ts";
 export type { DType, TensorInfo, TensorSource } from "./tensor_source.ts";
+export * from "./onnx/contract.ts";
+export { type FsqTables, fsqTables } from "./onnx/fsq_tables.ts";
+export type { ExportedGraph, ExportOptions, ExportReport } from "./onnx/export.ts";
+export { downloadCheckpoint, exportOnnx, pushToHub } from "./lazy.ts";
+export type { DownloadOptions, DownloadProgress } from "./hub/download.ts";
+export type { PushOptions, PushResult, UploadProgress } from "./hub/upload.ts";
+export { DEFAULT_REVISION, formatHubSource, HUB_SCHEME, type HubSource, parseHubSource } from "./hub/source.ts";
+export { HubError, type HubErrorCode } from "./hub/errors.ts";

@@ -6,7 +6,7 @@
  * Lengths are biased towards the places where padding arithmetic breaks: 1 sample, and k·HOP−1, k·HOP, k·HOP+1.
  */
 import fc from "fast-check";
-import { HOP_LENGTH, SAMPLE_RATE } from "../convert/architecture.ts";
+import { HOP_LENGTH, SAMPLE_RATE } from "../convert/mod.ts";
 import { gaussian, mulberry32, permutation } from "./prng.ts";
 
 export type ClipKind = "speech" | "noise" | "silence" | "clipped" | "tone";

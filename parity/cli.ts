@@ -7,7 +7,7 @@
  *   xcodec2 parity --against <outputs.safetensors> [--kit DIR] [--json FILE] [--html FILE]
  * Exit 0 when every property that ran passed, 1 when one failed, 2 on a usage error.
  */
-import { SAMPLE_RATE } from "../convert/architecture.ts";
+import { SAMPLE_RATE } from "../convert/mod.ts";
 import { compareAgainstKit, resolveKitDir } from "./against.ts";
 import { CI_SIZES } from "./arbitraries.ts";
 import { openCodec } from "./codec_handle.ts";

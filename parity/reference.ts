@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { openSafetensors } from "../convert/safetensors/mod.ts";
+import { openSafetensors } from "../convert/mod.ts";
 import { readAudio } from "../runtime/audio/mod.ts";
 import { bytesToFloat32, bytesToInt32 } from "./tensor_data.ts";
 

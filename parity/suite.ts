@@ -10,6 +10,7 @@ import { existsSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileDigest } from "../common/checksums.ts";
+import { ONNX_DIR, readExportManifest } from "../convert/mod.ts";
 import { CI_SIZES, type Sizes } from "./arbitraries.ts";
 import { exportedCopy, openCodec, type ParityCodec } from "./codec_handle.ts";
 import {
@@ -149,8 +150,7 @@ async function deviceStep(
 }
 
 async function readManifest(dir: string): Promise<{ masks: boolean } | undefined> {
-  const { readExportManifest } = await import("../convert/onnx/export.ts");
-  return readExportManifest(join(dir, "onnx")).catch(() => undefined);
+  return readExportManifest(join(dir, ONNX_DIR)).catch(() => undefined);
 }
 
 /** The reference variant whose converted weights are byte-identical to `dir`'s, if any (size first, then sha256). */

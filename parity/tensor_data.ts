@@ -1,5 +1,5 @@
 /** Raw little-endian tensor bytes ⇄ typed arrays (copies, so unaligned file slices are fine). */
-import type { DType } from "../convert/tensor_source.ts";
+import type { DType } from "../convert/mod.ts";
 
 export class TensorDataError extends Error {
   constructor(readonly tensor: string, message: string) {

@@ -7,8 +7,7 @@
  * attention do, so an item padded by a longer neighbour gets different numbers. The FSQ step is the real one (double
  * tanh bound, round half to even), so ties behave as in the graphs.
  */
-import { codesForSamples, HOP_LENGTH } from "../convert/architecture.ts";
-import { fsqTables } from "../convert/onnx/fsq.ts";
+import { codesForSamples, fsqTables, HOP_LENGTH } from "../convert/mod.ts";
 import type { EncodeResult } from "../runtime/types.ts";
 import type { ParityCodec } from "./codec_handle.ts";
 import { doubleBound } from "./fsq_ties.ts";

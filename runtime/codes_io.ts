@@ -6,7 +6,7 @@
  * Readers check declared sizes before allocating and name the file and item in every error.
  */
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
-import { openSafetensors, writeSafetensors } from "../convert/safetensors/mod.ts";
+import { openSafetensors, writeSafetensors } from "../convert/mod.ts";
 
 export class CodesFileError extends Error {
   constructor(readonly file: string, message: string) {

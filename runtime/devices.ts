@@ -19,9 +19,9 @@ import { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { basename, dirname, join } from "node:path";
 
-export type DeviceChoice = "cpu" | "webgpu" | "cuda" | "auto";
-export type Device = Exclude<DeviceChoice, "auto">;
-export const DEVICE_CHOICES: readonly DeviceChoice[] = ["cpu", "webgpu", "cuda", "auto"];
+import { type Device, DEVICE_CHOICES, type DeviceChoice } from "../convert/mod.ts";
+
+export type { Device, DeviceChoice };
 
 export interface ResolvedDevice {
   device: Device;

@@ -9,7 +9,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { exportOnnx } from "../convert/onnx/export.ts";
+import { exportOnnx } from "../convert/mod.ts";
 import { readAudio } from "./audio/mod.ts";
 import { readReferenceTensors, type ReferenceTensor } from "./features/reference_tensors.ts";
 

@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as ort from "onnxruntime-node";
-import { fsqDecode, fsqEncode, fsqTables } from "./fsq.ts";
+import { fsqDecode, fsqEncode } from "./fsq.ts";
+import { fsqTables } from "./fsq_tables.ts";
 import { f16ToF32, f32ToF16Bits } from "../dtype_cast.ts";
 import { int64, maxAbs, maxAbsDiff, referenceCases, referenceTensors, session, tinyA } from "./decoder/testing.ts";
 

@@ -11,6 +11,7 @@ import { mkdir, open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { ATTR_TYPE, ModelProto, ONNX_DTYPE, type OnnxDType } from "./proto.ts";
 import { toFloat16Bits } from "../dtype_cast.ts";
+import { externalDataFileName } from "./contract.ts";
 
 export type Dim = number | string;
 export type FloatDType = "float32" | "float16";
@@ -356,7 +357,7 @@ export class GraphBuilder {
   async save(path: string, opts: SaveOptions = {}): Promise<{ modelBytes: number; dataBytes: number }> {
     this.validate();
     const threshold = opts.inline ? Infinity : opts.externalThreshold ?? 1024;
-    const dataName = basename(path) + "_data";
+    const dataName = externalDataFileName(basename(path));
     const dataPath = join(dirname(path), dataName);
     await mkdir(dirname(path), { recursive: true });
     const tmpModel = `${path}.tmp-${process.pid}`;

@@ -5,7 +5,7 @@
  * declared size), a case over the time bound, or files left behind (partial outputs).
  */
 
-import type { TensorSource } from "../../convert/tensor_source.ts";
+import type { TensorSource } from "../../convert/mod.ts";
 import fc from "fast-check";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

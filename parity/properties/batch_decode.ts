@@ -3,7 +3,7 @@
  * constant and real codes), every item's audio equals that sequence decoded alone within the relative-L2 gate, and
  * both are exactly HOP_LENGTH samples per code. A shuffled order of the items is checked the same way.
  */
-import { HOP_LENGTH } from "../../convert/architecture.ts";
+import { HOP_LENGTH } from "../../convert/mod.ts";
 import {
   batchItems,
   CI_SIZES,

@@ -4,7 +4,7 @@
  * Codes must match exactly except on tie frames (an FSQ value within the tie margin of x.5 in either run); those are
  * counted in `ties`. `maxError` is the largest |Δ| of the FSQ input (before the bound) between batch and alone.
  */
-import { codesForSamples } from "../../convert/architecture.ts";
+import { codesForSamples } from "../../convert/mod.ts";
 import type { EncodeResult } from "../../runtime/types.ts";
 import {
   batchItems,

@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { codesForSamples, FEATURE_DIM, FEATURE_PADDING_VALUE, paddedSamples } from "../../convert/architecture.ts";
+import { codesForSamples, FEATURE_DIM, FEATURE_PADDING_VALUE, paddedSamples } from "../../convert/mod.ts";
 import { readAudio } from "../audio/mod.ts";
 import { batchFeatures, extractFeatures, FeatureInputError } from "./mod.ts";
 import { readReferenceTensors } from "./reference_tensors.ts";

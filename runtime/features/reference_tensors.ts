@@ -2,7 +2,7 @@
  * Test support: the reference tensors of one fixtures/reference safetensors file as typed arrays, read through the
  * project's strict safetensors reader (so the fixtures are validated like any other input).
  */
-import { openSafetensors } from "../../convert/safetensors/mod.ts";
+import { openSafetensors } from "../../convert/mod.ts";
 
 export interface ReferenceTensor {
   dtype: string;
