@@ -4,6 +4,7 @@
  * Everything else (the converter's expected-tensor table, the ONNX graphs, the feature extractor, the runtime's
  * length arithmetic) derives from these values or from an `Xcodec2Config` read from a converted `config.json`.
  */
+import { Xcodec2Error } from "../common/errors.ts";
 
 /** Audio rate the codec runs at. */
 export const SAMPLE_RATE = 16_000;
@@ -92,10 +93,9 @@ export const N_FFT = 4 * HOP_LENGTH;
 export const MAX_WIDTH = 1 << 16;
 export const MAX_COUNT = 1024;
 
-export class ConfigError extends Error {
+export class ConfigError extends Xcodec2Error {
   constructor(readonly file: string, message: string) {
     super(`${file}: ${message}`);
-    this.name = "ConfigError";
   }
 }
 
@@ -154,6 +154,9 @@ export function parseXcodec2Config(json: unknown, file: string): Xcodec2Config {
     );
   }
   const levels = intList("quantization_levels");
+  if (levels.some((L) => L < 2)) {
+    throw new ConfigError(file, `quantization_levels must all be at least 2 (FSQ), got ${JSON.stringify(levels)}`);
+  }
   if (codebookSize(levels) > 2 ** 31) {
     throw new ConfigError(file, `quantization_levels give ${codebookSize(levels)} codes, more than int32 holds`);
   }

@@ -6,6 +6,7 @@
  */
 export { type ConversionReport, convertCheckpoint, type ConvertOptions, type OutputDTypeName } from "./convert.ts";
 export { ConversionError } from "./errors.ts";
+export { UsageError, Xcodec2Error } from "../common/errors.ts";
 export { openTensorSource, resolveSourcePath } from "./source.ts";
 export {
   codebookSize,

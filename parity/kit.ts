@@ -18,6 +18,7 @@ import type { ParityCodec } from "./codec_handle.ts";
 import { loadReferenceIndex, readReferenceClip, referenceRoot } from "./reference.ts";
 import { float32Bytes, int32Bytes } from "./tensor_data.ts";
 import { TOLERANCES } from "./tolerances.ts";
+import { Xcodec2Error } from "../common/errors.ts";
 
 export const KIT_FORMAT = "xcodec2-kit/parity-kit/1";
 
@@ -136,10 +137,9 @@ export async function writeParityKit(kitDir: string, codec: ParityCodec, modelDi
   }
 }
 
-export class KitError extends Error {
+export class KitError extends Xcodec2Error {
   constructor(readonly path: string, message: string) {
     super(`${path}: ${message}`);
-    this.name = "KitError";
   }
 }
 

@@ -1,10 +1,10 @@
 /** Raw little-endian tensor bytes ⇄ typed arrays (copies, so unaligned file slices are fine). */
 import type { DType } from "../convert/mod.ts";
+import { Xcodec2Error } from "../common/errors.ts";
 
-export class TensorDataError extends Error {
+export class TensorDataError extends Xcodec2Error {
   constructor(readonly tensor: string, message: string) {
     super(`${tensor}: ${message}`);
-    this.name = "TensorDataError";
   }
 }
 

@@ -76,6 +76,7 @@ export class Xcodec2 {
    * (converted and exported into the cache first) or `hf://owner/repo[@revision]`.
    */
   static async load(source: string, opts: LoadOptions = {}): Promise<Xcodec2> {
+    validateLoadOptions(opts);
     const log = opts.log ?? ((m: string) => console.error(m));
     const device: ResolvedDevice = await resolveDevice(opts.device ?? "auto", log);
     const model = await resolveModel(source, { cacheDir: opts.cacheDir, log });
@@ -242,6 +243,17 @@ export class Xcodec2 {
     this.sessions = {};
     await Promise.all(open.map((p) => p.then((s) => s.release(), () => {})));
   }
+}
+
+/** Options a caller got wrong fail here, typed and named, before any model is resolved or converted. */
+function validateLoadOptions(opts: LoadOptions): void {
+  const positiveInt = (name: string, v: number | undefined) => {
+    if (v !== undefined && !(Number.isInteger(v) && v >= 1)) {
+      throw new InputError(`load: ${name} must be a positive integer, got ${v}`);
+    }
+  };
+  positiveInt("threads", opts.threads);
+  positiveInt("maxBatchSamples", opts.maxBatchSamples);
 }
 
 /**

@@ -7,11 +7,11 @@
  */
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { openSafetensors, writeSafetensors } from "../convert/mod.ts";
+import { Xcodec2Error } from "../common/errors.ts";
 
-export class CodesFileError extends Error {
+export class CodesFileError extends Xcodec2Error {
   constructor(readonly file: string, message: string) {
     super(`${file}: ${message}`);
-    this.name = "CodesFileError";
   }
 }
 

@@ -1,6 +1,7 @@
 /** xcodec2-kit runtime: the public entry point for apps (`import { Xcodec2 } from "xcodec2-kit"`). */
 export { Xcodec2 } from "./codec.ts";
 export type { DeviceRequest, EncodeOptions, EncodeResult, LoadOptions, Precision } from "./types.ts";
+export { UsageError, Xcodec2Error } from "../common/errors.ts";
 export { InputError } from "./validate.ts";
 export { DeviceError, resolveDevice } from "./devices.ts";
 export { SessionError } from "./session.ts";

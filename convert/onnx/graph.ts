@@ -12,6 +12,7 @@ import { basename, dirname, join } from "node:path";
 import { ATTR_TYPE, ModelProto, ONNX_DTYPE, type OnnxDType } from "./proto.ts";
 import { toFloat16Bits } from "../dtype_cast.ts";
 import { externalDataFileName } from "./contract.ts";
+import { Xcodec2Error } from "../../common/errors.ts";
 
 export type Dim = number | string;
 export type FloatDType = "float32" | "float16";
@@ -70,12 +71,7 @@ export interface SaveOptions {
   metadata?: Record<string, string>;
 }
 
-export class GraphError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "GraphError";
-  }
-}
+export class GraphError extends Xcodec2Error {}
 
 export class GraphBuilder {
   readonly nodes: NodeDef[] = [];

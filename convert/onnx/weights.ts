@@ -8,13 +8,10 @@ import { join } from "node:path";
 import { isFloatDType, toFloat32 } from "../dtype_cast.ts";
 import type { DType } from "../tensor_source.ts";
 import { openSafetensors } from "../safetensors/mod.ts";
+import { Xcodec2Error } from "../../common/errors.ts";
 
-export class WeightError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "WeightError";
-  }
-}
+/** The converted checkpoint lacks a tensor the graphs read, or holds it in another shape or dtype. */
+export class WeightError extends Xcodec2Error {}
 
 interface Entry {
   dtype: DType;

@@ -17,15 +17,11 @@ import type { GraphBuilder } from "../graph.ts";
 import type { Weights } from "../weights.ts";
 import type { SemanticModelConfig, Xcodec2Config } from "../../architecture.ts";
 import { keyPaddingBias, layerNorm, linear, transpose2d, zeroPast } from "../layers.ts";
+import { Xcodec2Error } from "../../../common/errors.ts";
 
 const P = "semantic_encoder";
 
-export class SemanticEncoderError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "SemanticEncoderError";
-  }
-}
+export class SemanticEncoderError extends Xcodec2Error {}
 
 /**
  * features [B, F, 160] (compute dtype) → last kept layer's hidden states [B, F, Hs].
