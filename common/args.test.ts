@@ -94,3 +94,20 @@ test("run: --help exits 0, a usage error prints one line and exits 2, other erro
     [console.log, console.error] = [log, error];
   }
 });
+
+test("list options take repeated and comma-separated values from their choices; scripts name their own program", () => {
+  const fuzz = new Command({
+    name: "fuzz",
+    program: "npm run fuzz --",
+    summary: "s",
+    positionals: [],
+    options: { target: { type: "list", choices: ["zip", "audio", "codes"], help: "targets" } },
+  });
+  assert.deepEqual(fuzz.parse([]).values.target, []);
+  assert.deepEqual(fuzz.parse(["--target", "zip,codes", "--target", "audio"]).values.target, ["zip", "codes", "audio"]);
+  assert.throws(
+    () => fuzz.parse(["--target", "zip,pdf"]),
+    /^UsageError: --target: unknown pdf; known: zip, audio, codes$/,
+  );
+  assert.equal(fuzz.usage(), "usage: npm run fuzz -- [options]");
+});

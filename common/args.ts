@@ -39,7 +39,13 @@ export interface NumberOption extends Common {
   value?: string;
   default?: number;
 }
-export type OptionSpec = BooleanOption | StringOption<unknown> | ChoiceOption | NumberOption;
+/** Repeatable (`--target a --target b`) or comma-separated (`--target a,b`); every item one of `choices`. */
+export interface ListOption<C extends string = string> extends Common {
+  type: "list";
+  choices: readonly C[];
+  value?: string;
+}
+export type OptionSpec = BooleanOption | StringOption<unknown> | ChoiceOption | NumberOption | ListOption;
 
 export interface PositionalSpec {
   name: string;
@@ -52,6 +58,8 @@ export interface PositionalSpec {
 export interface CommandSpec<O extends Record<string, OptionSpec>> {
   /** the subcommand, as in `xcodec2 <name>` */
   name: string;
+  /** how it is invoked, when it is not `xcodec2 <name>` (the scripts: `npm run bench --`) */
+  program?: string;
   summary: string;
   positionals: readonly PositionalSpec[];
   options: O;
@@ -62,11 +70,14 @@ export interface CommandSpec<O extends Record<string, OptionSpec>> {
 }
 
 type ValueOf<S> = S extends BooleanOption ? boolean
+  : S extends ListOption<infer C> ? C[]
   : S extends NumberOption ? number
   : S extends ChoiceOption<infer C> ? C
   : S extends { parse: (text: string, flag: string) => infer T } ? T
   : string;
-type Given<S> = S extends BooleanOption ? true : S extends { default: unknown } | { required: true } ? true : false;
+type Given<S> = S extends BooleanOption | ListOption ? true
+  : S extends { default: unknown } | { required: true } ? true
+  : false;
 
 /** Parsed values by option name; an option without a default or `required` may be undefined. */
 export type OptionValues<O extends Record<string, OptionSpec>> = {
@@ -83,6 +94,11 @@ const HELP_FLAGS = new Set(["--help", "-h"]);
 export class Command<const O extends Record<string, OptionSpec>> {
   constructor(readonly spec: CommandSpec<O>) {}
 
+  /** `xcodec2 encode`, or the script's own invocation */
+  get program(): string {
+    return this.spec.program ?? `xcodec2 ${this.spec.name}`;
+  }
+
   /** `usage: xcodec2 encode <model> <audio>... --out PATH [options]` (and any further forms). */
   usage(): string {
     if (this.spec.synopsis) return this.spec.synopsis.map((l, i) => `${i ? "      " : "usage:"} ${l}`).join("\n");
@@ -92,7 +108,7 @@ export class Command<const O extends Record<string, OptionSpec>> {
     });
     const required = Object.entries(this.spec.options).filter(([, o]) => o.type === "string" && o.required)
       .map(([k, o]) => `--${k} ${placeholder(o)}`);
-    return ["usage: xcodec2", this.spec.name, ...pos, ...required, "[options]"].join(" ");
+    return ["usage:", this.program, ...pos, ...required, "[options]"].join(" ");
   }
 
   /** Usage, summary, then one line per positional and option with its default. */
@@ -119,11 +135,15 @@ export class Command<const O extends Record<string, OptionSpec>> {
 
   /** Typed values, or a UsageError naming the argument. `--help` is handled by `run`, not here. */
   parse(argv: readonly string[]): ParsedArgs<O> {
-    const options: Record<string, { type: "string" | "boolean"; short?: string }> = {};
+    const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {};
     for (const [k, o] of Object.entries(this.spec.options)) {
-      options[k] = { type: o.type === "boolean" ? "boolean" : "string", ...(o.short ? { short: o.short } : {}) };
+      options[k] = {
+        type: o.type === "boolean" ? "boolean" : "string",
+        ...(o.short ? { short: o.short } : {}),
+        ...(o.type === "list" ? { multiple: true } : {}),
+      };
     }
-    let raw: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+    let raw: { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] };
     try {
       raw = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true }) as typeof raw;
     } catch (e) {
@@ -150,8 +170,9 @@ export class Command<const O extends Record<string, OptionSpec>> {
     } catch (e) {
       if (!(e instanceof UsageError)) throw e;
       // one line: the message, then the usage (or, for a command with several forms, where to find them)
-      const usage = this.spec.synopsis ? `see xcodec2 ${this.spec.name} --help` : this.usage();
-      console.error(`xcodec2 ${this.spec.name}: ${oneLine(e.message)}; ${usage}`);
+      const usage = this.spec.synopsis ? `see ${this.program} --help` : this.usage();
+      const label = this.spec.program ? this.spec.name : this.program;
+      console.error(`${label}: ${oneLine(e.message)}; ${usage}`);
       return e.exitCode;
     }
   }
@@ -168,6 +189,7 @@ export class Command<const O extends Record<string, OptionSpec>> {
 
 function placeholder(o: OptionSpec): string {
   if (o.type === "choice") return o.choices.join("|");
+  if (o.type === "list") return o.value ?? `${o.choices.join("|")}[,...]`;
   return ("value" in o && o.value) || (o.type === "string" ? "VALUE" : "N");
 }
 
@@ -176,9 +198,15 @@ export function alternatives(items: readonly string[]): string {
   return items.length < 2 ? items.join("") : `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}`;
 }
 
-function convert(name: string, o: OptionSpec, v: string | boolean | undefined): unknown {
+function convert(name: string, o: OptionSpec, v: string | boolean | string[] | undefined): unknown {
   const flag = `--${name}`;
   if (o.type === "boolean") return v === true;
+  if (o.type === "list") {
+    const items = ((v ?? []) as string[]).flatMap((s) => s.split(",")).map((s) => s.trim()).filter(Boolean);
+    const bad = items.filter((s) => !o.choices.includes(s));
+    if (bad.length) throw new UsageError(`${flag}: unknown ${bad.join(", ")}; known: ${o.choices.join(", ")}`);
+    return items;
+  }
   if (v === undefined) {
     if (o.type === "string" && o.required) throw new UsageError(`missing ${flag} ${placeholder(o)}`);
     return o.default === undefined ? undefined : convert(name, o, String(o.default));
