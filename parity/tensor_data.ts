@@ -55,8 +55,3 @@ export function int32Bytes(a: Int32Array): Uint8Array {
   for (let i = 0; i < a.length; i++) dv.setInt32(i * 4, a[i], true);
   return out;
 }
-
-/** Row `b` of a [B, ...] tensor, `n` values long, optionally only the first `take` values of that row. */
-export function row<T extends Float32Array | Int32Array>(a: T, b: number, n: number, take = n): T {
-  return a.slice(b * n, b * n + take) as T;
-}

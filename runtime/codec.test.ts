@@ -205,6 +205,24 @@ describe("encode / decode against upstream's reference tensors", () => {
   );
 
   test(
+    "a batch of one-code clips (padded by one masked frame) gives each clip what it gives beside a longer clip",
+    SLOW,
+    async () => {
+      const speech = clips.get("speech_1600")!;
+      const short = [speech.slice(0, 100), speech.slice(400, 718)]; // 1 code each: the batch gets the masked frame
+      const padded = await codec.encodeBatch(short);
+      const unpadded = await codec.encodeBatch([...short, speech]); // the longest clip has 6 codes: no padding
+      for (let i = 0; i < short.length; i++) {
+        assert.equal(padded.codes[i].length, 1);
+        assert.deepEqual(padded.codes[i], unpadded.codes[i], `clip ${i}: codes differ`);
+        const scale = Math.max(...unpadded.latents[i].map(Math.abs));
+        const d = maxAbsDiff(padded.latents[i], unpadded.latents[i]);
+        assert.ok(d <= 1e-5 * scale, `clip ${i}: latents differ by ${d} (scale ${scale})`);
+      }
+    },
+  );
+
+  test(
     "decode of the reference codes gives dec.audio_values within 1e-5, exactly 320 samples per code",
     SLOW,
     async () => {
