@@ -8,25 +8,7 @@ export { type ConversionReport, convertCheckpoint, type ConvertOptions, type Out
 export { ConversionError } from "./errors.ts";
 export { UsageError, Xcodec2Error } from "../common/errors.ts";
 export { openTensorSource, resolveSourcePath } from "./source.ts";
-export {
-  codebookSize,
-  CODES_PER_SECOND,
-  codesForSamples,
-  ConfigError,
-  FBANK_FRAME_LENGTH,
-  FBANK_FRAME_SHIFT,
-  FBANK_MEL_BINS,
-  FEATURE_DIM,
-  FEATURE_PADDING_VALUE,
-  FEATURE_STRIDE,
-  HOP_LENGTH,
-  paddedSamples,
-  parseXcodec2Config,
-  readXcodec2Config,
-  SAMPLE_RATE,
-  type SemanticModelConfig,
-  type Xcodec2Config,
-} from "./architecture.ts";
+export * from "./architecture.ts";
 export { buildPreprocessorConfig, buildXcodec2Config, configJsonText } from "./converted_config.ts";
 export {
   architectureFromConfig,
@@ -40,7 +22,16 @@ export { type OriginalLayoutOptions, type OriginalTensor, originalTensors } from
 export { expectedConvertedTensors, type ExpectedTensor } from "./expected_tensors.ts";
 export { DROP_RULES, RENAME_RULES, renameKey } from "./rename_table.ts";
 export { foldWeightNorm } from "./weight_norm.ts";
-export { castFloat, f16ToF32, f32BitsToBf16, f32ToF16Bits } from "./dtype_cast.ts";
+export {
+  castFloat,
+  f16ToF32,
+  f32BitsToBf16,
+  f32ToF16Bits,
+  type FloatDType,
+  fromFloat32,
+  isFloatDType,
+  toFloat32,
+} from "./dtype_cast.ts";
 export * from "./safetensors/mod.ts";
 export * from "./pickle/mod.ts";
 export type { DType, TensorInfo, TensorSource } from "./tensor_source.ts";

@@ -14,19 +14,19 @@ import { ONNX_DIR, readExportManifest } from "../convert/mod.ts";
 import { CI_SIZES, type Sizes } from "./arbitraries.ts";
 import { exportedCopy, openCodec, type ParityCodec } from "./codec_handle.ts";
 import {
+  BATCH_DECODE,
+  BATCH_ENCODE,
   batchDecodeProperty,
   batchEncodeProperty,
+  CONVERSION,
   conversionProperty,
+  DEVICE,
   deviceProperty,
+  RUNTIME_UPSTREAM,
   runtimeUpstreamProperty,
+  SUITE_CAN_FAIL,
   suiteCanFailProperty,
 } from "./properties/mod.ts";
-import { BATCH_DECODE } from "./properties/batch_decode.ts";
-import { BATCH_ENCODE } from "./properties/batch_encode.ts";
-import { CONVERSION } from "./properties/conversion.ts";
-import { DEVICE } from "./properties/device.ts";
-import { RUNTIME_UPSTREAM } from "./properties/runtime_upstream.ts";
-import { SUITE_CAN_FAIL } from "./properties/suite_can_fail.ts";
 import { loadReferenceIndex, type ReferenceIndex, referenceRoot } from "./reference.ts";
 import { makeReport, type ParityReport } from "./report.ts";
 import { notRun, type PropertyResult } from "./result.ts";
