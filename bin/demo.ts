@@ -3,11 +3,10 @@
  * convert the original checkpoint → export ONNX → encode the clips in ONE mixed-length batch and one by one →
  * decode likewise → write WAVs → print a parity summary (batch vs per-sample, ours vs upstream's reference tensors).
  */
-import { parseArgs } from "node:util";
 import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { convertCheckpoint } from "../convert/mod.ts";
-import { exportOnnx } from "../convert/onnx/export.ts";
+import { Command, type OptionValues } from "../common/args.ts";
+import { convertCheckpoint, DEVICE_CHOICES, exportOnnx } from "../convert/mod.ts";
 import { Xcodec2 } from "../runtime/codec.ts";
 import { writeWav } from "../runtime/audio/mod.ts";
 import { writeCodesFile } from "../runtime/codes_io.ts";
@@ -20,7 +19,8 @@ import {
   TINY_VARIANT,
   variantDirs,
 } from "../parity/reference.ts";
-import type { DeviceRequest, EncodeResult } from "../runtime/types.ts";
+import type { EncodeResult } from "../runtime/types.ts";
+import { Xcodec2Error } from "../common/errors.ts";
 
 const CLIPS = ["espeak_en", "speech_36817", "speech_1000", "noise_16123"];
 /** Written into --out so a later run knows the folder is the demo's own and may be replaced. */
@@ -44,12 +44,7 @@ async function prepareOut(out: string, force: boolean): Promise<void> {
   await writeFile(join(out, MARKER), "output of `xcodec2 demo`; the next run replaces this folder's demo files\n");
 }
 
-class DemoOutputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "DemoOutputError";
-  }
-}
+class DemoOutputError extends Xcodec2Error {}
 
 const singleCase = (clip: string) => `${TINY_VARIANT}/single/${clip}`;
 
@@ -61,23 +56,31 @@ async function referenceCodes(clip: string, index: ReferenceIndex): Promise<Int3
   return (await readCaseTensors(index, singleCase(clip))).tensor("enc.audio_codes").data as Int32Array;
 }
 
-export async function runDemo(argv: string[]): Promise<number> {
-  const { values: v } = parseArgs({
-    args: argv,
-    options: {
-      out: { type: "string", default: "out/demo" },
-      device: { type: "string", default: "cpu" },
-      force: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
+const DEMO = new Command({
+  name: "demo",
+  summary: "The whole pipeline on the bundled tiny checkpoint and clips: convert → export → batched encode/decode → " +
+    "WAV → parity summary.",
+  positionals: [],
+  options: {
+    out: {
+      type: "string",
+      value: "DIR",
+      default: "out/demo",
+      help: "where the demo writes; only its own files there are replaced",
     },
-  });
-  if (v.help) {
-    console.log("usage: xcodec2 demo [--out out/demo] [--device cpu|webgpu|cuda|auto] [--force]");
-    return 0;
-  }
-  const out = resolve(v.out!);
+    device: { type: "choice", choices: DEVICE_CHOICES, default: "cpu", help: "where the graphs run" },
+    force: { type: "boolean", help: "use --out although it holds something else" },
+  },
+});
+
+export function runDemo(argv: string[]): Promise<number> {
+  return DEMO.run(argv, ({ values }) => demo(values));
+}
+
+async function demo(v: OptionValues<typeof DEMO.spec.options>): Promise<number> {
+  const out = resolve(v.out);
+  await prepareOut(out, v.force);
   const log = (m: string) => console.error(`  ${m}`);
-  await prepareOut(out, v.force!);
   const index = referenceIndex();
   const original = variantDirs(index, TINY_VARIANT).original;
 
@@ -88,7 +91,7 @@ export async function runDemo(argv: string[]): Promise<number> {
   await exportOnnx(converted, { log });
 
   console.error(`3. encode ${CLIPS.length} clips of mixed lengths as one batch, and each alone (${v.device})`);
-  const codec = await Xcodec2.load(converted, { device: v.device as DeviceRequest, log });
+  const codec = await Xcodec2.load(converted, { device: v.device, log });
   const clips = await Promise.all(CLIPS.map((c) => readReferenceClip(index, c)));
   const batch = await codec.encodeBatch(clips);
   const alone: EncodeResult[] = [];

@@ -7,8 +7,9 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { open, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import process from "node:process";
+import { fileDigest } from "../common/checksums.ts";
 
 export interface FileDigest {
   file: string;
@@ -18,22 +19,9 @@ export interface FileDigest {
 
 export async function hashFilesInProcess(paths: readonly string[]): Promise<FileDigest[]> {
   const out: FileDigest[] = [];
-  for (const path of paths) {
-    const h = await open(path, "r");
-    try {
-      const size = (await h.stat()).size;
-      const buf = new Uint8Array(8 << 20);
-      const hash = createHash("sha256");
-      for (let pos = 0; pos < size;) {
-        const { bytesRead } = await h.read(buf, 0, Math.min(buf.length, size - pos), pos);
-        if (bytesRead === 0) throw new Error(`${path}: unexpected end of file at byte ${pos}`);
-        hash.update(buf.subarray(0, bytesRead));
-        pos += bytesRead;
-      }
-      out.push({ file: path, bytes: size, sha256: hash.digest("hex") });
-    } finally {
-      await h.close();
-    }
+  for (const file of paths) {
+    const { bytes, hex } = await fileDigest(file);
+    out.push({ file, bytes, sha256: hex });
   }
   return out;
 }

@@ -10,7 +10,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { openSafetensors } from "../convert/safetensors/mod.ts";
+import { openSafetensors } from "../convert/mod.ts";
 import { readAudio } from "../runtime/audio/mod.ts";
 import { bytesToFloat32, bytesToInt32 } from "./tensor_data.ts";
 

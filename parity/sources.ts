@@ -2,7 +2,7 @@
  * Material for the generators: speech-like clips and real code sequences from the reference set when it is present,
  * otherwise none (the generators then use synthetic kinds only).
  */
-import { codebookSize } from "../convert/architecture.ts";
+import { codebookSize } from "../convert/mod.ts";
 import type { Sources } from "./arbitraries.ts";
 import { readCaseTensors, readReferenceClip, referenceIndex, referenceRoot } from "./reference.ts";
 

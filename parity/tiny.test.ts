@@ -17,7 +17,7 @@ import {
   deviceProperty,
   runtimeUpstreamProperty,
   suiteCanFailProperty,
-} from "./properties.ts";
+} from "./properties/mod.ts";
 import { referenceIndex, tinyConvertedDir } from "./reference.ts";
 import type { PropertyResult } from "./result.ts";
 import { loadSources } from "./sources.ts";

@@ -7,8 +7,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { cp, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { HOP_LENGTH } from "../convert/architecture.ts";
-import { exportOnnx } from "../convert/onnx/export.ts";
+import { exportOnnx, HOP_LENGTH } from "../convert/mod.ts";
 import { Xcodec2 } from "./codec.ts";
 import { cudaProviderLibraries, DeviceError } from "./devices.ts";
 import { InputError } from "./validate.ts";
@@ -201,6 +200,24 @@ describe("encode / decode against upstream's reference tensors", () => {
         const scale = Math.max(...alone.latents[0].map(Math.abs));
         const d = maxAbsDiff(batched.latents[i], alone.latents[0]);
         assert.ok(d <= 1e-5 * scale, `${names[i]}: latents differ by ${d} (scale ${scale})`);
+      }
+    },
+  );
+
+  test(
+    "a batch of one-code clips (padded by one masked frame) gives each clip what it gives beside a longer clip",
+    SLOW,
+    async () => {
+      const speech = clips.get("speech_1600")!;
+      const short = [speech.slice(0, 100), speech.slice(400, 718)]; // 1 code each: the batch gets the masked frame
+      const padded = await codec.encodeBatch(short);
+      const unpadded = await codec.encodeBatch([...short, speech]); // the longest clip has 6 codes: no padding
+      for (let i = 0; i < short.length; i++) {
+        assert.equal(padded.codes[i].length, 1);
+        assert.deepEqual(padded.codes[i], unpadded.codes[i], `clip ${i}: codes differ`);
+        const scale = Math.max(...unpadded.latents[i].map(Math.abs));
+        const d = maxAbsDiff(padded.latents[i], unpadded.latents[i]);
+        assert.ok(d <= 1e-5 * scale, `clip ${i}: latents differ by ${d} (scale ${scale})`);
       }
     },
   );

@@ -10,7 +10,7 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { HOP_LENGTH } from "../convert/architecture.ts";
+import { HOP_LENGTH } from "../convert/mod.ts";
 import { Xcodec2 } from "./codec.ts";
 import { agreement, relL2 } from "../fixtures/support/metrics.ts";
 import { preparedTinyModel } from "../fixtures/support/prepared_model.ts";

@@ -3,7 +3,7 @@ import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { writeSafetensors } from "../convert/safetensors/mod.ts";
+import { writeSafetensors } from "../convert/mod.ts";
 import {
   type CodeItem,
   CodesFileError,

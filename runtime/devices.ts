@@ -19,9 +19,10 @@ import { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { basename, dirname, join } from "node:path";
 
-export type DeviceChoice = "cpu" | "webgpu" | "cuda" | "auto";
-export type Device = Exclude<DeviceChoice, "auto">;
-export const DEVICE_CHOICES: readonly DeviceChoice[] = ["cpu", "webgpu", "cuda", "auto"];
+import { type Device, DEVICE_CHOICES, type DeviceChoice } from "../convert/mod.ts";
+import { Xcodec2Error } from "../common/errors.ts";
+
+export type { Device, DeviceChoice };
 
 export interface ResolvedDevice {
   device: Device;
@@ -33,13 +34,12 @@ export interface ResolvedDevice {
 }
 
 /** An explicitly requested device is not usable here; the message says what is missing and how to get it. */
-export class DeviceError extends Error {
+export class DeviceError extends Xcodec2Error {
   constructor(
     readonly device: string,
     message: string,
   ) {
     super(message);
-    this.name = "DeviceError";
   }
 }
 

@@ -12,6 +12,7 @@ import {
   N_FFT_PER_HOP,
   SAMPLE_RATE,
 } from "./constants.ts";
+import { Xcodec2Error } from "../../common/errors.ts";
 
 /** The subset of the w2v-bert config the model needs. */
 export interface SemanticModelConfig {
@@ -98,10 +99,9 @@ export function modelFacts(cfg: Xcodec2Config): ModelFacts {
   };
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends Xcodec2Error {
   constructor(readonly file: string, message: string) {
     super(`${file}: ${message}`);
-    this.name = "ConfigError";
   }
 }
 
@@ -160,6 +160,9 @@ export function parseXcodec2Config(json: unknown, file: string): Xcodec2Config {
     );
   }
   const levels = intList("quantization_levels");
+  if (levels.some((L) => L < 2)) {
+    throw new ConfigError(file, `quantization_levels must all be at least 2 (FSQ), got ${JSON.stringify(levels)}`);
+  }
   if (codebookSize(levels) > 2 ** 31) {
     throw new ConfigError(file, `quantization_levels give ${codebookSize(levels)} codes, more than int32 holds`);
   }

@@ -1,8 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as ort from "onnxruntime-node";
-import { fsqDecode, fsqEncode, fsqTables } from "./fsq.ts";
-import { float16BitsToFloat32, float32ToFloat16Bits } from "./float16.ts";
+import { fsqDecode, fsqEncode } from "./fsq.ts";
+import { fsqTables } from "./fsq_tables.ts";
+import { f16ToF32, f32ToF16Bits } from "../dtype_cast.ts";
 import { int64, session, tinyA } from "../../fixtures/support/graph_session.ts";
 import { maxAbs, maxAbsDiff } from "../../fixtures/support/metrics.ts";
 import { caseTensors, clipTensors, referenceCases } from "../../fixtures/support/reference.ts";
@@ -92,7 +93,7 @@ test("fp16 graph keeps the FSQ in fp32: codes agree with fp32 for fp32-represent
   const x = ref.tensor("enc.fc_encoder_out");
   // Round the input to fp16 first so both graphs see the same numbers: any code difference would then come from
   // fp16 arithmetic inside the quantizer.
-  const xh = Float32Array.from(x.data as Float32Array, (v) => float16BitsToFloat32(float32ToFloat16Bits(v)));
+  const xh = Float32Array.from(x.data as Float32Array, (v) => f16ToF32(f32ToF16Bits(v)));
   const run = async (dtype: "float32" | "float16") => {
     const { w: wi } = await tinyA();
     const s = await session(dtype, (g) => {

@@ -7,18 +7,16 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
-import { float16BitsToFloat32 } from "./float16.ts";
+import { isFloatDType, toFloat32 } from "../dtype_cast.ts";
+import type { DType } from "../tensor_source.ts";
 import { openSafetensors } from "../safetensors/mod.ts";
+import { Xcodec2Error } from "../../common/errors.ts";
 
-export class WeightError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "WeightError";
-  }
-}
+/** The converted checkpoint lacks a tensor the graphs read, or holds it in another shape or dtype. */
+export class WeightError extends Xcodec2Error {}
 
 interface Entry {
-  dtype: string;
+  dtype: DType;
   shape: number[];
   begin: number;
   end: number;
@@ -113,23 +111,10 @@ export class Weights {
       throw new WeightError(`${this.path}: tensor ${name} has shape [${e.shape}], expected [${expect}]`);
     }
     this.used.add(name);
-    const bytes = this.bytes(e, name);
-    switch (e.dtype) {
-      case "F32":
-        return new Float32Array(bytes.buffer);
-      case "F16":
-        return Float32Array.from(new Uint16Array(bytes.buffer), float16BitsToFloat32);
-      case "BF16": {
-        const h = new Uint16Array(bytes.buffer);
-        const out = new Uint32Array(h.length);
-        for (let i = 0; i < h.length; i++) out[i] = h[i] << 16;
-        return new Float32Array(out.buffer);
-      }
-      case "F64":
-        return Float32Array.from(new Float64Array(bytes.buffer));
-      default:
-        throw new WeightError(`${this.path}: tensor ${name} has dtype ${e.dtype}, a float was expected`);
+    if (!isFloatDType(e.dtype)) {
+      throw new WeightError(`${this.path}: tensor ${name} has dtype ${e.dtype}, a float was expected`);
     }
+    return toFloat32(this.bytes(e, name), e.dtype);
   }
 
   /** Raw tensor (any dtype) for tests and reference data: typed view over a copy of its bytes. */

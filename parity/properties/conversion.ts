@@ -7,7 +7,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openSafetensors, type SafetensorsFile } from "../../convert/safetensors/mod.ts";
+import { openSafetensors, type SafetensorsFile } from "../../convert/mod.ts";
 import { type ReferenceIndex, variantDirs } from "../reference.ts";
 import { fromTally, notRun, type PropertyResult, Tally } from "../result.ts";
 import { bytesToFloat32 } from "../tensor_data.ts";

@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { codesForSamples, FEATURE_DIM, FEATURE_PADDING_VALUE, paddedSamples } from "../../convert/architecture.ts";
+import { codesForSamples, FEATURE_DIM, FEATURE_PADDING_VALUE, paddedSamples } from "../../convert/mod.ts";
 import { batchFeatures, extractFeatures, FeatureInputError } from "./mod.ts";
 import { maxAbsDiff } from "../../fixtures/support/metrics.ts";
 import { caseTensors, readClip } from "../../fixtures/support/reference.ts";

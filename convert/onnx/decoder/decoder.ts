@@ -2,6 +2,7 @@
  * The XCodec2 decoder graph: codes → audio.
  *
  *   audio_codes [B, 1, K] int64, audio_codes_mask [B, 1, K] int64  →  audio_values [B, 1, hop·K] float32
+ *   (names and axes as `contract.ts` gives them)
  *
  *   FSQ decode (`quantizer.project_out`) → acoustic_decoder.fc → embed (conv k=7) → prior_net (2 ResNet blocks)
  *   → transformer layers → post_net (2 ResNet blocks) → norm (LayerNorm, eps 1e-6) → ISTFT head
@@ -26,6 +27,7 @@ import { ModuleCursor } from "../module.ts";
 import { resnetBlock } from "./resnet_block.ts";
 import { attentionBias, transformerLayer } from "./transformer.ts";
 import { istftHead } from "./istft_head.ts";
+import { AXIS, DECODER_INPUTS as IN, DECODER_OUTPUTS as OUT } from "../contract.ts";
 
 /** Upstream `Xcodec2Decoder.norm` / original `final_layer_norm`. */
 const FINAL_LAYER_NORM_EPS = 1e-6;
@@ -37,15 +39,15 @@ export interface DecoderOptions {
 export function buildDecoder(g: GraphBuilder, w: Weights, cfg: Xcodec2Config, opts: DecoderOptions): void {
   const root = ModuleCursor.root(g, w, cfg);
   const hop = modelFacts(cfg).decoderHop;
-  const codes = g.input("audio_codes", "int64", ["batch_size", 1, "codes_length"]);
-  const codesMask = g.input("audio_codes_mask", "int64", ["batch_size", 1, "codes_length"]);
+  const codes = g.input(IN.codes, "int64", [AXIS.batch, 1, AXIS.codes]);
+  const codesMask = g.input(IN.codesMask, "int64", [AXIS.batch, 1, AXIS.codes]);
   const codeLengths = g.reduceSum(codesMask, [1, 2], false); // [B]
   const lengths = opts.masks ? codeLengths : null;
   const audio = acousticDecoder(root.pp("acoustic_decoder"), cfg, fsqDecodeSeq(g, w, cfg, codes), lengths);
   // Zero every sample past hop·K_b (the last frames' overlap tails) in both variants.
   const valid = lengthMask(g, g.mul(codeLengths, g.int(hop)), audio, 1);
   const out = g.unsqueeze(g.where(valid, audio, g.scalarF32(0)), [1]);
-  g.output("audio_values", out, "float32", ["batch_size", 1, "audio_length"]);
+  g.output(OUT.audio, out, "float32", [AXIS.batch, 1, AXIS.samples]);
 }
 
 /** `m` = acoustic_decoder: latents [B, K, Q] (compute dtype) → audio [B, hop·K] float32. */

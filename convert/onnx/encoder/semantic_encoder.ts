@@ -17,13 +17,9 @@ import type { GraphBuilder } from "../graph.ts";
 import type { ModuleCursor } from "../module.ts";
 import type { SemanticModelConfig, Xcodec2Config } from "../../architecture/mod.ts";
 import { keyPaddingBias, layerNorm, linear, transpose2d, zeroPast } from "../layers.ts";
+import { Xcodec2Error } from "../../../common/errors.ts";
 
-export class SemanticEncoderError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "SemanticEncoderError";
-  }
-}
+export class SemanticEncoderError extends Xcodec2Error {}
 
 /**
  * `m` = semantic_encoder: features [B, F, 160] (compute dtype) → last kept layer's hidden states [B, F, Hs].

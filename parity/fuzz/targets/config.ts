@@ -6,11 +6,16 @@
 import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError, readXcodec2Config as readConvertedConfig } from "../../../convert/architecture.ts";
-import { buildXcodec2Config } from "../../../convert/converted_config.ts";
-import { ConversionError } from "../../../convert/errors.ts";
-import { checkArchitecture, loadOriginalArchitecture } from "../../../convert/original_config.ts";
-import { expectedConvertedTensors, originalTensors } from "../../../convert/architecture/mod.ts";
+import {
+  buildXcodec2Config,
+  checkArchitecture,
+  ConfigError,
+  ConversionError,
+  expectedConvertedTensors,
+  loadOriginalArchitecture,
+  originalTensors,
+  readXcodec2Config as readConvertedConfig,
+} from "../../../convert/mod.ts";
 import { referenceIndex, variantDirs } from "../../reference.ts";
 import { FuzzContractError, type FuzzInput, type FuzzTarget } from "../harness.ts";
 import { applyMutations, mutationArb } from "../mutate.ts";
