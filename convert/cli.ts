@@ -8,6 +8,8 @@ import process from "node:process";
 import { Command, type OptionValues } from "../common/args.ts";
 import { EXIT, UsageError, Xcodec2Error } from "../common/errors.ts";
 import { convertCheckpoint } from "./convert.ts";
+import { MEMBER_NAMES } from "./architecture/members.ts";
+import { W2V_BERT_REPO } from "./semantic_source.ts";
 import { downloadCheckpoint, exportOnnx, pushToHub } from "./lazy.ts";
 import { HUB_SCHEME } from "./hub/source.ts";
 
@@ -34,8 +36,9 @@ export function parseByteSize(s: string): number {
 
 const CONVERT = new Command({
   name: "convert",
-  summary: "Convert an original XCodec2 checkpoint into the Hugging Face Xcodec2Model layout (bit-identical to " +
-    "upstream's conversion); optionally export the ONNX graphs and push the folder to the Hub (token: HF_TOKEN).",
+  summary: "Convert an original XCodec2-family checkpoint (XCodec2, NeuCodec, WideCodec, X-Codec-2.0-25TPS-24k) into " +
+    "the Hugging Face layout (Xcodec2Model, NeuCodecModel, or xcodec2-kit's extension for pooled codes); optionally " +
+    "export the ONNX graphs and push the folder to the Hub (token: HF_TOKEN).",
   positionals: [{
     name: "source",
     help: "checkpoint file (.safetensors, .ckpt, .bin, .pt), folder, or hf://owner/repo[@revision][/path]",
@@ -43,6 +46,17 @@ const CONVERT = new Command({
   options: {
     out: { type: "string", short: "o", value: "DIR", required: true, help: "the converted folder to write" },
     config: { type: "string", value: "FILE", help: "the original config.json, when it is not beside the checkpoint" },
+    family: {
+      type: "choice",
+      choices: MEMBER_NAMES,
+      help: "the family member (default: detected from the tensors: the ISTFT head's size, layers, semantic encoder)",
+    },
+    "semantic-encoder": {
+      type: "string",
+      value: "DIR|hf://…",
+      help: `for a checkpoint without its Wav2Vec2-BERT (NeuCodec): a folder with config.json + model.safetensors, ` +
+        `or ${W2V_BERT_REPO}[@rev] (default: a w2v-bert-2.0/ folder beside the checkpoint)`,
+    },
     dtype: { type: "choice", choices: ["fp32", "fp16", "bf16"], help: "cast the weights (default: keep the source's)" },
     force: { type: "boolean", help: "replace a non-empty --out folder" },
     "max-shard-size": {
@@ -105,6 +119,8 @@ async function convert(source: string, v: OptionValues<typeof CONVERT.spec.optio
     source,
     out: v.out,
     config: v.config,
+    family: v.family,
+    semanticEncoder: v["semantic-encoder"],
     dtype: v.dtype,
     force: v.force,
     maxShardSize: v["max-shard-size"],
@@ -112,7 +128,7 @@ async function convert(source: string, v: OptionValues<typeof CONVERT.spec.optio
   });
   const dropped = report.tensors.filter((t) => t.action === "drop").length;
   log(
-    `converted ${report.tensors.length} source tensors → ${report.outputTensors} (${report.weightNorm.folded} weight-norm folds, ${dropped} dropped) ` +
+    `converted ${report.member.title}: ${report.tensors.length} source tensors → ${report.outputTensors} (${report.weightNorm.folded} weight-norm folds, ${dropped} dropped) ` +
       `in ${((performance.now() - t0) / 1000).toFixed(1)} s → ${report.out}`,
   );
   if (v.onnx) await exportOnnx(report.out, { masks: !v["no-masks"], fp16: !v["no-fp16"], log });

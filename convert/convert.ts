@@ -9,16 +9,18 @@ import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import process from "node:process";
 import type { Xcodec2Config } from "./architecture/config.ts";
+import type { MemberName } from "./architecture/members.ts";
 import { buildXcodec2Config } from "./converted_config.ts";
 import { type FloatDType, isFloatDType } from "./dtype_cast.ts";
 import { ConversionError } from "./errors.ts";
 import { collectDigests, type ExternalHash, type FileDigest, SequentialHash, startExternalHash } from "./file_hash.ts";
-import { checkArchitecture, loadOriginalArchitecture } from "./original_config.ts";
+import { checkArchitecture } from "./original_config.ts";
 import { type Job, makePlan, type SourceRecord } from "./plan.ts";
 import { CheckpointWriter } from "./safetensors/mod.ts";
 import { runReads, scheduleReads } from "./schedule.ts";
-import { SIDE_FILES, type WeightNormReport, writeSideFiles } from "./side_files.ts";
-import { byteRangeFiles, openTensorSource, resolveSourcePath, sourceFiles } from "./source.ts";
+import { type MemberReport, SIDE_FILES, type WeightNormReport, writeSideFiles } from "./side_files.ts";
+import { byteRangeFiles, openTensorSource, resolveSourcePath } from "./source.ts";
+import { sourceArchitecture } from "./source_architecture.ts";
 import type { DType, TensorSource } from "./tensor_source.ts";
 import { type JobContext, runJob } from "./transforms.ts";
 
@@ -30,6 +32,13 @@ export interface ConvertOptions {
   source: string | TensorSource;
   /** original config.json (path or parsed); default: `config.json` beside the source, else the real model's facts */
   config?: string | object;
+  /** the family member (members.ts), instead of detecting it from the tensors */
+  family?: MemberName;
+  /**
+   * where the semantic encoder comes from when the checkpoint has none (NeuCodec): a folder with config.json +
+   * model.safetensors, or `hf://facebook/w2v-bert-2.0[@rev]`; default: a `w2v-bert-2.0/` folder beside the source
+   */
+  semanticEncoder?: string;
   out: string;
   dtype?: OutputDTypeName;
   /** replace a non-empty output folder */
@@ -44,6 +53,7 @@ export interface ConversionReport {
   files: string[];
   config: Xcodec2Config;
   source: { path: string; files: FileDigest[]; config: string };
+  member: MemberReport;
   tensors: SourceRecord[];
   outputTensors: number;
   warnings: string[];
@@ -67,31 +77,34 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Conversio
   const outExists = await checkOutDir(out, opts.force === true);
 
   // source and config
-  let source: TensorSource;
+  let main: TensorSource;
   let sourceDir: string | undefined;
   if (typeof opts.source === "string") {
     const resolved = await resolveSourcePath(opts.source);
     sourceDir = resolved.dir;
-    source = await openTensorSource(resolved.file);
+    main = await openTensorSource(resolved.file);
   } else {
-    source = opts.source;
+    main = opts.source;
   }
   const tmp = join(dirname(out), `.${basename(out)}.tmp-${process.pid}`);
   let writer: CheckpointWriter | undefined;
   let hasher: ExternalHash | undefined;
+  let semanticSource: TensorSource | undefined;
   try {
+    const resolvedArch = await sourceArchitecture(main, sourceDir, {
+      config: opts.config,
+      family: opts.family,
+      semanticEncoder: opts.semanticEncoder,
+      log,
+    });
+    const { arch, rawConfig, configFrom, detected, source } = resolvedArch;
+    semanticSource = resolvedArch.semantic?.part.source;
+    checkArchitecture(arch, configFrom);
     // the source's sha256 for conversion.json takes as long as copying the file: start it first, on the other core
     // (a native hasher); without one it is computed in-process from the conversion's own reads
     const ranged = byteRangeFiles(source);
-    const paths = await sourceFiles(source);
+    const paths = resolvedArch.files;
     hasher = await startExternalHash(paths);
-    let configArg = opts.config;
-    if (configArg === undefined && sourceDir !== undefined) {
-      const beside = join(sourceDir, "config.json");
-      if (await stat(beside).then((s) => s.isFile(), () => false)) configArg = beside;
-    }
-    const { arch, raw: rawConfig, from: configFrom } = await loadOriginalArchitecture(configArg);
-    checkArchitecture(arch, configFrom);
     const file = source.path;
     const infos = source.list();
     const floatDTypes = [...new Set(infos.map((t) => t.dtype).filter(isFloatDType))];
@@ -112,10 +125,22 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Conversio
     // the pass: read the source once, front to back; transforms run as soon as their inputs are in
     const warnings: string[] = [];
     const stale: WeightNormReport["stale"] = [];
+    const besidePlain: WeightNormReport["beside_plain"] = [];
     const ctx: JobContext = {
       file,
       heads: cfg.num_attention_heads,
       dtypeOf,
+      onBesidePlain(module, tensor, maxRelDiff) {
+        besidePlain.push({ module, maxRelDiff });
+        if (maxRelDiff > STALE_WARN_REL) {
+          const msg =
+            `${file}: tensor "${tensor}": the plain weight, which ${detected.member.title}'s original runs, disagrees with the weight norm stored beside it (max relative difference ${
+              maxRelDiff.toExponential(2)
+            }); the plain weight is used (transformers' converter folds g/v instead)`;
+          warnings.push(msg);
+          process.stderr.write(`warning: ${msg}\n`);
+        }
+      },
       onStale(module, tensor, maxRelDiff) {
         stale.push({ module, maxRelDiff });
         if (maxRelDiff > STALE_WARN_REL) {
@@ -144,7 +169,18 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Conversio
     const digests = await collectDigests(paths, hasher, inlineHashes);
     hasher = undefined;
 
-    const weightNorm = { folded: plan.jobs.filter((j) => j.kind === "fold_weight_norm").length, stale };
+    const weightNorm: WeightNormReport = {
+      folded: plan.jobs.filter((j) => j.kind === "fold_weight_norm" && j.keep === undefined).length,
+      stale,
+      ...(besidePlain.length ? { beside_plain: besidePlain } : {}),
+    };
+    const member: MemberReport = {
+      name: detected.member.name,
+      title: detected.member.title,
+      forced: detected.forced,
+      evidence: detected.evidence,
+      ...(resolvedArch.semantic ? { semantic_encoder: resolvedArch.semantic.from } : {}),
+    };
     await writeSideFiles(tmp, {
       cfg,
       arch,
@@ -157,6 +193,7 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Conversio
       weightFiles,
       weightNorm,
       warnings,
+      member,
     });
 
     // swap into place
@@ -168,6 +205,7 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Conversio
       files: [...weightFiles.map((f) => join(out, basename(f))), ...SIDE_FILES.map((f) => join(out, f))],
       config: cfg,
       source: { path: file, files: digests, config: configFrom },
+      member,
       tensors: plan.records,
       outputTensors: plan.outputs.length,
       warnings,
@@ -180,7 +218,8 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Conversio
     await rm(tmp, { recursive: true, force: true }).catch(() => {});
     throw e;
   } finally {
-    if (typeof opts.source === "string") await source.close();
+    await semanticSource?.close();
+    if (typeof opts.source === "string") await main.close();
   }
 }
 

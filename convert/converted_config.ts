@@ -1,8 +1,12 @@
 /**
- * The converted (transformers `Xcodec2Config`) config.json and the `Xcodec2FeatureExtractor` preprocessor_config.json,
- * with the values upstream's converter writes.
+ * The converted config.json and preprocessor_config.json, with the values upstream's converters write: transformers'
+ * `Xcodec2Config` / `Xcodec2FeatureExtractor` (XCodec2), `NeuCodecConfig` / `NeuCodecFeatureExtractor` (NeuCodec,
+ * WideCodec; measured: `NeuCodecModel.save_pretrained` writes `Xcodec2Config`'s keys with `input_sampling_rate` and
+ * `output_sampling_rate` in place of `sampling_rate`), and our `xcodec2_pooled` extension (config.ts) for the
+ * 25TPS model, which keeps XCodec2's feature extractor.
  */
 import type { Xcodec2Config } from "./architecture/config.ts";
+import { MEMBERS } from "./architecture/members.ts";
 import {
   FBANK_FRAME_LENGTH,
   FBANK_FRAME_SHIFT,
@@ -25,7 +29,7 @@ export function buildXcodec2Config(
   dtype: keyof typeof TORCH_DTYPE_NAME = "F32",
 ): Xcodec2Config {
   const hidden = arch.decoderHiddenDim;
-  return {
+  const common: Xcodec2Config = {
     activation_dropout: 0.1,
     architectures: ["Xcodec2Model"],
     attention_bias: false,
@@ -53,6 +57,14 @@ export function buildXcodec2Config(
     tie_word_embeddings: false,
     transformers_version: TRANSFORMERS_VERSION,
   };
+  const layout = MEMBERS[arch.member].layout;
+  if (layout === "xcodec2") return common;
+  const { sampling_rate: _, ...rest } = common;
+  const rates = { input_sampling_rate: arch.samplingRate, output_sampling_rate: arch.outputSamplingRate };
+  if (layout === "neucodec") return { ...rest, ...rates, architectures: ["NeuCodecModel"], model_type: "neucodec" };
+  // transformers has no class for pooled codes: no `architectures`, so that nothing loads it as another model
+  const { architectures: __, ...pooled } = rest;
+  return { ...pooled, ...rates, code_pooling: arch.codePooling, model_type: "xcodec2_pooled" };
 }
 
 /** The stored w2v-bert config cut to the layers the codec uses (`hidden_states[k]` = output of layer k). */
@@ -86,7 +98,9 @@ function semanticConfigFor(arch: OriginalArchitecture): Xcodec2Config["semantic_
 
 export function buildPreprocessorConfig(arch: OriginalArchitecture): Record<string, unknown> {
   return {
-    feature_extractor_type: "Xcodec2FeatureExtractor",
+    feature_extractor_type: MEMBERS[arch.member].features === "neucodec"
+      ? "NeuCodecFeatureExtractor"
+      : "Xcodec2FeatureExtractor",
     feature_size: FBANK_MEL_BINS,
     frame_length: FBANK_FRAME_LENGTH,
     frame_shift: FBANK_FRAME_SHIFT,

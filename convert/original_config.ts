@@ -14,10 +14,19 @@ import {
   SAMPLE_RATE,
 } from "./architecture/constants.ts";
 import type { SemanticModelConfig } from "./architecture/config.ts";
+import { type MemberName, MEMBERS } from "./architecture/members.ts";
 import { ConversionError } from "./errors.ts";
 
 export interface OriginalArchitecture {
+  /** the family member (members.ts): which converted layout, feature extractor and facts apply */
+  member: MemberName;
+  /** rate of the audio the encoder reads */
   samplingRate: number;
+  /** rate of the audio the decoder writes */
+  outputSamplingRate: number;
+  /** encoder frames averaged into one code (AvgPool1d after fc_prior; 1 = none) */
+  codePooling: number;
+  /** encoder hop: input samples per encoder frame */
   hopLength: number;
   /** CodecEnc: base width, strides, residual dilations, output width */
   ngf: number;
@@ -101,7 +110,10 @@ export function realModelArchitecture(
   const semantic = sizes.semantic ?? 1024;
   const decoder = sizes.decoder ?? 1024;
   return {
+    member: "xcodec2",
     samplingRate: SAMPLE_RATE,
+    outputSamplingRate: SAMPLE_RATE,
+    codePooling: 1,
     hopLength: HOP_LENGTH,
     ngf: 48,
     upRatios: [2, 2, 4, 4, 5],
@@ -198,8 +210,12 @@ export function architectureFromConfig(raw: Json, file = "config"): OriginalArch
   if (!sem || typeof sem !== "object") {
     throw new ConversionError("reference_architecture.semantic_model is missing", { file });
   }
+  const samplingRate = num(ref.sampling_rate ?? SAMPLE_RATE, "reference_architecture.sampling_rate");
   const arch: OriginalArchitecture = {
-    samplingRate: num(ref.sampling_rate ?? SAMPLE_RATE, "reference_architecture.sampling_rate"),
+    member: "xcodec2",
+    samplingRate,
+    outputSamplingRate: samplingRate,
+    codePooling: 1,
     hopLength: num(ref.hop_length ?? HOP_LENGTH, "reference_architecture.hop_length"),
     ngf: num(enc.ngf, "codec_encoder.ngf"),
     upRatios: list(enc.up_ratios, "codec_encoder.up_ratios"),
@@ -294,7 +310,20 @@ export function checkArchitecture(arch: OriginalArchitecture, file: string): voi
   }
   const hop = arch.upRatios.reduce((a, b) => a * b, 1);
   if (hop !== arch.hopLength) fail(`up_ratios multiply to ${hop}, not hop_length ${arch.hopLength}`);
-  if (arch.nFft !== N_FFT_PER_HOP * arch.hopLength) {
-    fail(`n_fft ${arch.nFft} must be ${N_FFT_PER_HOP} × hop_length (${N_FFT_PER_HOP * arch.hopLength})`);
+  const decoderHop = originalDecoderHop(arch);
+  if (!Number.isInteger(decoderHop) || arch.nFft !== N_FFT_PER_HOP * decoderHop) {
+    const m = MEMBERS[arch.member];
+    fail(
+      `n_fft ${arch.nFft} must be ${N_FFT_PER_HOP} × the decoder hop (${
+        N_FFT_PER_HOP * decoderHop
+      }: ${arch.hopLength}-sample ` +
+        `encoder frames${arch.codePooling > 1 ? ` pooled by ${arch.codePooling}` : ""} carried from ` +
+        `${arch.samplingRate} to ${arch.outputSamplingRate} Hz, as ${m.title} has it)`,
+    );
   }
+}
+
+/** Output samples per code: the encoder hop, times the pooling, carried to the output rate. */
+export function originalDecoderHop(arch: OriginalArchitecture): number {
+  return (arch.hopLength * arch.codePooling * arch.outputSamplingRate) / arch.samplingRate;
 }

@@ -34,6 +34,11 @@ export interface Job {
   readyAt: number;
   /** fold_weight_norm: the weight-normed module (original path), named in the stale-weight report */
   module?: string;
+  /**
+   * fold_weight_norm of a pair stored beside a plain conv the original runs (NeuCodec's decoder): the output is the
+   * plain weight (`inputs.stale`), the fold is only compared with it
+   */
+  keep?: "plain";
 }
 
 export interface SourceRecord {
@@ -94,6 +99,19 @@ export function makePlan(
     const e = entryOf(t.name);
     if (e?.presence === "stale") staleOf.set(e.weightNormOf!, t.name);
   }
+  /**
+   * Modules whose g/v sit beside a plain weight the original runs (NeuCodec's decoder convs): module → that plain
+   * weight. The plain weight is written; the pair is folded only to be compared with it.
+   */
+  const plainBeside = new Map<string, string>();
+  for (const [m, grp] of wn) {
+    const name = grp.g ?? grp.v!;
+    const e = lookup.get(name)?.find((c) => c.transform.kind === "fold_weight_norm");
+    if (e?.transform.kind === "fold_weight_norm" && e.transform.besidePlain && index.has(`${m}.weight`)) {
+      plainBeside.set(m, `${m}.weight`);
+    }
+  }
+  const plainKept = new Set(plainBeside.values());
 
   const jobs: Job[] = [];
   const records: SourceRecord[] = [];
@@ -108,6 +126,11 @@ export function makePlan(
       continue;
     }
     const tr = e.transform;
+    if (plainKept.has(t.name)) {
+      // written by its module's fold_weight_norm job (keep: "plain"), once the pair beside it is compared
+      rec({ ...base, action: "rename", targets: [e.outputs[0]!.name], transform: `rename${castNote(t.dtype)}` });
+      continue;
+    }
     if (tr.kind === "drop") {
       rec({ ...base, action: "drop", targets: [], transform: "none", reason: tr.reason });
       continue;
@@ -134,19 +157,36 @@ export function makePlan(
         throw new ConversionError(`weight norm needs a float dtype, got ${v.dtype}`, { file, tensor: v.name });
       }
       const target = e.outputs[0]!.name;
-      const stale = staleOf.get(m);
+      const plain = plainBeside.get(m);
+      const stale = plain ?? staleOf.get(m);
       if (stale !== undefined) checkStaleShape(file, infos[index.get(stale)!]!, v);
       const needed = [g.name, v.name, ...(stale ? [stale] : [])];
+      const plainInfo = plain === undefined ? undefined : infos[index.get(plain)!]!;
       jobs.push({
         kind: "fold_weight_norm",
         inputs: { g: g.name, v: v.name, stale },
-        outputs: [{ name: target, dtype: targetDType(v.dtype), shape: [...v.shape] }],
+        outputs: [{
+          name: target,
+          dtype: targetDType(plainInfo?.dtype ?? v.dtype),
+          shape: [...v.shape],
+        }],
         readyAt: Math.max(...needed.map((n) => index.get(n)!)),
         module: m,
+        ...(plain === undefined ? {} : { keep: "plain" as const }),
       });
+      if (plainInfo !== undefined && !isFloatDType(plainInfo.dtype)) {
+        throw new ConversionError(`plain weight needs a float dtype, got ${plainInfo.dtype}`, { file, tensor: plain });
+      }
+      if (plain !== undefined) {
+        const reason = `weight norm beside the plain weight ${plain}, which the original runs (its decoder applies ` +
+          "no weight norm): g·v/‖v‖ is compared with it (conversion.json weight_norm.beside_plain) and not written";
+        rec({ source: g.name, dtype: g.dtype, shape: g.shape, action: "drop", targets: [], transform: "none", reason });
+        rec({ ...base, action: "drop", targets: [], transform: "none", reason });
+        continue;
+      }
       const transform = `weight norm folded: w = g·v/‖v‖ per output channel (torch CPU float32 order)${
-        castNote(v.dtype)
-      }`;
+        tr.besidePlain ? " (no plain weight stored beside the pair)" : ""
+      }${castNote(v.dtype)}`;
       rec({ source: g.name, dtype: g.dtype, shape: g.shape, action: "fold_weight_norm", targets: [target], transform });
       rec({ ...base, action: "fold_weight_norm", targets: [target], transform });
       continue;

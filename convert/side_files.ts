@@ -6,6 +6,7 @@
 import { writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { Xcodec2Config } from "./architecture/config.ts";
+import { MEMBERS } from "./architecture/members.ts";
 import { buildPreprocessorConfig, configJsonText } from "./converted_config.ts";
 import { combinedSha256, type FileDigest } from "./file_hash.ts";
 import { cardFactsFrom, modelCard } from "./model_card.ts";
@@ -17,6 +18,22 @@ export const SIDE_FILES = ["config.json", "preprocessor_config.json", "README.md
 export interface WeightNormReport {
   folded: number;
   stale: { module: string; maxRelDiff: number }[];
+  /**
+   * g/v stored beside a plain weight the original runs (NeuCodec's decoder convs): the plain weight was written, and
+   * g·v/‖v‖ compared with it (largest difference relative to max |w|)
+   */
+  beside_plain?: { module: string; maxRelDiff: number }[];
+}
+
+/** Which family member the source is, and why (conversion.json `member`). */
+export interface MemberReport {
+  name: string;
+  title: string;
+  /** named by --family rather than detected */
+  forced: boolean;
+  evidence: string[];
+  /** where the semantic encoder came from, when the checkpoint had none */
+  semantic_encoder?: string;
 }
 
 export interface SideFileFacts {
@@ -34,19 +51,26 @@ export interface SideFileFacts {
   weightFiles: string[];
   weightNorm: WeightNormReport;
   warnings: string[];
+  member: MemberReport;
 }
 
 /** Writes the side files into `dir`. */
 export async function writeSideFiles(dir: string, f: SideFileFacts): Promise<void> {
   await writeFile(join(dir, "config.json"), configJsonText(f.cfg));
   await writeFile(join(dir, "preprocessor_config.json"), configJsonText(buildPreprocessorConfig(f.arch)));
-  const facts = await cardFactsFrom(f.sourceDir ? join(f.sourceDir, "README.md") : undefined, f.rawConfig);
+  const member = MEMBERS[f.arch.member];
+  const facts = await cardFactsFrom(
+    f.sourceDir ? join(f.sourceDir, "README.md") : undefined,
+    f.rawConfig,
+    member,
+    f.sourceDir ? join(f.sourceDir, "meta.yaml") : undefined,
+  );
   const card = {
     sourceSha256: combinedSha256(f.digests),
     tensors: f.plan.outputs.length,
     dtype: f.cfg.dtype as string,
   };
-  await writeFile(join(dir, "README.md"), modelCard(facts, card));
+  await writeFile(join(dir, "README.md"), modelCard(facts, card, member));
   const sidecar = {
     tool: "xcodec2-kit convert",
     source: {
@@ -55,6 +79,7 @@ export async function writeSideFiles(dir: string, f: SideFileFacts): Promise<voi
       config: f.configFrom,
     },
     output: { dtype: f.cfg.dtype, tensors: f.plan.outputs.length, files: f.weightFiles.map((w) => basename(w)) },
+    member: f.member,
     license: facts.license,
     base_model: facts.baseModel,
     weight_norm: f.weightNorm,

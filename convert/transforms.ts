@@ -23,6 +23,8 @@ export interface JobContext {
   dtypeOf(name: string): DType;
   /** a stale plain weight beside g/v was compared with the folded weight (largest difference relative to max |w|) */
   onStale(module: string, stale: string, maxRelDiff: number): void;
+  /** a plain weight the original runs was compared with the weight norm stored beside it (same measure) */
+  onBesidePlain(module: string, plain: string, maxRelDiff: number): void;
 }
 
 /** `owned`: the inputs are the converter's scratch, free to be overwritten. */
@@ -62,17 +64,23 @@ const TRANSFORMS: Record<JobKind, Transform> = {
       throw new ConversionError((e as Error).message, { file: ctx.file, tensor: gName });
     }
     const stale = job.inputs.stale;
+    const target = job.outputs[0]!.dtype as FloatDType;
     if (stale) {
-      const plain = toFloat32(get(stale), ctx.dtypeOf(stale) as FloatDType);
+      const bytes = get(stale);
+      const plain = toFloat32(bytes, ctx.dtypeOf(stale) as FloatDType);
       let maxDiff = 0;
       let maxAbs = 0;
       for (let i = 0; i < w.length; i++) {
         maxDiff = Math.max(maxDiff, Math.abs(w[i]! - plain[i]!));
         maxAbs = Math.max(maxAbs, Math.abs(w[i]!));
       }
-      ctx.onStale(job.module!, stale, maxAbs > 0 ? maxDiff / maxAbs : maxDiff);
+      const rel = maxAbs > 0 ? maxDiff / maxAbs : maxDiff;
+      if (job.keep === "plain") {
+        ctx.onBesidePlain(job.module!, stale, rel);
+        return [{ name: job.outputs[0]!.name, data: cast(bytes, ctx.dtypeOf(stale), target) }];
+      }
+      ctx.onStale(job.module!, stale, rel);
     }
-    const target = job.outputs[0]!.dtype as FloatDType;
     // folding is done in float32; a float32 result is written as is, anything else rounded once
     return [{
       name: job.outputs[0]!.name,

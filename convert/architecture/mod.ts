@@ -4,14 +4,34 @@
  */
 export * from "./constants.ts";
 export {
+  codesForClip,
   ConfigError,
+  encoderFrames,
+  MAX_CODE_POOLING,
+  minClipSamples,
+  MODEL_TYPES,
   type ModelFacts,
   modelFacts,
+  type ModelType,
+  paddedClipSamples,
   parseXcodec2Config,
   readXcodec2Config,
+  semanticFrames,
   type SemanticModelConfig,
   type Xcodec2Config,
 } from "./config.ts";
+export {
+  type ConvertedLayout,
+  type FamilyMember,
+  type FbankArithmetic,
+  type FeatureFlavour,
+  isMemberName,
+  MEMBER_NAMES,
+  memberByNFft,
+  type MemberName,
+  memberNFft,
+  MEMBERS,
+} from "./members.ts";
 export type {
   ArchTensor,
   ComputeOp,

@@ -32,8 +32,12 @@ export type TensorRole =
 export type Transform =
   /** copied under its converted name (renamed; cast when asked) */
   | { kind: "copy" }
-  /** one half of a weight-normed weight, w = g·v/‖v‖ per output channel, in one of the two g/v styles */
-  | { kind: "fold_weight_norm"; part: "g" | "v"; style: "legacy" | "parametrizations" }
+  /**
+   * one half of a weight-normed weight, w = g·v/‖v‖ per output channel, in one of the two g/v styles. `besidePlain`:
+   * a pair stored beside a plain conv's `weight` that the original never applies (NeuCodec's decoder convs): the
+   * plain weight is what runs, the fold is only compared with it, and used only where no plain weight is stored
+   */
+  | { kind: "fold_weight_norm"; part: "g" | "v"; style: "legacy" | "parametrizations"; besidePlain?: true }
   /** a fused q/k/v projection: rows split, q and k permuted per head for transformers' RoPE */
   | { kind: "split_qkv"; heads: number }
   | { kind: "drop"; reason: string };
@@ -49,7 +53,9 @@ export type Presence =
   /** training checkpoints only */
   | "training"
   /** a plain `weight` left beside a weight norm's g/v */
-  | "stale";
+  | "stale"
+  /** a weight norm's g/v stored beside a plain conv's `weight`, unused by the original (NeuCodec's decoder convs) */
+  | "beside_plain";
 
 export type WeightNormStyle = "legacy" | "parametrizations" | "plain";
 
@@ -71,6 +77,13 @@ export interface OriginalForm {
   unsavedBuffers?: boolean;
   /** semantic-model layers stored (default: the converted config's, i.e. the ones the codec uses) */
   semanticLayers?: number;
+  /**
+   * SnakeBeta's log-beta stored as `beta` (XCodec2, NeuCodec) or `bias` (X-Codec-2.0-25TPS-24k, whose activations
+   * follow alias_free_torch 0.1.3); `"any"` declares both, for looking names up
+   */
+  snakeBeta?: "beta" | "bias" | "any";
+  /** `weight_g`/`weight_v` beside the decoder convs' plain weights, as NeuCodec's file stores them */
+  decoderWeightNorm?: boolean;
 }
 
 /** A tensor of the converted layout. */
@@ -131,6 +144,8 @@ export class Tree {
       buffers: form.buffers ?? true,
       unsavedBuffers: form.unsavedBuffers ?? false,
       semanticLayers: form.semanticLayers ?? semanticLayers,
+      snakeBeta: form.snakeBeta ?? "beta",
+      decoderWeightNorm: form.decoderWeightNorm ?? false,
     };
   }
 
@@ -142,7 +157,7 @@ export class Tree {
     const f = this.form;
     return presence === "always" || (presence === "buffer" && f.buffers) ||
       (presence === "unsaved_buffer" && f.unsavedBuffers) || (presence === "training" && f.trainingKeys) ||
-      (presence === "stale" && f.staleWeights);
+      (presence === "stale" && f.staleWeights) || (presence === "beside_plain" && f.decoderWeightNorm);
   }
 
   add(t: ArchTensor): void {
@@ -238,10 +253,27 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 
 // ---- module kinds ----
 
-/** torch Conv1d: weight [cout, cin / groups, k] (`cinPerGroup` is that second dim), bias [cout]. */
-export function conv(m: Cursor, cout: number, cinPerGroup: number, k: number, o: { bias?: boolean } = {}): void {
-  m.param("weight", [cout, cinPerGroup, k], "conv");
+/**
+ * torch Conv1d: weight [cout, cin / groups, k] (`cinPerGroup` is that second dim), bias [cout]. `unusedWeightNorm`:
+ * a file may also hold `weight_g`/`weight_v` for it that the original never applies (NeuCodec's decoder convs, see
+ * members.ts): declared in forms with `decoderWeightNorm`, compared with the plain weight at conversion.
+ */
+export function conv(
+  m: Cursor,
+  cout: number,
+  cinPerGroup: number,
+  k: number,
+  o: { bias?: boolean; unusedWeightNorm?: boolean } = {},
+): void {
+  const shape = [cout, cinPerGroup, k];
+  m.param("weight", shape, "conv");
   if (o.bias ?? true) m.param("bias", [cout], "bias");
+  if (o.unusedWeightNorm) {
+    const weight = [m.output("weight", shape, "conv")];
+    const fold = (part: "g" | "v") => ({ kind: "fold_weight_norm", part, style: "legacy", besidePlain: true }) as const;
+    m.declare("weight_g", [cout, 1, 1], "wn_g", fold("g"), weight, "beside_plain", m.original);
+    m.declare("weight_v", shape, "wn_v", fold("v"), weight, "beside_plain", m.original);
+  }
 }
 
 /** nn.Linear: weight [out, in], bias [out]. */
@@ -293,7 +325,11 @@ export function wnConv(m: Cursor, cout: number, cin: number, k: number): void {
 export function snake(m: Cursor, channels: number): void {
   const act = m.pp("act");
   act.param("alpha", [channels], "snake");
-  act.param("beta", [channels], "snake");
+  const stored = m.form.snakeBeta;
+  if (stored === "beta" || stored === "any") act.param("beta", [channels], "snake");
+  if (stored === "bias" || stored === "any") {
+    act.declare("bias", [channels], "snake", { kind: "copy" }, [act.output("beta", [channels], "snake")]);
+  }
   const filter = [1, 1, AA_KERNEL];
   m.pp("upsample").buffer(
     "filter",

@@ -36,6 +36,8 @@ export interface OriginalTensor {
   /** buffers (not parameters) */
   buffer?: boolean;
   trainingOnly?: boolean;
+  /** g/v stored beside a plain conv's weight (NeuCodec's decoder convs) */
+  besidePlain?: boolean;
 }
 
 export type OriginalLayoutOptions = OriginalForm;
@@ -51,13 +53,15 @@ export function originalTensors(arch: OriginalArchitecture, opts: OriginalLayout
       ...(t.weightNormOf === undefined ? {} : { module: t.weightNormOf }),
       ...(t.presence === "buffer" || t.presence === "unsaved_buffer" ? { buffer: true } : {}),
       ...(t.presence === "training" ? { trainingOnly: true } : {}),
+      ...(t.presence === "beside_plain" ? { besidePlain: true } : {}),
     }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /**
  * Every name a source checkpoint may store for this config, and what becomes of it: the original tensors in every
- * stored form (each weight-norm style, stale weights, training keys, buffers, `semanticLayers` semantic layers), and
+ * stored form (each weight-norm style, stale weights, training keys, buffers, `semanticLayers` semantic layers,
+ * SnakeBeta's `beta` or `bias`, weight norm beside the decoder's plain convs), and
  * the converted names themselves (an already converted checkpoint converts to itself). A name has two entries only
  * for a weight-normed conv's plain `weight`: the weight itself, or stale beside g/v, as the file decides.
  */
@@ -69,6 +73,8 @@ export function sourceLookup(cfg: Xcodec2Config, semanticLayers: number): Map<st
     buffers: true,
     unsavedBuffers: true,
     semanticLayers,
+    snakeBeta: "any",
+    decoderWeightNorm: true,
   };
   const lookup = new Map<string, ArchTensor[]>();
   const add = (t: ArchTensor) => lookup.set(t.original, [...(lookup.get(t.original) ?? []), t]);

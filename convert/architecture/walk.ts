@@ -10,8 +10,8 @@
  * against the module it mirrors; `m.pp(original, converted)` is where the two namings part.
  *
  * Per-model facts (rates, hops, n_fft, decoder depth, code pooling) come from the config, so the family's members
- * (other output rates, deeper decoders, pooled codes) are other configs, not other trees. A member whose semantic
- * encoder lives in another file walks `w2vBert` from that file's root cursor.
+ * (other output rates, deeper decoders, pooled codes) are other configs, not other trees; what differs in their files
+ * (SnakeBeta's `bias` name, NeuCodec's unused weight norm beside the decoder convs) is the stored form.
  */
 import { modelFacts, type SemanticModelConfig, type Xcodec2Config } from "./config.ts";
 import { codebookSize, ENCODER_DILATIONS, RESNET_BLOCKS_PER_STAGE } from "./constants.ts";
@@ -158,7 +158,7 @@ function quantizer(m: Cursor, Q: number, levels: readonly number[]): void {
 /** VocosBackbone: embed conv k7, prior_net ResNet blocks, transformer blocks, post_net ResNet blocks, LayerNorm. */
 function vocosBackbone(m: Cursor, cfg: Xcodec2Config): void {
   const H = cfg.hidden_size;
-  conv(m.pp("embed"), H, H, 7);
+  conv(m.pp("embed"), H, H, 7, { unusedWeightNorm: true });
   for (let i = 0; i < RESNET_BLOCKS_PER_STAGE; i++) resnetBlock(m.pp("prior_net").pp(i), H);
   for (let i = 0; i < cfg.num_hidden_layers; i++) transformerBlock(m.pp("transformers", "layers").pp(i), cfg);
   for (let i = 0; i < RESNET_BLOCKS_PER_STAGE; i++) resnetBlock(m.pp("post_net").pp(i), H);
@@ -168,9 +168,9 @@ function vocosBackbone(m: Cursor, cfg: Xcodec2Config): void {
 /** Vocos ResnetBlock: GroupNorm, conv k3, GroupNorm, conv k3. */
 function resnetBlock(m: Cursor, H: number): void {
   norm(m.pp("norm1"), H);
-  conv(m.pp("conv1"), H, H, 3);
+  conv(m.pp("conv1"), H, H, 3, { unusedWeightNorm: true });
   norm(m.pp("norm2"), H);
-  conv(m.pp("conv2"), H, H, 3);
+  conv(m.pp("conv2"), H, H, 3, { unusedWeightNorm: true });
 }
 
 /** bs_roformer5.py TransformerBlock → Llama-style layer: RMSNorm, attention (fused c_attn split), RMSNorm, MLP. */

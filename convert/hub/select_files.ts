@@ -20,8 +20,8 @@ const WEIGHT_FORMATS: ReadonlyArray<{ name: string; matches: (rel: string) => bo
   { name: "lightning", matches: (rel) => /\.ckpt$/.test(rel) },
 ];
 
-/** Metadata taken whenever present, next to the weights. */
-const METADATA = new Set(["config.json", "README.md", "LICENSE", "LICENSE.md", "LICENSE.txt"]);
+/** Metadata taken whenever present, next to the weights (NeuCodec's licence is in its `meta.yaml`). */
+const METADATA = new Set(["config.json", "README.md", "LICENSE", "LICENSE.md", "LICENSE.txt", "meta.yaml"]);
 
 /**
  * From repository paths, the ones to download for the checkpoint in folder `prefix` ("" = repository root).

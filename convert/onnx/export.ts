@@ -16,7 +16,7 @@ import { GraphBuilder } from "./graph.ts";
 import { WeightError, Weights } from "./weights.ts";
 import { buildEncoder } from "./encoder/encoder.ts";
 import { buildDecoder } from "./decoder/decoder.ts";
-import { HOP_LENGTH, readXcodec2Config, type Xcodec2Config } from "../architecture.ts";
+import { modelFacts, readXcodec2Config, type Xcodec2Config } from "../architecture.ts";
 import {
   EXPORT_FORMAT,
   EXPORT_MANIFEST,
@@ -93,7 +93,16 @@ async function exportWith(
   await mkdir(out, { recursive: true });
   const precisions = opts.fp16 === false ? PRECISIONS.filter((p) => p !== "fp16") : PRECISIONS;
   const graphs: ExportedGraph[] = [];
-  const metadata = { format: EXPORT_FORMAT, masks: String(masks), hop_length: String(HOP_LENGTH) };
+  const f = modelFacts(cfg);
+  // hop_length: input samples per encoder frame (as before the family); samples_per_code: the decoder's output hop
+  const metadata = {
+    format: EXPORT_FORMAT,
+    masks: String(masks),
+    hop_length: String(f.encoderHop),
+    input_sample_rate: String(f.inputSampleRate),
+    output_sample_rate: String(f.sampleRate),
+    samples_per_code: String(f.decoderHop),
+  };
   for (const part of GRAPH_PARTS) {
     for (const precision of precisions) {
       const t0 = performance.now();
@@ -130,7 +139,13 @@ async function exportWith(
 }
 
 function configSummary(cfg: Xcodec2Config) {
+  const f = modelFacts(cfg);
   return {
+    model_type: cfg.model_type,
+    input_sample_rate: f.inputSampleRate,
+    output_sample_rate: f.sampleRate,
+    codes_per_second: f.codesPerSecond,
+    samples_per_code: f.decoderHop,
     hidden_size: cfg.hidden_size,
     num_hidden_layers: cfg.num_hidden_layers,
     quantization_dim: cfg.quantization_dim,

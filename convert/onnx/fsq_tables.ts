@@ -3,6 +3,7 @@
  * graphs embed them, and the parity suite recomputes the bound with the very same float32 values to find codes that
  * sit within rounding distance of a boundary.
  */
+import { GraphError } from "./errors.ts";
 
 /** vector-quantize-pytorch FSQ's `bound` margin. */
 const FSQ_BOUND_EPS = 1e-3;
@@ -27,7 +28,7 @@ export function fsqTables(levels: readonly number[]): FsqTables {
   let acc = 1;
   for (let i = 0; i < d; i++) {
     const L = levels[i];
-    if (!Number.isInteger(L) || L < 2) throw new RangeError(`FSQ level ${i} is ${L}; levels must be integers ≥ 2`);
+    if (!Number.isInteger(L) || L < 2) throw new GraphError(`FSQ level ${i} is ${L}; levels must be integers ≥ 2`);
     // torch: (levels − 1) * (1 + eps) / 2 with an int32 tensor and python floats → float32 ops
     halfRange[i] = f(f((L - 1) * f(1 + FSQ_BOUND_EPS)) / 2);
     offset[i] = L % 2 === 0 ? 0.5 : 0;

@@ -18,6 +18,7 @@ import { sinCos } from "../trig.ts";
 import type { GraphBuilder } from "../graph.ts";
 import type { ModuleCursor } from "../module.ts";
 import { lengthMask, linear } from "../layers.ts";
+import { GraphError } from "../errors.ts";
 
 /** Periodic Hann window of length n (torch.hann_window's default). */
 export function hannWindow(n: number): Float64Array {
@@ -30,7 +31,7 @@ export function hannWindow(n: number): Float64Array {
  * irfft ignores them).
  */
 export function inverseRealDftBasis(n: number, window: ArrayLike<number>): Float32Array {
-  if (n % 2 !== 0) throw new RangeError(`n_fft ${n} must be even`);
+  if (n % 2 !== 0) throw new GraphError(`n_fft ${n} must be even`);
   const bins = n / 2 + 1;
   const basis = new Float32Array(2 * bins * n);
   for (let k = 0; k < bins; k++) {
@@ -70,14 +71,14 @@ export function istftHead(m: ModuleCursor, x: string, lengths: string | null, nF
   const g = m.g;
   return m.scope(() => {
     if (nFft % hop !== 0 || (nFft - hop) % 2 !== 0) {
-      throw new RangeError(`n_fft ${nFft} must be a multiple of hop ${hop} with even overlap`);
+      throw new GraphError(`n_fft ${nFft} must be a multiple of hop ${hop} with even overlap`);
     }
     const ratio = nFft / hop;
     const bins = nFft / 2 + 1;
     const proj = m.pp("linear");
     const [out] = proj.shape("weight");
     if (out !== 2 * bins) {
-      throw new RangeError(`${proj.tensor("weight")}: ${out} rows, expected n_fft + 2 = ${2 * bins}`);
+      throw new GraphError(`${proj.tensor("weight")}: ${out} rows, expected n_fft + 2 = ${2 * bins}`);
     }
     const pred = g.dtype === "float32" ? linear(proj, x) : g.cast(linear(proj, x), "float32");
     const magnitude = g.op("Min", [g.exp(g.slice(pred, [0], [bins], [2])), g.scalarF32(1e2)]);

@@ -11,6 +11,7 @@ import { float as floatAttr, type GraphBuilder } from "../graph.ts";
 import type { Weights } from "../weights.ts";
 import { conv1d, lengthMask, samePadding, zeroPast } from "../layers.ts";
 import { ModuleCursor } from "../module.ts";
+import { GraphError } from "../errors.ts";
 
 /** Upstream `Xcodec2ResNetBlock` / original `Normalize`: nn.GroupNorm(num_groups=32, eps=1e-6). */
 export const RESNET_GROUPS = 32;
@@ -34,7 +35,7 @@ export function groupNorm(
   const m = ModuleCursor.at(g, w, prefix);
   return m.scope(() => {
     const [c] = m.shape("weight");
-    if (c % groups !== 0) throw new RangeError(`${prefix}: ${c} channels do not split into ${groups} groups`);
+    if (c % groups !== 0) throw new GraphError(`${prefix}: ${c} channels do not split into ${groups} groups`);
     const cg = c / groups;
     const x32 = g.dtype === "float32" ? x : g.cast(x, "float32");
     const xg = g.reshape(x32, [0, groups, cg, -1]); // [B, G, cg, T]

@@ -17,6 +17,7 @@ import type { GraphBuilder } from "../graph.ts";
 import type { ModuleCursor } from "../module.ts";
 import type { Xcodec2Config } from "../../architecture/mod.ts";
 import { keyPaddingBias, linear, rmsNorm, transpose2d } from "../layers.ts";
+import { GraphError } from "../errors.ts";
 
 /**
  * cos/sin of the head-axis RoPE, [n_heads][head_dim] each, in fp32 as upstream's `Xcodec2RotaryEmbedding` computes
@@ -94,13 +95,13 @@ function selfAttention(m: ModuleCursor, cfg: Xcodec2Config, x: string, bias: str
   const g = m.g;
   const nHeads = cfg.num_attention_heads, d = cfg.head_dim;
   if (cfg.num_key_value_heads !== nHeads) {
-    throw new RangeError(
+    throw new GraphError(
       `${m.name}: grouped-query attention (${nHeads} heads, ${cfg.num_key_value_heads} kv heads) is not supported`,
     );
   }
   const [qOut] = m.pp("q_proj").shape("weight");
   if (qOut !== nHeads * d) {
-    throw new RangeError(`${m.pp("q_proj").tensor("weight")}: ${qOut} rows, expected heads·head_dim = ${nHeads * d}`);
+    throw new GraphError(`${m.pp("q_proj").tensor("weight")}: ${qOut} rows, expected heads·head_dim = ${nHeads * d}`);
   }
   return m.scope(() => {
     const theta = cfg.rope_parameters.rope_theta;

@@ -16,6 +16,7 @@
  * to float32 as torch does (Cephes i0 via Chebyshev series, float sin, a lane-wise vectorised sum for the
  * normalisation) brings it to ≤ 7e-6. The float64 version is kept for tests as the mathematical ground truth.
  */
+import { GraphError } from "../errors.ts";
 
 const f = Math.fround;
 
@@ -55,7 +56,7 @@ const I0E_A = [
 
 /** I0(x) for 0 ≤ x ≤ 8 in float32 arithmetic (Chebyshev series, Clenshaw recurrence). */
 function besselI0F32(x: number): number {
-  if (x > 8) throw new RangeError(`kaiser sinc filter: β·w = ${x} > 8 is outside the float32 path`);
+  if (x > 8) throw new GraphError(`kaiser sinc filter: β·w = ${x} > 8 is outside the float32 path`);
   const y = f(f(x / 2) - 2);
   let b0 = I0E_A[0], b1 = 0, b2 = 0;
   for (let i = 1; i < I0E_A.length; i++) {
@@ -88,9 +89,9 @@ function kaiserBeta(halfWidth: number, half: number): number {
 }
 
 function check(cutoff: number, kernelSize: number): void {
-  if (!(cutoff >= 0 && cutoff <= 0.5)) throw new RangeError(`kaiser sinc filter: cutoff ${cutoff} outside [0, 0.5]`);
+  if (!(cutoff >= 0 && cutoff <= 0.5)) throw new GraphError(`kaiser sinc filter: cutoff ${cutoff} outside [0, 0.5]`);
   if (!Number.isInteger(kernelSize) || kernelSize < 2) {
-    throw new RangeError(`kaiser sinc filter: kernel size ${kernelSize}`);
+    throw new GraphError(`kaiser sinc filter: kernel size ${kernelSize}`);
   }
 }
 

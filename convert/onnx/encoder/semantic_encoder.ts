@@ -17,9 +17,9 @@ import type { GraphBuilder } from "../graph.ts";
 import type { ModuleCursor } from "../module.ts";
 import type { SemanticModelConfig, Xcodec2Config } from "../../architecture/mod.ts";
 import { keyPaddingBias, layerNorm, linear, transpose2d, zeroPast } from "../layers.ts";
-import { Xcodec2Error } from "../../../common/errors.ts";
+import { GraphError } from "../errors.ts";
 
-export class SemanticEncoderError extends Xcodec2Error {}
+export class SemanticEncoderError extends GraphError {}
 
 /**
  * `m` = semantic_encoder: features [B, F, 160] (compute dtype) → last kept layer's hidden states [B, F, Hs].
