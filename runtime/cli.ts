@@ -147,9 +147,18 @@ async function encode(model: string, inputs: string[], v: OptionValues<typeof EN
     for (let i = 0; i < files.length; i += CHUNK) {
       const chunk = files.slice(i, i + CHUNK);
       const clips = await Promise.all(
-        chunk.map((f) => readAudio(f.path, { resample: v.resample }).then((a) => a.samples)),
+        chunk.map((f) =>
+          readAudio(f.path, { resample: v.resample, sampleRate: codec.inputSampleRate }).then((a) => a.samples)
+        ),
       );
-      chunk.forEach((f, j) => checkItem(f.path, () => validateClips([clips[j]])));
+      chunk.forEach((f, j) =>
+        checkItem(f.path, () => {
+          validateClips([clips[j]]);
+          if (clips[j].length < codec.minClipSamples) {
+            throw new InputError(`${clips[j].length} samples; this model needs at least ${codec.minClipSamples}`);
+          }
+        })
+      );
       const codes = await codec.encode(clips, { batchSize });
       for (let j = 0; j < chunk.length; j++) {
         if (single) collected.push({ name: chunk[j].rel, codes: codes[j], samples: clips[j].length });
@@ -225,9 +234,13 @@ async function decode(model: string, inputs: string[], v: OptionValues<typeof DE
       const audio = await codec.decode(chunk.map((it) => it.codes), { batchSize });
       for (let j = 0; j < chunk.length; j++) {
         await mkdir(dirname(targets[i + j]), { recursive: true });
-        // Trim to the source length when the codes file recorded it: the codec emits whole hops.
-        const n = chunk[j].samples;
-        await writeWav(targets[i + j], n && n <= audio[j].length ? audio[j].subarray(0, n) : audio[j]);
+        // Trim to the source's length when the codes file recorded it (input samples, carried to the output rate):
+        // the codec emits whole hops. The WAV is written at the model's output rate.
+        const src = chunk[j].samples;
+        const n = src && Math.round((src * codec.outputSampleRate) / codec.inputSampleRate);
+        await writeWav(targets[i + j], n && n <= audio[j].length ? audio[j].subarray(0, n) : audio[j], {
+          sampleRate: codec.outputSampleRate,
+        });
       }
       bar.tick(chunk.length);
     }

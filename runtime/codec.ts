@@ -3,7 +3,12 @@
  *
  *   const codec = await Xcodec2.load("path/or/hf://owner/repo", { device: "auto" });
  *   const codes = await codec.encode([clipA, clipB]);   // Float32Array 16 kHz mono in, Int32Array per clip out
- *   const audio = await codec.decode(codes);            // Float32Array per item, HOP_LENGTH samples per code
+ *   const audio = await codec.decode(codes);            // Float32Array per item at codec.outputSampleRate,
+ *                                                       // codec.samplesPerCode samples per code
+ *
+ * Every per-model number (rates, hops, codes per clip) comes from the loaded model's facts (`codec.facts`,
+ * `codec.codesForSamples`), never from XCodec2's constants: the family's members (NeuCodec 24 kHz, WideCodec
+ * 44.1 kHz, the 25TPS model's pooled codes) are other configs of the same graphs.
  *
  * `encode`/`decode` sort items by length into buckets, run each bucket as one batch and restore the caller's order.
  * The graphs carry per-item masks, so a batch returns for every item exactly what that item returns alone;
@@ -16,7 +21,7 @@ import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import {
   codebookSize,
-  codesForSamples,
+  codesForClip,
   DECODER_INPUTS,
   DECODER_OUTPUTS,
   ENCODER_INPUTS,
@@ -26,7 +31,10 @@ import {
   graphFileName,
   type GraphPart,
   graphPrecision,
-  HOP_LENGTH,
+  minClipSamples,
+  type ModelFacts,
+  modelFacts,
+  paddedClipSamples,
   SAMPLE_RATE,
   type Xcodec2Config,
 } from "../convert/mod.ts";
@@ -51,6 +59,13 @@ const DEFAULT_MAX_BATCH_SAMPLES = 8 * 30 * SAMPLE_RATE;
 const CPU_MAX_BATCH_SAMPLES = 5 * SAMPLE_RATE;
 
 export class Xcodec2 {
+  /**
+   * The loaded model's per-model facts: input and output rates, encoder hop (input samples per encoder frame), code
+   * pooling, codes per second, decoder hop (output samples per code), n_fft, the feature extractor's flavour. Code
+   * that cuts audio or codes into windows reads these, never HOP_LENGTH / SAMPLE_RATE.
+   */
+  readonly facts: ModelFacts;
+
   private constructor(
     readonly model: ResolvedModel,
     readonly config: Xcodec2Config,
@@ -61,7 +76,44 @@ export class Xcodec2 {
     /** opens a graph's session; called once per part, on first use */
     private readonly openSession: (part: GraphPart) => Promise<ort.InferenceSession>,
     private readonly opts: Required<Pick<LoadOptions, "maxBatchSamples">>,
-  ) {}
+  ) {
+    this.facts = modelFacts(config);
+  }
+
+  /** Rate of the audio `encode` takes (16 kHz for every member). */
+  get inputSampleRate(): number {
+    return this.facts.inputSampleRate;
+  }
+
+  /** Rate of the audio `decode` returns: 16 kHz (XCodec2), 24 kHz (NeuCodec, 25TPS), 44.1 kHz (WideCodec). */
+  get outputSampleRate(): number {
+    return this.facts.sampleRate;
+  }
+
+  /** Codes per second of input audio: 50, or 25 for the pooled 25TPS model. */
+  get codesPerSecond(): number {
+    return this.facts.codesPerSecond;
+  }
+
+  /** Output samples per code: 320, 480, 882 or 960. */
+  get samplesPerCode(): number {
+    return this.facts.decoderHop;
+  }
+
+  /** Input samples one code covers (encoder hop × pooling): the unit of the encoder's time axis. */
+  get inputSamplesPerCode(): number {
+    return this.facts.encoderHop * this.facts.codePooling;
+  }
+
+  /** Codes a clip of `samples` samples gets (the same alone or in any batch); 0 below `minClipSamples`. */
+  codesForSamples(samples: number): number {
+    return codesForClip(this.facts, samples);
+  }
+
+  /** The shortest clip that gets a code (1 sample for XCodec2, 320 for NeuCodec, WideCodec and the 25TPS model). */
+  get minClipSamples(): number {
+    return minClipSamples(this.facts);
+  }
 
   /** "fp32", "fp16", or "mixed" (fp32 encoder, fp16 decoder: what `auto` picks on GPUs). */
   get precision(): Precision | "mixed" {
@@ -112,8 +164,8 @@ export class Xcodec2 {
 
   /** Codes, latents and FSQ inputs for each clip, batched by length. */
   async encodeDetailed(clips: Float32Array[], opts: EncodeOptions = {}): Promise<EncodeResult> {
-    validateClips(clips);
-    const lengths = clips.map((c) => codesForSamples(c.length) * HOP_LENGTH);
+    this.validateClips(clips);
+    const lengths = clips.map((c) => paddedClipSamples(this.facts, c.length));
     const buckets = planBuckets(lengths, opts.batchSize ?? DEFAULT_BATCH, this.opts.maxBatchSamples);
     const result: EncodeResult = {
       codes: new Array(clips.length),
@@ -131,10 +183,11 @@ export class Xcodec2 {
     return result;
   }
 
-  /** Audio for each code sequence, HOP_LENGTH samples per code, in the caller's order. */
+  /** Audio for each code sequence, `samplesPerCode` samples per code, in the caller's order. */
   async decode(codes: Int32Array[], opts: EncodeOptions = {}): Promise<Float32Array[]> {
     validateCodes(codes, this.codebookSize);
-    const lengths = codes.map((c) => c.length * HOP_LENGTH);
+    // the budget counts input-rate samples: a code stands for inputSamplesPerCode of them, whatever the output rate
+    const lengths = codes.map((c) => c.length * this.inputSamplesPerCode);
     const buckets = planBuckets(lengths, opts.batchSize ?? DEFAULT_BATCH, this.opts.maxBatchSamples);
     const out: Float32Array[] = new Array(codes.length);
     for (const bucket of buckets) {
@@ -149,8 +202,8 @@ export class Xcodec2 {
   /** Exactly one encoder call over `clips` as given (no sorting, no splitting). */
   async encodeBatch(clips: Float32Array[]): Promise<EncodeResult> {
     this.checkOpen("encode");
-    validateClips(clips);
-    const f = atLeastTwoFrames(batchFeatures(clips), clips.length);
+    this.validateClips(clips);
+    const f = atLeastTwoCodes(batchFeatures(clips, this.facts), clips.length, this.facts);
     const B = clips.length;
     const IN = ENCODER_INPUTS, OUT = ENCODER_OUTPUTS;
     const feeds = {
@@ -169,7 +222,7 @@ export class Xcodec2 {
       const D = this.config.quantization_levels.length;
       const result: EncodeResult = { codes: [], latents: [], fsqInput: [] };
       for (let b = 0; b < B; b++) {
-        const k = codesForSamples(clips[b].length);
+        const k = this.codesForSamples(clips[b].length);
         const c = new Int32Array(k);
         for (let t = 0; t < k; t++) c[t] = Number(codes[b * K + t]);
         result.codes.push(c);
@@ -210,11 +263,27 @@ export class Xcodec2 {
     });
     try {
       const audio = toFloat32(out[DECODER_OUTPUTS.audio]);
-      const S = K * HOP_LENGTH;
-      return codes.map((c, b) => audio.slice(b * S, b * S + c.length * HOP_LENGTH));
+      const hop = this.samplesPerCode;
+      const S = K * hop;
+      return codes.map((c, b) => audio.slice(b * S, b * S + c.length * hop));
     } finally {
       for (const t of Object.values(out)) t.dispose?.();
     }
+  }
+
+  /** The generic checks, then each clip long enough for one code of this model. */
+  private validateClips(clips: Float32Array[]): void {
+    validateClips(clips);
+    const min = this.minClipSamples;
+    clips.forEach((c, i) => {
+      if (c.length < min) {
+        throw new InputError(
+          `clip ${i}: ${c.length} samples; this model needs at least ${min} (${
+            (min / this.inputSampleRate * 1000).toFixed(0)
+          } ms) for one code`,
+        );
+      }
+    });
   }
 
   private disposed = false;
@@ -261,15 +330,24 @@ function validateLoadOptions(opts: LoadOptions): void {
 }
 
 /**
- * Append one masked hop (and one masked feature frame) when the longest clip has a single code, for the same reason
+ * Append masked hops (and as many masked feature frames) until the batch has at least two codes, for the same reason
  * `decodeBatch` pads to two frames: a one-row matrix takes a differently-rounding kernel path in onnxruntime.
  * Each batch tensor is copied into the leading corner of its padded twin (an ndarray view and `ops.assign`: under
  * 1 ms, and only for batches whose clips all have one code).
  */
-function atLeastTwoFrames(f: ReturnType<typeof batchFeatures>, B: number): ReturnType<typeof batchFeatures> {
-  if (f.Fmax >= 2) return f;
+function atLeastTwoCodes(
+  f: ReturnType<typeof batchFeatures>,
+  B: number,
+  facts: ModelFacts,
+): ReturnType<typeof batchFeatures> {
+  // the graph's codes: ⌊min(feature rows, acoustic frames) / pooling⌋; padding adds one of each per hop
+  const codes = (extra: number) =>
+    Math.floor(Math.min(f.Fmax + extra, f.Lmax / facts.encoderHop + extra) / facts.codePooling);
+  let extra = 0;
+  while (codes(extra) < 2) extra++;
+  if (extra === 0) return f;
   const D = f.inputFeatures.length / (B * f.Fmax);
-  const Lmax = f.Lmax + HOP_LENGTH, Fmax = f.Fmax + 1;
+  const Lmax = f.Lmax + extra * facts.encoderHop, Fmax = f.Fmax + extra;
   return {
     ...f,
     inputValues: padded(f.inputValues, [B, f.Lmax], new Float32Array(B * Lmax), [B, Lmax]),

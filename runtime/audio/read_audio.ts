@@ -13,14 +13,16 @@ import { resampleMono } from "./resample.ts";
 import { decodeWav, looksLikeWav } from "./wav_reader.ts";
 
 export interface ReadAudioOptions {
-  /** convert other sample rates to 16 kHz (libsamplerate, best-quality sinc); otherwise they are an error */
+  /** convert other sample rates to `sampleRate` (libsamplerate, best-quality sinc); otherwise they are an error */
   resample?: boolean;
+  /** the rate the model reads (`codec.inputSampleRate`; default SAMPLE_RATE, 16 kHz, that of every family member) */
+  sampleRate?: number;
 }
 
 export interface AudioData {
   /** mono samples at `sampleRate` */
   samples: Float32Array;
-  /** SAMPLE_RATE (16 kHz) */
+  /** the requested rate (default SAMPLE_RATE, 16 kHz) */
   sampleRate: number;
   /** the file's own rate */
   sourceRate: number;
@@ -50,17 +52,18 @@ export async function decodeAudioBytes(
   if (decoded.channelData[0].length === 0) {
     throw new AudioError(nameForErrors, "empty", "the file holds no audio samples");
   }
-  if (sourceRate !== SAMPLE_RATE && !opts.resample) {
+  const rate = opts.sampleRate ?? SAMPLE_RATE;
+  if (sourceRate !== rate && !opts.resample) {
     throw new AudioError(
       nameForErrors,
       "sample-rate",
-      `sample rate is ${sourceRate} Hz but XCodec2 needs ${SAMPLE_RATE} Hz; ask for resampling ` +
+      `sample rate is ${sourceRate} Hz but the model needs ${rate} Hz; ask for resampling ` +
         "(`{ resample: true }` in the library, `--resample` on the command line) or convert the file first",
     );
   }
   const mono = downmixToMono(decoded.channelData);
-  const samples = await resampleMono(mono, sourceRate, SAMPLE_RATE, nameForErrors);
-  return { samples, sampleRate: SAMPLE_RATE, sourceRate, channels };
+  const samples = await resampleMono(mono, sourceRate, rate, nameForErrors);
+  return { samples, sampleRate: rate, sourceRate, channels };
 }
 
 function decodeContainer(bytes: Uint8Array, file: string): Promise<DecodedAudio> | DecodedAudio {

@@ -1,6 +1,6 @@
 /** Why a clip cannot be turned into model inputs. */
 import { Xcodec2Error } from "../../common/errors.ts";
-export type FeatureInputProblem = "empty" | "non-finite" | "not-float32" | "no-clips";
+export type FeatureInputProblem = "empty" | "non-finite" | "not-float32" | "no-clips" | "too-short";
 
 /**
  * Bad input to the feature extractor. `itemIndex` is the clip's position in the caller's list (0 for a single clip)

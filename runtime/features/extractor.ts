@@ -1,7 +1,10 @@
 /**
- * The TypeScript twin of upstream `Xcodec2FeatureExtractor` (transformers, src/transformers/models/xcodec2/).
+ * The TypeScript twin of upstream `Xcodec2FeatureExtractor` (transformers, src/transformers/models/xcodec2/), and of
+ * NeuCodec's extractor in the `"neucodec"` flavour (members.ts `FeatureFlavour`): the same fbank on the padded clip
+ * WITHOUT the HOP/2 zeros on each side (the original NeuCodec and transformers' `NeuCodecFeatureExtractor`), so Lp
+ * samples give 2·Lp/HOP − 2 frames, T − 1 rows; such a clip needs at least HOP samples (T ≥ 2) for one row.
  *
- * Per clip of n samples (16 kHz mono):
+ * Per clip of n samples (16 kHz mono), XCodec2's flavour:
  *  - acoustic input: the clip with one zero sample appended, right-zero-padded to Lp = HOP·⌈(n+1)/HOP⌉;
  *    the padding mask covers the n+1 real-plus-appended samples.
  *  - semantic input: Kaldi fbank of that Lp-sample waveform with HOP/2 zeros added on each side, scaled by 2^15
@@ -12,19 +15,29 @@
  * In a batch, the stacked features are padded with FEATURE_PADDING_VALUE (1.0) and the mask marks the first T rows.
  */
 import {
-  codesForSamples,
   FBANK_FRAME_LENGTH,
   FBANK_FRAME_SHIFT,
   FBANK_MEL_BINS,
+  type FbankArithmetic,
   FEATURE_DIM,
   FEATURE_PADDING_VALUE,
   FEATURE_STRIDE,
+  type FeatureFlavour,
   HOP_LENGTH,
   paddedSamples,
   SAMPLE_RATE,
 } from "../../convert/mod.ts";
 import { FeatureInputError } from "./errors.ts";
 import { KaldiFbank, type KaldiFbankOptions } from "./kaldi_fbank.ts";
+import { SeamlessFbank } from "./seamless_fbank.ts";
+
+/** Which features a model takes: the padding flavour and the fbank arithmetic (the loaded model's facts). */
+export interface FeatureKind {
+  features: FeatureFlavour;
+  fbank: FbankArithmetic;
+}
+/** XCodec2's: side padding, torchaudio arithmetic (upstream transformers' `Xcodec2FeatureExtractor`). */
+export const XCODEC2_FEATURES: Readonly<FeatureKind> = { features: "xcodec2", fbank: "torchaudio" };
 
 /** The fbank options upstream passes to torchaudio (the others are Kaldi defaults that KaldiFbank hard-codes). */
 export const XCODEC2_FBANK_OPTIONS: Readonly<KaldiFbankOptions> = {
@@ -48,7 +61,7 @@ export interface ClipFeatures {
   paddingMaskLength: number;
   /** [T, FEATURE_DIM] normalised, stacked log mel features */
   features: Float32Array;
-  /** T = codesForSamples(n) */
+  /** stacked rows: T = ⌈(n+1)/HOP⌉ (XCodec2's flavour), T − 1 (NeuCodec's) */
   frames: number;
 }
 
@@ -70,7 +83,20 @@ export interface BatchFeatures {
 }
 
 let sharedFbank: KaldiFbank | undefined;
-function fbank(): KaldiFbank {
+let sharedSeamless: SeamlessFbank | undefined;
+function fbank(arithmetic: FbankArithmetic): { compute(w: ArrayLike<number>): { frames: number; data: Float64Array } } {
+  if (arithmetic === "seamless_m4t") {
+    sharedSeamless ??= new SeamlessFbank({
+      sampleRate: SAMPLE_RATE,
+      frameLength: FBANK_FRAME_LENGTH,
+      frameShift: FBANK_FRAME_SHIFT,
+      fftLength: 512,
+      numMelBins: FBANK_MEL_BINS,
+      lowFreq: 20,
+      preemphasis: 0.97,
+    });
+    return sharedSeamless;
+  }
   sharedFbank ??= new KaldiFbank(XCODEC2_FBANK_OPTIONS);
   return sharedFbank;
 }
@@ -102,26 +128,39 @@ export function validateClip(audio: unknown, itemIndex: number): asserts audio i
 }
 
 /** Features of one clip; `itemIndex` only labels errors. */
-export function extractFeatures(audio: Float32Array, itemIndex = 0): ClipFeatures {
+export function extractFeatures(
+  audio: Float32Array,
+  itemIndex = 0,
+  kind: FeatureKind = XCODEC2_FEATURES,
+): ClipFeatures {
+  const flavour = kind.features;
   validateClip(audio, itemIndex);
   const n = audio.length;
   const lp = paddedSamples(n);
   const inputValues = new Float32Array(lp);
   inputValues.set(audio);
 
-  const edge = HOP_LENGTH / 2;
+  const edge = flavour === "neucodec" ? 0 : HOP_LENGTH / 2;
+  if (flavour === "neucodec" && lp < 2 * HOP_LENGTH) {
+    throw new FeatureInputError(
+      itemIndex,
+      "too-short",
+      `${n} samples: this model needs at least ${HOP_LENGTH} (its feature extractor gives no frame for less; the original refuses too)`,
+    );
+  }
   const semanticInput = new Float64Array(lp + 2 * edge);
   for (let i = 0; i < n; i++) semanticInput[edge + i] = audio[i] * KALDI_WAVEFORM_SCALE;
-  const { frames: rawFrames, data } = fbank().compute(semanticInput);
+  const { frames: rawFrames, data } = fbank(kind.fbank).compute(semanticInput);
 
-  const frames = codesForSamples(n);
+  const frames = lp / HOP_LENGTH - (flavour === "neucodec" ? 1 : 0);
   if (rawFrames !== frames * FEATURE_STRIDE) {
     // Unreachable with the architecture constants; guards against someone changing one of them alone.
     throw new Error(
       `feature extractor: ${rawFrames} fbank frames for ${n} samples, expected ${frames * FEATURE_STRIDE}`,
     );
   }
-  normalisePerBin(data, rawFrames, FBANK_MEL_BINS);
+  if (kind.fbank === "seamless_m4t") normalisePerBinNumpy(data, rawFrames, FBANK_MEL_BINS);
+  else normalisePerBin(data, rawFrames, FBANK_MEL_BINS);
   // Row-major [2T, 80] and [T, 160] are the same memory: stacking two frames is a reshape.
   return { inputValues, paddingMaskLength: n + 1, features: Float32Array.from(data), frames };
 }
@@ -150,13 +189,35 @@ function normalisePerBin(data: Float64Array, rows: number, cols: number): void {
   }
 }
 
+/**
+ * In place, as SeamlessM4TFeatureExtractor normalises in numpy float32: `x.mean(0)` and `x.var(0, ddof=1)` sum the
+ * rows one after the other in float32 (a reduction over the outer axis), then (x − mean) / sqrt(var + 1e-7).
+ */
+function normalisePerBinNumpy(data: Float64Array, rows: number, cols: number): void {
+  const f = Math.fround;
+  const eps = f(NORMALISATION_VARIANCE_EPSILON);
+  for (let c = 0; c < cols; c++) {
+    let sum = 0;
+    for (let r = 0; r < rows; r++) sum = f(sum + data[r * cols + c]);
+    const mean = f(sum / rows);
+    let ss = 0;
+    for (let r = 0; r < rows; r++) {
+      const d = f(data[r * cols + c] - mean);
+      ss = f(ss + f(d * d));
+    }
+    const variance = f(ss / (rows - 1));
+    const std = f(Math.sqrt(f(variance + eps)));
+    for (let r = 0; r < rows; r++) data[r * cols + c] = f(f(data[r * cols + c] - mean) / std);
+  }
+}
+
 /** Model inputs for several clips padded into one batch, in the given order. */
-export function batchFeatures(clips: Float32Array[]): BatchFeatures {
+export function batchFeatures(clips: Float32Array[], kind: FeatureKind = XCODEC2_FEATURES): BatchFeatures {
   if (!Array.isArray(clips) || clips.length === 0) {
     throw new FeatureInputError(0, "no-clips", "batchFeatures needs at least one clip");
   }
   clips.forEach((c, i) => validateClip(c, i));
-  const per = clips.map((c, i) => extractFeatures(c, i));
+  const per = clips.map((c, i) => extractFeatures(c, i, kind));
   const B = per.length;
   const Lmax = Math.max(...per.map((p) => p.inputValues.length));
   const Fmax = Math.max(...per.map((p) => p.frames));
