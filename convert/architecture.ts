@@ -19,6 +19,7 @@ export {
   readXcodec2Config,
   semanticFrames,
   type SemanticModelConfig,
+  XCODEC2_FACTS,
   type Xcodec2Config,
 } from "./architecture/config.ts";
 export {

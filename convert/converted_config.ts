@@ -61,7 +61,19 @@ export function buildXcodec2Config(
   if (layout === "xcodec2") return common;
   const { sampling_rate: _, ...rest } = common;
   const rates = { input_sampling_rate: arch.samplingRate, output_sampling_rate: arch.outputSamplingRate };
-  if (layout === "neucodec") return { ...rest, ...rates, architectures: ["NeuCodecModel"], model_type: "neucodec" };
+  if (layout === "neucodec") {
+    // NeuCodecModel carries its sub-config's dtype (measured: from_pretrained + save_pretrained of our folder writes
+    // semantic_model_config.dtype; upstream's converter builds the sub-config with AutoConfig.from_pretrained, whose
+    // dtype comes along the same way)
+    const semantic = { ...common.semantic_model_config, dtype: common.dtype };
+    return {
+      ...rest,
+      ...rates,
+      architectures: ["NeuCodecModel"],
+      model_type: "neucodec",
+      semantic_model_config: semantic as Xcodec2Config["semantic_model_config"],
+    };
+  }
   // transformers has no class for pooled codes: no `architectures`, so that nothing loads it as another model
   const { architectures: __, ...pooled } = rest;
   return { ...pooled, ...rates, code_pooling: arch.codePooling, model_type: "xcodec2_pooled" };

@@ -58,16 +58,19 @@ export interface Sizes {
   maxCodes: number;
   /** shortest code sequence drawn (default 1, the contract) */
   minCodes?: number;
+  /** shortest clip drawn (default 1 sample; 320 for the family members that need it for one code) */
+  minClipSamples?: number;
 }
 
 export const CI_SIZES: Sizes = { maxClipSamples: 3 * SAMPLE_RATE, maxBatch: 8, maxCodes: 250 };
 
-/** A length in [1, max], half the time near a multiple of HOP_LENGTH (±1), where padding is decided. */
-export function lengthArb(max: number): fc.Arbitrary<number> {
+/** A length in [min, max], half the time near a multiple of HOP_LENGTH (±1), where padding is decided. */
+export function lengthArb(max: number, min = 1): fc.Arbitrary<number> {
   const hops = Math.max(1, Math.floor(max / HOP_LENGTH));
   const nearHop = fc.tuple(fc.integer({ min: 1, max: hops }), fc.integer({ min: -1, max: 1 }))
-    .map(([k, d]) => Math.min(max, Math.max(1, k * HOP_LENGTH + d)));
-  return fc.oneof(fc.integer({ min: 1, max }), nearHop, fc.integer({ min: 1, max: Math.min(max, 3 * HOP_LENGTH) }));
+    .map(([k, d]) => Math.min(max, Math.max(min, k * HOP_LENGTH + d)));
+  const short = Math.max(min, Math.min(max, 3 * HOP_LENGTH));
+  return fc.oneof(fc.integer({ min, max }), nearHop, fc.integer({ min, max: short }));
 }
 
 export function clipSpecArb(sizes: Sizes, sources: Sources): fc.Arbitrary<ClipSpec> {
@@ -76,7 +79,7 @@ export function clipSpecArb(sizes: Sizes, sources: Sources): fc.Arbitrary<ClipSp
     : ["noise", "silence", "clipped", "tone"];
   return fc.record({
     kind: fc.constantFrom(...kinds),
-    length: lengthArb(sizes.maxClipSamples),
+    length: lengthArb(sizes.maxClipSamples, sizes.minClipSamples ?? 1),
     source: fc.nat({ max: 1 << 20 }),
     offset: fc.nat({ max: 1 << 20 }),
     gain: fc.double({ min: 0.05, max: 1, noNaN: true }),

@@ -17,7 +17,8 @@ import { ALL_PROPERTIES, DEFAULT_RUNS, type PropertyNumber, runParity } from "./
 
 const PARITY = new Command({
   name: "parity",
-  summary: "Property tests on a converted folder: batched = per-sample, ours = upstream; parity kits for other " +
+  summary: "Property tests on a converted folder: batched = per-sample, ours = upstream (or the family member's " +
+    "original); parity kits for other " +
     "implementations. Exit 0 when every property that ran passed, 1 when one failed.",
   synopsis: [
     "xcodec2 parity <converted-dir> [--device D] [--runs N] [--seed S] [--only 1,2,...] [--json FILE] [--html FILE]",
@@ -61,7 +62,8 @@ const PARITY = new Command({
     against: { type: "string", value: "FILE", help: "compare another implementation's outputs against a kit" },
     kit: { type: "string", value: "DIR", help: "with --against: the kit (default: the folder of the outputs file)" },
   },
-  notes: "properties: 1 batch=loop encode, 2 batch=loop decode, 3 conversion=upstream, 4 runtime=upstream,\n" +
+  notes: "properties: 1 batch=loop encode, 2 batch=loop decode, 3 conversion=upstream, 4 runtime=upstream\n" +
+    "            (runtime=original on a family member's reference checkpoint, fixtures/family),\n" +
     "            5 device=device (webgpu vs cpu), 6 the suite can fail (1 and 2 on a mask-free export must fail)",
 });
 

@@ -6,17 +6,24 @@ import { existsSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { exportOnnx, ONNX_DIR } from "../convert/mod.ts";
+import { exportOnnx, type ModelFacts, ONNX_DIR, XCODEC2_FACTS } from "../convert/mod.ts";
 import type { DeviceRequest, EncodeResult } from "../runtime/types.ts";
 
 export interface ParityCodec {
   readonly config: { quantization_levels: number[] };
   readonly device: string;
+  /** the model's per-model facts (rates, hops, codes per clip); absent: XCodec2's */
+  readonly facts?: ModelFacts;
   /** exactly one graph call over the clips as given */
   encodeBatch(clips: Float32Array[]): Promise<EncodeResult>;
   /** exactly one graph call over the code sequences as given */
   decodeBatch(codes: Int32Array[]): Promise<Float32Array[]>;
   dispose?(): Promise<void>;
+}
+
+/** The facts a codec runs by (XCodec2's for a stand-in that does not say). */
+export function codecFacts(codec: ParityCodec): ModelFacts {
+  return codec.facts ?? XCODEC2_FACTS;
 }
 
 export interface OpenOptions {

@@ -11,10 +11,10 @@ import { createReadStream, existsSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import process from "node:process";
-import { FEATURE_DIM, HOP_LENGTH, SAMPLE_RATE, writeSafetensors } from "../convert/mod.ts";
+import { FEATURE_DIM, HOP_LENGTH, minClipSamples, SAMPLE_RATE, writeSafetensors } from "../convert/mod.ts";
 import { writeWav } from "../runtime/audio/mod.ts";
 import { extractFeatures } from "../runtime/features/mod.ts";
-import type { ParityCodec } from "./codec_handle.ts";
+import { codecFacts, type ParityCodec } from "./codec_handle.ts";
 import { readReferenceClip, referenceIndex, referenceRoot } from "./reference.ts";
 import { float32Bytes, int32Bytes } from "./tensor_data.ts";
 import { TOLERANCES } from "./tolerances.ts";
@@ -31,7 +31,17 @@ export interface KitClip {
 }
 export interface KitManifest {
   format: string;
-  model: { dir: string; weightsSha256: string; quantization_levels: number[]; hop_length: number; sample_rate: number };
+  model: {
+    dir: string;
+    weightsSha256: string;
+    quantization_levels: number[];
+    /** input samples per encoder frame and the input rate */
+    hop_length: number;
+    sample_rate: number;
+    /** the decoded audio's rate and samples per code (absent in kits written before the family: 16 kHz, 320) */
+    output_sample_rate?: number;
+    samples_per_code?: number;
+  };
   device: string;
   clips: KitClip[];
   tolerances: typeof TOLERANCES;
@@ -82,14 +92,17 @@ export async function writeParityKit(kitDir: string, codec: ParityCodec, modelDi
   await rm(tmp, { recursive: true, force: true });
   await mkdir(join(tmp, "clips"), { recursive: true });
   try {
-    const clips = await kitClips();
+    const facts = codecFacts(codec);
+    const min = minClipSamples(facts);
+    // clips too short for one code of this model (NeuCodec's 320 samples) have nothing to check
+    const clips = (await kitClips()).filter((c) => c.samples.length >= min);
     const D = codec.config.quantization_levels.length;
     const tensors: { name: string; dtype: "F32" | "I32"; shape: number[]; data: Uint8Array }[] = [];
     const entries: KitClip[] = [];
     for (const c of clips) {
       const file = `clips/${c.name}.wav`;
-      await writeWav(join(tmp, file), c.samples);
-      const feats = extractFeatures(c.samples);
+      await writeWav(join(tmp, file), c.samples, { sampleRate: facts.inputSampleRate });
+      const feats = extractFeatures(c.samples, 0, facts);
       const enc = await codec.encodeBatch([c.samples]);
       const [audio] = await codec.decodeBatch([enc.codes[0]]);
       const T = enc.codes[0].length;
@@ -118,8 +131,10 @@ export async function writeParityKit(kitDir: string, codec: ParityCodec, modelDi
         dir: resolve(modelDir),
         weightsSha256: await fileSha256(join(modelDir, "model.safetensors")).catch(() => "unknown"),
         quantization_levels: codec.config.quantization_levels,
-        hop_length: HOP_LENGTH,
-        sample_rate: SAMPLE_RATE,
+        hop_length: facts.encoderHop,
+        sample_rate: facts.inputSampleRate,
+        output_sample_rate: facts.sampleRate,
+        samples_per_code: facts.decoderHop,
       },
       device: codec.device,
       clips: entries,

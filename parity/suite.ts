@@ -2,7 +2,9 @@
  * `runParity`: all six properties on one converted folder, on one device, as one report.
  *   1, 2  batch = loop on the folder's own graphs;
  *   3     the converter on the reference originals (whenever fixtures/reference is installed);
- *   4     upstream's tensors, when the folder IS a reference checkpoint (identified by its weights' bytes);
+ *   4     upstream's tensors, when the folder IS a reference checkpoint (identified by its weights' bytes), or a family
+ *         member's original-code tensors, when it was converted from a member's reference checkpoint (identified by
+ *         the source digests in its conversion.json);
  *   5     WebGPU vs CPU (not run, with the reason, where no WebGPU adapter exists);
  *   6     properties 1 and 2 on a mask-free export of the same weights must fail.
  */
@@ -23,11 +25,13 @@ import {
   DEVICE,
   deviceProperty,
   RUNTIME_UPSTREAM,
+  runtimeOriginalProperty,
   runtimeUpstreamProperty,
   SUITE_CAN_FAIL,
   suiteCanFailProperty,
 } from "./properties/mod.ts";
 import { type ReferenceIndex, referenceIndex, referenceRoot, variantDirs } from "./reference.ts";
+import { identifyFamilyReference } from "./family_reference.ts";
 import { makeReport, type ParityReport } from "./report.ts";
 import { notRun, type PropertyResult } from "./result.ts";
 import { loadSources } from "./sources.ts";
@@ -86,14 +90,15 @@ export async function runParity(dir: string, opts: ParityOptions = {}): Promise<
     await step(4, RUNTIME_UPSTREAM, async () => {
       if (!index) return notRun(RUNTIME_UPSTREAM, "fixtures/reference is not installed", seed);
       const variant = await identifyVariant(dir, index);
-      if (!variant) {
-        return notRun(
-          RUNTIME_UPSTREAM,
-          "upstream reference tensors exist only for the bundled reference checkpoints (tiny-a); this folder's weights are not one of them",
-          seed,
-        );
-      }
-      return runtimeUpstreamProperty(codec, { seed, index, variant });
+      if (variant) return runtimeUpstreamProperty(codec, { seed, index, variant });
+      const member = await identifyFamilyReference(dir);
+      if (member) return runtimeOriginalProperty(codec, { seed, index, reference: member });
+      return notRun(
+        RUNTIME_UPSTREAM,
+        "reference tensors exist only for the bundled reference checkpoints (tiny-a, and the family members' " +
+          "generated checkpoints in fixtures/family); this folder is not one of them",
+        seed,
+      );
     });
     await step(5, DEVICE, () => deviceStep(dir, codec, opts, base));
     await step(6, SUITE_CAN_FAIL, async () => {

@@ -130,6 +130,20 @@ export function modelFacts(cfg: Xcodec2Config): ModelFacts {
   };
 }
 
+/** XCodec2's facts (16 kHz in and out, 50 codes a second, hop 320): what code that has no loaded model assumes. */
+export const XCODEC2_FACTS: Readonly<ModelFacts> = Object.freeze({
+  inputSampleRate: SAMPLE_RATE,
+  sampleRate: SAMPLE_RATE,
+  encoderHop: HOP_LENGTH,
+  codePooling: 1,
+  framesPerSecond: SAMPLE_RATE / HOP_LENGTH,
+  codesPerSecond: SAMPLE_RATE / HOP_LENGTH,
+  decoderHop: HOP_LENGTH,
+  nFft: N_FFT_PER_HOP * HOP_LENGTH,
+  features: "xcodec2",
+  fbank: "torchaudio",
+});
+
 /**
  * Encoder frames of a clip of `samples` input samples run alone: both flavours right-pad by hop − n mod hop (always
  * at least one sample), to T = ⌊n/hop⌋ + 1 frames.

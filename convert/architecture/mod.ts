@@ -18,6 +18,7 @@ export {
   readXcodec2Config,
   semanticFrames,
   type SemanticModelConfig,
+  XCODEC2_FACTS,
   type Xcodec2Config,
 } from "./config.ts";
 export {

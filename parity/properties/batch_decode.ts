@@ -1,9 +1,9 @@
 /**
  * Property 2, batch = loop (decode): in one `decodeBatch` call over 1–8 code sequences of mixed lengths (random,
  * constant and real codes), every item's audio equals that sequence decoded alone within the relative-L2 gate, and
- * both are exactly HOP_LENGTH samples per code. A shuffled order of the items is checked the same way.
+ * both are exactly the model's samples per code (320 for XCodec2). A shuffled order of the items is checked the same
+ * way.
  */
-import { HOP_LENGTH } from "../../convert/mod.ts";
 import {
   batchRuns,
   CI_SIZES,
@@ -13,7 +13,7 @@ import {
   describeCodes,
   renderCodes,
 } from "../arbitraries.ts";
-import type { ParityCodec } from "../codec_handle.ts";
+import { codecFacts, type ParityCodec } from "../codec_handle.ts";
 import { runFcProperty } from "../fc_runner.ts";
 import { relL2 } from "../metrics.ts";
 import type { PropertyResult } from "../result.ts";
@@ -24,6 +24,7 @@ export const BATCH_DECODE = "2 batch=loop decode";
 
 export function batchDecodeProperty(codec: ParityCodec, opts: BatchPropertyOptions): Promise<PropertyResult> {
   const sizes = opts.sizes ?? CI_SIZES;
+  const hop = codecFacts(codec).decoderHop;
   const describe = (spec: CodeBatchSpec) =>
     describeBatch(spec, spec.seqs.length, sizes.maxBatch, (i) => describeCodes(spec.seqs[i], opts.sources));
   return runFcProperty(
@@ -36,10 +37,10 @@ export function batchDecodeProperty(codec: ParityCodec, opts: BatchPropertyOptio
       const alone: Float32Array[] = [];
       for (const [i, s] of seqs.entries()) {
         const [a] = await codec.decodeBatch([s]);
-        if (a.length !== s.length * HOP_LENGTH) {
+        if (a.length !== s.length * hop) {
           return {
             ok: false,
-            why: `sequence ${i} alone: ${a.length} samples for ${s.length} codes, expected ${s.length * HOP_LENGTH}`,
+            why: `sequence ${i} alone: ${a.length} samples for ${s.length} codes, expected ${s.length * hop}`,
           };
         }
         alone.push(a);
@@ -50,10 +51,10 @@ export function batchDecodeProperty(codec: ParityCodec, opts: BatchPropertyOptio
         for (let j = 0; j < order.length; j++) {
           const s = items[order[j]];
           const where = `${name} item ${j} (sequence ${s}, ${seqs[s].length} codes)`;
-          if (out[j].length !== seqs[s].length * HOP_LENGTH) {
+          if (out[j].length !== seqs[s].length * hop) {
             return {
               ok: false,
-              why: `${where}: ${out[j].length} samples, expected ${seqs[s].length * HOP_LENGTH}`,
+              why: `${where}: ${out[j].length} samples, expected ${seqs[s].length * hop}`,
             };
           }
           const e = relL2(out[j], alone[s]);

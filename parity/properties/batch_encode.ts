@@ -4,7 +4,7 @@
  * Codes must match exactly except on tie frames (an FSQ value within the tie margin of x.5 in either run); those are
  * counted in `ties`. `maxError` is the largest |Δ| of the FSQ input (before the bound) between batch and alone.
  */
-import { codesForSamples } from "../../convert/mod.ts";
+import { codesForClip, minClipSamples, type ModelFacts, XCODEC2_FACTS } from "../../convert/mod.ts";
 import type { EncodeResult } from "../../runtime/types.ts";
 import {
   batchRuns,
@@ -17,7 +17,7 @@ import {
   type Sizes,
   type Sources,
 } from "../arbitraries.ts";
-import type { ParityCodec } from "../codec_handle.ts";
+import { codecFacts, type ParityCodec } from "../codec_handle.ts";
 import { runFcProperty, type RunOptions } from "../fc_runner.ts";
 import { maxAbsDiff } from "../metrics.ts";
 import type { PropertyResult, Tally } from "../result.ts";
@@ -40,8 +40,9 @@ export function compareEncoded(
   levels: readonly number[],
   tally: Tally,
   recordFsqError = true,
+  facts: ModelFacts = XCODEC2_FACTS,
 ): string | undefined {
-  const k = codesForSamples(samples);
+  const k = codesForClip(facts, samples);
   if (alone.codes.length !== k) return `alone gave ${alone.codes.length} codes for ${samples} samples, expected ${k}`;
   if (batched.codes.length !== k) {
     return `batched gave ${batched.codes.length} codes for ${samples} samples, expected ${k}`;
@@ -70,7 +71,8 @@ export function compareEncoded(
 }
 
 export function batchEncodeProperty(codec: ParityCodec, opts: BatchPropertyOptions): Promise<PropertyResult> {
-  const sizes = opts.sizes ?? CI_SIZES;
+  const facts = codecFacts(codec);
+  const sizes = { ...(opts.sizes ?? CI_SIZES), minClipSamples: minClipSamples(facts) };
   const levels = codec.config.quantization_levels;
   const describe = (spec: BatchSpec) =>
     describeBatch(spec, spec.clips.length, sizes.maxBatch, (i) => describeClip(spec.clips[i], opts.sources));
@@ -93,6 +95,8 @@ export function batchEncodeProperty(codec: ParityCodec, opts: BatchPropertyOptio
             clips[c].length,
             levels,
             tally,
+            true,
+            facts,
           );
           if (why) {
             return {

@@ -11,6 +11,8 @@ import { relL2 } from "../metrics.ts";
 import type { PropertyResult } from "../result.ts";
 import { TOLERANCES } from "../tolerances.ts";
 import { compareEncoded } from "./batch_encode.ts";
+import { codecFacts } from "../codec_handle.ts";
+import { minClipSamples } from "../../convert/mod.ts";
 
 export const DEVICE = "5 device=device";
 
@@ -19,7 +21,8 @@ export function deviceProperty(
   cpu: ParityCodec,
   opts: RunOptions & { sources: Sources; sizes?: Sizes },
 ): Promise<PropertyResult> {
-  const sizes = opts.sizes ?? CI_SIZES;
+  const facts = codecFacts(cpu);
+  const sizes = { ...(opts.sizes ?? CI_SIZES), minClipSamples: minClipSamples(facts) };
   const arb = fc.array(clipSpecArb(sizes, opts.sources), { minLength: 1, maxLength: Math.min(4, sizes.maxBatch) });
   return runFcProperty(
     `${DEVICE} (${gpu.device} vs ${cpu.device})`,
@@ -37,6 +40,7 @@ export function deviceProperty(
           cpu.config.quantization_levels,
           tally,
           false,
+          facts,
         );
         if (why) return { ok: false, why: `clip ${i}: ${gpu.device} vs ${cpu.device}: ${why}` };
       }

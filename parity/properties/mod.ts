@@ -10,5 +10,10 @@ export {
   referenceConversionCases,
   ulpDistance,
 } from "./conversion.ts";
-export { RUNTIME_UPSTREAM, runtimeUpstreamProperty } from "./runtime_upstream.ts";
+export {
+  RUNTIME_ORIGINAL,
+  RUNTIME_UPSTREAM,
+  runtimeOriginalProperty,
+  runtimeUpstreamProperty,
+} from "./runtime_upstream.ts";
 export { DEVICE, deviceProperty } from "./device.ts";

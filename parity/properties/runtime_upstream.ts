@@ -1,20 +1,25 @@
 /**
- * Property 4, runtime = upstream: on every single-clip reference case of the checkpoint's variant, our features,
- * FSQ inputs, codes, latents and audio match upstream's tensors:
+ * Property 4, runtime = reference: on every single-clip case of the checkpoint's reference — upstream transformers'
+ * tensors for XCodec2 (fixtures/reference), the member's ORIGINAL code's for the rest of the family
+ * (fixtures/family/<member>) — our features, FSQ inputs, codes, latents and audio match the reference's:
  *   features within 1e-4 absolute (3e-4 for noise); FSQ input and latents within 1e-5 relative L2;
- *   codes exact except upstream's `fsq_fragile_frames_1e-4` (and our own tie frames, counted);
- *   audio decoded from UPSTREAM's codes within 1e-5 absolute (so a tie flip does not spill into the audio check).
+ *   codes exact except the reference's `fsq_fragile_frames_1e-4` (and our own tie frames, counted);
+ *   audio decoded from the REFERENCE's codes within 1e-5 absolute (so a tie flip does not spill into the audio
+ *   check).
  * `maxError` is the worst error divided by its gate (≤ 1 passes), so one column covers the different units.
  */
 import { extractFeatures } from "../../runtime/features/mod.ts";
-import type { ParityCodec } from "../codec_handle.ts";
+import { codecFacts, type ParityCodec } from "../codec_handle.ts";
+import { type FamilyReference, readFamilyCase } from "../family_reference.ts";
 import { tieFrames } from "../fsq_ties.ts";
 import { maxAbsDiff, relL2 } from "../metrics.ts";
-import { readCaseTensors, readReferenceClip, type ReferenceIndex } from "../reference.ts";
+import { type CaseTensors, readCaseTensors, readReferenceClip, type ReferenceIndex } from "../reference.ts";
 import { fromTally, notRun, type PropertyResult, Tally } from "../result.ts";
 import { featureTolerance, TOLERANCES } from "../tolerances.ts";
 
 export const RUNTIME_UPSTREAM = "4 runtime=upstream";
+/** The same property against a family member's original code. */
+export const RUNTIME_ORIGINAL = "4 runtime=original";
 const METRIC = "worst error ÷ gate";
 
 export interface RuntimeUpstreamOptions {
@@ -23,27 +28,70 @@ export interface RuntimeUpstreamOptions {
   variant: string;
 }
 
-export async function runtimeUpstreamProperty(
-  codec: ParityCodec,
-  opts: RuntimeUpstreamOptions,
-): Promise<PropertyResult> {
-  const t0 = performance.now();
+/** One clip to check: its samples, kind (noise gets the looser feature gate), reference tensors and fragile frames. */
+interface ReferenceCheck {
+  clip: string;
+  kind: string;
+  audio: () => Promise<Float32Array>;
+  tensors: () => Promise<CaseTensors>;
+  fragile: number[];
+}
+
+export function runtimeUpstreamProperty(codec: ParityCodec, opts: RuntimeUpstreamOptions): Promise<PropertyResult> {
   const keys = Object.keys(opts.index.cases).filter((k) =>
     opts.index.cases[k].kind === "single" && opts.index.cases[k].variant === opts.variant
   );
   if (!keys.length) {
-    return notRun(RUNTIME_UPSTREAM, `no reference cases for variant ${opts.variant}`, opts.seed, METRIC);
+    return Promise.resolve(
+      notRun(RUNTIME_UPSTREAM, `no reference cases for variant ${opts.variant}`, opts.seed, METRIC),
+    );
   }
+  const checks = keys.map((key): ReferenceCheck => {
+    const c = opts.index.cases[key];
+    const clip = c.clips[0];
+    return {
+      clip,
+      kind: opts.index.clips[clip]?.kind ?? "speech",
+      audio: () => readReferenceClip(opts.index, clip),
+      tensors: () => readCaseTensors(opts.index, key),
+      fragile: c["fsq_fragile_frames_1e-4"] ?? [],
+    };
+  });
+  return runtimeReference(RUNTIME_UPSTREAM, codec, checks, opts.seed);
+}
+
+/** Property 4 against a family member's original code (the clips are the base reference set's). */
+export function runtimeOriginalProperty(
+  codec: ParityCodec,
+  opts: { seed: number; index: ReferenceIndex; reference: FamilyReference },
+): Promise<PropertyResult> {
+  const checks = Object.values(opts.reference.cases).map((c): ReferenceCheck => ({
+    clip: c.clip,
+    kind: opts.index.clips[c.clip]?.kind ?? "speech",
+    audio: () => readReferenceClip(opts.index, c.clip),
+    tensors: () => readFamilyCase(opts.reference, c.clip),
+    fragile: c["fsq_fragile_frames_1e-4"],
+  }));
+  return runtimeReference(RUNTIME_ORIGINAL, codec, checks, opts.seed);
+}
+
+async function runtimeReference(
+  name: string,
+  codec: ParityCodec,
+  checks: ReferenceCheck[],
+  seed: number,
+): Promise<PropertyResult> {
+  const t0 = performance.now();
   const tally = new Tally();
   const perClip: Record<string, Record<string, number | number[]>>[] = [];
   const problems: string[] = [];
   const levels = codec.config.quantization_levels;
-  for (const key of keys) {
-    const c = opts.index.cases[key];
-    const clipName = c.clips[0];
-    const kind = opts.index.clips[clipName]?.kind ?? "speech";
-    const audio = await readReferenceClip(opts.index, clipName);
-    const ref = await readCaseTensors(opts.index, key);
+  const facts = codecFacts(codec);
+  for (const check of checks) {
+    const clipName = check.clip;
+    const kind = check.kind;
+    const audio = await check.audio();
+    const ref = await check.tensors();
     const get = (n: string) => ref.tensor(n).data;
     const fails: string[] = [];
     const gate = (what: string, err: number, tol: number) => {
@@ -54,7 +102,7 @@ export async function runtimeUpstreamProperty(
     const figures: Record<string, number | number[]> = {};
     figures.featuresMaxAbs = gate(
       "features max abs",
-      maxAbsDiff(extractFeatures(audio).features, get("fe.input_features")),
+      maxAbsDiff(extractFeatures(audio, 0, facts).features, get("fe.input_features")),
       featureTolerance(kind),
     );
     const enc = await codec.encodeBatch([audio]);
@@ -67,15 +115,12 @@ export async function runtimeUpstreamProperty(
     }
     figures.latentsRelL2 = gate("latents rel L2", relL2(enc.latents[0], get("enc.latents")), TOLERANCES.latentsRelL2);
     const refCodes = get("enc.audio_codes") as Int32Array;
-    const fragile = new Set([
-      ...(c["fsq_fragile_frames_1e-4"] ?? []),
-      ...tieFrames(enc.fsqInput[0], levels, TOLERANCES.fsqTieMargin),
-    ]);
+    const fragile = new Set([...check.fragile, ...tieFrames(enc.fsqInput[0], levels, TOLERANCES.fsqTieMargin)]);
     tally.ties += fragile.size;
     let equal = 0;
     const flipped: number[] = [], wrong: number[] = [];
     if (enc.codes[0].length !== refCodes.length) {
-      fails.push(`${enc.codes[0].length} codes, upstream has ${refCodes.length}`);
+      fails.push(`${enc.codes[0].length} codes, the reference has ${refCodes.length}`);
     }
     for (let t = 0; t < Math.min(refCodes.length, enc.codes[0].length); t++) {
       if (enc.codes[0][t] === refCodes[t]) equal++;
@@ -88,11 +133,11 @@ export async function runtimeUpstreamProperty(
     const refAudio = get("dec.audio_values") as Float32Array;
     figures.audioMaxAbs = gate("audio max abs", maxAbsDiff(decoded, refAudio), TOLERANCES.audioAbs);
     tally.offerWorst({
-      title: `${clipName}: audio from upstream's codes`,
+      title: `${clipName}: audio from the reference's codes`,
       a: decoded,
       b: refAudio,
       aLabel: "ours",
-      bLabel: "upstream",
+      bLabel: name === RUNTIME_UPSTREAM ? "upstream" : "original",
       error: figures.audioMaxAbs as number,
       metric: "audio max |Δ|",
     });
@@ -103,7 +148,7 @@ export async function runtimeUpstreamProperty(
     }
     perClip.push({ [clipName]: figures });
   }
-  return fromTally(RUNTIME_UPSTREAM, tally, opts.seed, METRIC, {
+  return fromTally(name, tally, seed, METRIC, {
     seconds: (performance.now() - t0) / 1000,
     reason: problems.length ? problems.join(" | ") : undefined,
     counterexample: problems[0],
