@@ -15,9 +15,11 @@ import {
   expectedConvertedTensors,
   modelFacts,
   originalTensors,
+  parseXcodec2Config,
   readXcodec2Config,
   sourceLookup,
   walkArchitecture,
+  XCODEC2_FACTS,
   type Xcodec2Config,
 } from "./mod.ts";
 
@@ -115,7 +117,6 @@ describe("FLOPs from the walk", () => {
 });
 
 describe("the family's per-model facts are config values", () => {
-  // Configs the validator does not accept yet (issue 15): the walk and its views take them as they are.
   const member = (o: Partial<Xcodec2Config>): Xcodec2Config => ({ ...cfg, ...o });
 
   test("24 kHz out (NeuCodec): decoder hop 480 and n_fft 1920 in the head, the encoder unchanged", () => {
@@ -147,6 +148,34 @@ describe("the family's per-model facts are config values", () => {
     assert.equal(rate("fc_encoder.weight"), 50);
     assert.equal(rate("quantizer.project_in.weight"), 25);
     assert.equal(rate("acoustic_decoder.embed.weight"), 25);
+  });
+});
+
+describe("the validator takes each layout's rate fields and refuses the rest", () => {
+  const { sampling_rate: _, ...noRate } = cfg;
+  const neucodec = { ...noRate, model_type: "neucodec", input_sampling_rate: 16000, output_sampling_rate: 44100 };
+  const pooled = { ...neucodec, model_type: "xcodec2_pooled", output_sampling_rate: 24000, code_pooling: 2 };
+
+  test("neucodec and xcodec2_pooled configs give their facts", () => {
+    const n = modelFacts(parseXcodec2Config(neucodec, "c.json"));
+    assert.deepEqual([n.sampleRate, n.decoderHop, n.features, n.fbank], [44100, 882, "neucodec", "seamless_m4t"]);
+    const p = modelFacts(parseXcodec2Config(pooled, "c.json"));
+    assert.deepEqual([p.codesPerSecond, p.decoderHop, p.features, p.fbank], [25, 960, "xcodec2", "seamless_m4t"]);
+    const x = modelFacts(parseXcodec2Config(cfg, "c.json"));
+    assert.deepEqual(x, { ...XCODEC2_FACTS });
+  });
+
+  test("fields of another layout, other input rates and fractional hops are refused by name", () => {
+    const bad: [object, RegExp][] = [
+      [{ ...cfg, code_pooling: 2 }, /c\.json: code_pooling is set, but a model_type "xcodec2" config/],
+      [{ ...neucodec, code_pooling: 2 }, /code_pooling is set, but model_type "neucodec" does not pool codes/],
+      [{ ...neucodec, sampling_rate: 16000 }, /sampling_rate is set, but model_type "neucodec" names its rates/],
+      [{ ...pooled, code_pooling: undefined }, /code_pooling must be an integer in \[1, 16\]/],
+      [{ ...neucodec, input_sampling_rate: 24000 }, /the encoder reads 24000 Hz audio; .* takes 16000 Hz/],
+      [{ ...neucodec, output_sampling_rate: 22051 }, /22051 Hz at 50 codes per second is not a whole number/],
+      [{ ...cfg, model_type: "xcodec" }, /model_type is "xcodec", expected one of "xcodec2", "neucodec"/],
+    ];
+    for (const [c, re] of bad) assert.throws(() => parseXcodec2Config(c, "c.json"), re);
   });
 });
 

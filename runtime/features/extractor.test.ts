@@ -5,6 +5,7 @@ import { batchFeatures, extractFeatures, FeatureInputError } from "./mod.ts";
 import { maxAbsDiff } from "../../fixtures/support/metrics.ts";
 import { caseTensors, readClip } from "../../fixtures/support/reference.ts";
 import { referenceIndex } from "../../parity/reference.ts";
+import { familyReference, readFamilyCase } from "../../parity/family_reference.ts";
 
 const cases = referenceIndex();
 /** The reference README's gates: 1e-4 absolute, 3e-4 for noise. */
@@ -163,5 +164,42 @@ describe("input validation", () => {
   test("wrong dtype and empty batch", () => {
     expectError(() => batchFeatures([ok, new Float64Array(10) as unknown as Float32Array]), 1, "not-float32");
     expectError(() => batchFeatures([]), 0, "no-clips");
+  });
+});
+
+describe("the family's features equal their originals' SeamlessM4TFeatureExtractor", () => {
+  // fixtures/family: the originals' own `fe.input_features`; NeuCodec without the 160-sample side padding
+  // (T − 1 rows), the 25TPS model with it (T rows). Measured: ≤ 3.4e-6 on speech, 1.5e-5 on noise, where the
+  // torchaudio arithmetic is off by up to 1.5e-4.
+  for (const [member, features] of [["neucodec", "neucodec"], ["xcodec2-25tps-24k", "xcodec2"]] as const) {
+    test(`${member}: every clip within 2e-5, the rows as the original cuts them`, async () => {
+      const ref = familyReference(member);
+      for (const [clip, c] of Object.entries(ref.cases)) {
+        const audio = await readClip(clip);
+        const fe = extractFeatures(audio, 0, { features, fbank: "seamless_m4t" });
+        const theirs = (await readFamilyCase(ref, clip)).tensor("fe.input_features");
+        assert.equal(fe.frames, theirs.shape[1], `${clip}: rows`);
+        const t = Math.floor(audio.length / 320) + 1;
+        assert.equal(fe.frames, features === "neucodec" ? t - 1 : t);
+        assert.ok(maxAbsDiff(fe.features, theirs.data) <= 2e-5, `${clip}: ${maxAbsDiff(fe.features, theirs.data)}`);
+        if (clip === "noise_16123") {
+          const torch = extractFeatures(audio, 0, { features, fbank: "torchaudio" });
+          assert.ok(maxAbsDiff(torch.features, theirs.data) > 1e-4, "the other arithmetic is measurably further off");
+        }
+        assert.ok(c.samples === audio.length);
+      }
+    });
+  }
+
+  test("a NeuCodec clip shorter than one hop has no feature row: refused by item, as the original refuses it", () => {
+    assert.throws(
+      () => extractFeatures(new Float32Array(319), 4, { features: "neucodec", fbank: "seamless_m4t" }),
+      (e: Error) =>
+        e instanceof FeatureInputError && e.problem === "too-short" && /audio item 4: 319 samples/.test(e.message),
+    );
+    assert.equal(
+      extractFeatures(new Float32Array(320).fill(0.1), 0, { features: "neucodec", fbank: "seamless_m4t" }).frames,
+      1,
+    );
   });
 });
