@@ -8,6 +8,7 @@ export { type ConversionReport, convertCheckpoint, type ConvertOptions, type Out
 export { ConversionError } from "./errors.ts";
 export { UsageError, Xcodec2Error } from "../common/errors.ts";
 export { openTensorSource, resolveSourcePath } from "./source.ts";
+export { W2V_BERT_FOLDER, W2V_BERT_REPO } from "./semantic_source.ts";
 export * from "./architecture.ts";
 export {
   type ArchTensor,

@@ -5,7 +5,7 @@
  * relative L2, codes exact except fragile frames, audio 1e-5 absolute; and batch = per-sample on each.
  */
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -175,6 +175,46 @@ test("the command line: `xcodec2 parity` checks the 25TPS folder against its ori
     const codes = codesForClip(codec.facts!, clip.length); // 25 codes of 960 samples, trimmed to 16001·1.5
     assert.equal(codes, 25);
     assert.equal(out.samples.length, Math.min(codes * 960, Math.round(clip.length * 1.5)));
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+});
+
+test("Xcodec2.load on an original NeuCodec file converts it into the cache, its semantic encoder named by option", async () => {
+  const f = await memberFixture("neucodec");
+  const work = await mkdtemp(join(tmpdir(), "xcodec2-family-load-"));
+  try {
+    const { Xcodec2 } = await import("../runtime/codec.ts");
+    await mkdir(join(work, "bare"));
+    await copyFile(f.checkpoint.file, join(work, "bare", "pytorch_model.bin"));
+    const source = join(work, "bare", "pytorch_model.bin");
+    await assert.rejects(Xcodec2.load(source, { cacheDir: work, log: () => {} }), /--semantic-encoder/);
+    const codec = await Xcodec2.load(source, {
+      cacheDir: work,
+      device: "cpu",
+      semanticEncoder: f.checkpoint.semanticDir,
+      log: () => {},
+    });
+    try {
+      assert.deepEqual(
+        [
+          codec.inputSampleRate,
+          codec.outputSampleRate,
+          codec.samplesPerCode,
+          codec.codesPerSecond,
+          codec.minClipSamples,
+        ],
+        [16000, 24000, 480, 50, 320],
+      );
+      const clip = await readReferenceClip(referenceIndex(), "speech_1600");
+      const [codes] = await codec.encode([clip]);
+      assert.deepEqual(
+        Array.from(codes),
+        Array.from((await readFamilyCase(f.reference, "speech_1600")).tensor("enc.audio_codes").data),
+      );
+    } finally {
+      await codec.dispose();
+    }
   } finally {
     await rm(work, { recursive: true, force: true });
   }

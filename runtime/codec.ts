@@ -133,7 +133,7 @@ export class Xcodec2 {
     validateLoadOptions(opts);
     const log = opts.log ?? ((m: string) => console.error(m));
     const device: ResolvedDevice = await resolveDevice(opts.device ?? "auto", log);
-    const model = await resolveModel(source, { cacheDir: opts.cacheDir, log });
+    const model = await resolveModel(source, { cacheDir: opts.cacheDir, log, semanticEncoder: opts.semanticEncoder });
     const requested = opts.precision ?? "auto";
     if (requested === "fp16" && !model.hasFp16) {
       throw new InputError(`${model.onnxDir}: no fp16 graphs (export with fp16 enabled)`);

@@ -22,6 +22,7 @@ import {
   type Precision,
   readExportManifest,
   readXcodec2Config,
+  W2V_BERT_FOLDER,
   type Xcodec2Config,
 } from "../convert/mod.ts";
 import { InputError } from "./validate.ts";
@@ -61,10 +62,16 @@ async function keyFiles(path: string): Promise<string[]> {
     const beside = join(dirname(path), "config.json");
     return (await exists(beside)) ? [path, beside] : [path];
   }
-  const entries = await readdir(path, { withFileTypes: true });
-  return entries.filter((e) => e.isFile() && /\.(safetensors|json|bin|ckpt|pt)$/.test(e.name)).map((e) =>
-    join(path, e.name)
-  );
+  const weights = (dir: string) =>
+    readdir(dir, { withFileTypes: true }).then(
+      (entries) =>
+        entries.filter((e) => e.isFile() && /\.(safetensors|json|bin|ckpt|pt)$/.test(e.name)).map((e) =>
+          join(dir, e.name)
+        ),
+      () => [] as string[],
+    );
+  // NeuCodec's semantic encoder is taken from a w2v-bert-2.0/ folder beside its checkpoint (convert/semantic_source.ts)
+  return [...(await weights(path)), ...(await weights(join(path, W2V_BERT_FOLDER)))];
 }
 
 let packageVersion: Promise<string> | undefined;
@@ -81,10 +88,17 @@ function kitVersion(): Promise<string> {
  * size and modification time. Whole milliseconds: Deno reports mtimeMs truncated, Bun and Node with a fraction, and
  * all runtimes must find the same entry.
  */
-async function cacheKey(path: string): Promise<string> {
+async function cacheKey(path: string, semanticEncoder?: string): Promise<string> {
   const h = createHash("sha256");
   h.update(`${EXPORT_FORMAT}\0${await kitVersion()}\n`);
-  for (const f of (await keyFiles(path)).sort()) {
+  const files = await keyFiles(path);
+  if (semanticEncoder !== undefined) {
+    h.update(`semantic encoder ${semanticEncoder}\n`);
+    if (!semanticEncoder.startsWith(HUB_SCHEME) && (await exists(semanticEncoder))) {
+      files.push(...(await keyFiles(semanticEncoder)));
+    }
+  }
+  for (const f of files.sort()) {
     const fs = await stat(f);
     h.update(`${resolve(f)}\0${fs.size}\0${Math.floor(fs.mtimeMs)}\n`);
   }
@@ -125,7 +139,7 @@ async function buildAtomically(target: string, build: (tmp: string) => Promise<v
 
 export async function resolveModel(
   source: string,
-  opts: { cacheDir?: string; log?: (m: string) => void } = {},
+  opts: { cacheDir?: string; log?: (m: string) => void; semanticEncoder?: string } = {},
 ): Promise<ResolvedModel> {
   const log = opts.log ?? (() => {});
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
@@ -157,11 +171,12 @@ export async function resolveModel(
   }
 
   // An original checkpoint (folder or single file): convert, then export, once.
-  const entry = join(cacheDir, "converted", `${basename(local).replace(/[^\w.-]/g, "_")}-${await cacheKey(local)}`);
+  const key = await cacheKey(local, opts.semanticEncoder);
+  const entry = join(cacheDir, "converted", `${basename(local).replace(/[^\w.-]/g, "_")}-${key}`);
   if (!(await hasGraphs(join(entry, ONNX_DIR), "fp32"))) {
     log(`converting ${local} into ${entry}`);
     await buildAtomically(entry, async (tmp) => {
-      await convertCheckpoint({ source: local, out: tmp, log });
+      await convertCheckpoint({ source: local, out: tmp, log, semanticEncoder: opts.semanticEncoder });
       await exportOnnx(tmp, { log });
     });
   }

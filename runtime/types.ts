@@ -14,6 +14,11 @@ export interface LoadOptions {
   threads?: number;
   /** where converted checkpoints of `hf://` or original sources are cached */
   cacheDir?: string;
+  /**
+   * an original NeuCodec checkpoint holds no semantic encoder: its Wav2Vec2-BERT folder (config.json +
+   * model.safetensors) or `hf://facebook/w2v-bert-2.0[@rev]` (default: a `w2v-bert-2.0/` folder beside it)
+   */
+  semanticEncoder?: string;
   /** upper bound on padded samples in one batch (memory budget); default 5 s on CPU (see codec.ts), 8 × 30 s on GPUs */
   maxBatchSamples?: number;
   /** one-line progress / fallback messages; default: stderr */
