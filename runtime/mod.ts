@@ -12,10 +12,17 @@ export { batchFeatures, extractFeatures } from "./features/mod.ts";
 export { type CodeItem, CodesFileError, readCodesFile, writeCodesFile } from "./codes_io.ts";
 export {
   CODES_PER_SECOND,
+  codesForClip,
   codesForSamples,
   DEVICE_CHOICES,
   DEVICES,
   HOP_LENGTH,
+  type MemberName,
+  MEMBERS,
+  minClipSamples,
+  type ModelFacts,
+  modelFacts,
   PRECISIONS,
   SAMPLE_RATE,
+  XCODEC2_FACTS,
 } from "../convert/mod.ts";

@@ -1,7 +1,9 @@
 /**
- * XCodec2's fixed facts: the values both implementations hard-code, and XCodec2's defaults for the per-model facts
- * (`SAMPLE_RATE`, `HOP_LENGTH`, `CODES_PER_SECOND`, `N_FFT`). Code that has a config derives the per-model values
- * from it with `modelFacts(cfg)` (config.ts); the defaults serve the runtime's XCodec2 arithmetic.
+ * XCodec2's fixed facts: the values every family member's code hard-codes, and XCodec2's values of the per-model
+ * facts (`SAMPLE_RATE`, `HOP_LENGTH`, `CODES_PER_SECOND`, `N_FFT`). Code that has a config or a loaded model derives
+ * the per-model values from it (`modelFacts(cfg)`, `codec.facts`; config.ts): NeuCodec decodes 480 samples a code at
+ * 24 kHz, the 25TPS model pools codes. These constants serve XCodec2-only code (its reference set, the benchmark) and
+ * the input side every member shares (16 kHz, 320 samples per encoder frame, the fbank).
  */
 
 /** Audio rate XCodec2 runs at, in and out. */
