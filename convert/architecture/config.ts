@@ -179,7 +179,7 @@ export function codesForClip(f: ModelFacts, samples: number): number {
 export function minClipSamples(f: ModelFacts): number {
   // codes ≥ 1 ⇔ semantic frames ≥ pooling ⇔ T ≥ pooling (+1 for NeuCodec) ⇔ n ≥ hop·(T − 1)
   const t = f.codePooling + (f.features === "neucodec" ? 1 : 0);
-  return f.encoderHop * (t - 1);
+  return Math.max(1, f.encoderHop * (t - 1)); // XCodec2: one sample (an empty clip has nothing to encode)
 }
 
 export class ConfigError extends Xcodec2Error {

@@ -12,7 +12,9 @@ import { decoderFlops, encoderFlops } from "../onnx/flops.ts";
 import { loadOriginalArchitecture } from "../original_config.ts";
 import {
   AA_KERNEL,
+  codesForClip,
   expectedConvertedTensors,
+  minClipSamples,
   modelFacts,
   originalTensors,
   parseXcodec2Config,
@@ -163,6 +165,10 @@ describe("the validator takes each layout's rate fields and refuses the rest", (
     assert.deepEqual([p.codesPerSecond, p.decoderHop, p.features, p.fbank], [25, 960, "xcodec2", "seamless_m4t"]);
     const x = modelFacts(parseXcodec2Config(cfg, "c.json"));
     assert.deepEqual(x, { ...XCODEC2_FACTS });
+    // the shortest clip with a code: 1 sample (XCodec2), 320 (NeuCodec: T − 1 rows; 25TPS: two frames pooled)
+    assert.deepEqual([minClipSamples(x), minClipSamples(n), minClipSamples(p)], [1, 320, 320]);
+    assert.deepEqual([codesForClip(x, 319), codesForClip(n, 319), codesForClip(p, 319)], [1, 0, 0]);
+    assert.deepEqual([codesForClip(x, 16000), codesForClip(n, 16000), codesForClip(p, 16000)], [51, 50, 25]);
   });
 
   test("fields of another layout, other input rates and fractional hops are refused by name", () => {
