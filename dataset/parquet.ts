@@ -76,5 +76,29 @@ export function encodeShardParquet(rows: Row[], provenance: CodesProvenance): Ui
     ],
     createdBy: provenance.toolkit,
   });
-  return new Uint8Array(writer.getBuffer());
+  const bytes = new Uint8Array(writer.getBuffer());
+  return rows.length ? bytes : fixEmptyRowGroups(bytes);
+}
+
+/**
+ * A shard whose every item failed has no row groups. hyparquet-writer 0.17 writes that empty `row_groups` list with
+ * the Thrift element type 0 (no type) instead of STRUCT; readers built on arrow-rs (parquet-wasm, Polars) then refuse
+ * the whole footer ("Expected list element type of Struct but got Byte"). In the footer of a file without rows the
+ * field sequence `num_rows = 0` (field header 0x16, varint 0x00), `row_groups = []` (field header 0x19, list header
+ * 0x00) occurs exactly once; its list header becomes 0x0C (size 0, STRUCT). Anything else is left alone and reported.
+ */
+function fixEmptyRowGroups(file: Uint8Array): Uint8Array {
+  const footerLength = new DataView(file.buffer, file.byteOffset).getUint32(file.length - 8, true);
+  const start = file.length - 8 - footerLength;
+  const hits: number[] = [];
+  for (let i = start; i + 4 <= file.length - 8; i++) {
+    if (file[i] === 0x16 && file[i + 1] === 0x00 && file[i + 2] === 0x19 && (file[i + 3] & 0xf0) === 0) {
+      if (file[i + 3] !== 0x0c) hits.push(i + 3);
+    }
+  }
+  if (hits.length !== 1) {
+    throw new Error(`empty Parquet shard: expected one empty row-group list, found ${hits.length}`);
+  }
+  file[hits[0]] = 0x0c;
+  return file;
 }

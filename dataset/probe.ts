@@ -85,9 +85,10 @@ async function wavSeconds(read: Reader, size: number): Promise<number> {
 }
 
 function flacSeconds(head: Uint8Array, size: number): number {
-  // STREAMINFO is the first metadata block: 4-byte block header, then rate (20 bits), channels, bits, samples (36)
-  if (head.length < 8 + 4 + 18 || (head[4] & 0x7f) !== 0) throw new ProbeError("malformed FLAC: no STREAMINFO");
-  const b = head.subarray(8 + 4);
+  // STREAMINFO is the first metadata block (after "fLaC" and its 4-byte block header): block and frame sizes
+  // (10 bytes), then the rate (20 bits), channels (3), bits per sample (5) and the sample count (36)
+  if (head.length < 8 + 18 || (head[4] & 0x7f) !== 0) throw new ProbeError("malformed FLAC: no STREAMINFO");
+  const b = head.subarray(8);
   const rate = (b[10] << 12) | (b[11] << 4) | (b[12] >> 4);
   const channels = ((b[12] >> 1) & 7) + 1;
   const bits = (((b[12] & 1) << 4) | (b[13] >> 4)) + 1;
