@@ -4,7 +4,7 @@
  * ledger, and finish with `errors.jsonl`, the dataset card and the summary. The same command run again after Ctrl-C,
  * `kill -9` or a failed shard redoes only what is not done, and the bytes come out the same.
  */
-import { readFile, rm, stat } from "node:fs/promises";
+import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { cpus } from "node:os";
 import { join, resolve } from "node:path";
 import { type DeviceRequest, Xcodec2 } from "../runtime/mod.ts";
@@ -28,7 +28,7 @@ import {
 } from "./job.ts";
 import { Ledger } from "./ledger.ts";
 import { modelIdentity } from "./model_identity.ts";
-import type { CodesProvenance } from "./parquet.ts";
+import { provenanceOf } from "./shard_encoder.ts";
 import { planShards, type ShardSize } from "./plan.ts";
 import { LocalPool } from "./pool.ts";
 import { formatDuration, Progress, summaryText } from "./progress.ts";
@@ -81,19 +81,11 @@ export async function encodeDataset(o: EncodeDatasetOptions): Promise<number> {
   const model = absoluteModel(o.model);
 
   // The model: resolved (converted and exported into the cache when needed) and identified, once, here.
+  // (sessions open on first use, so this loads no graph)
   const probe = await Xcodec2.load(model, { device: "cpu", cacheDir: o.cacheDir, log });
   const identity = await modelIdentity(probe.model.dir);
+  const codebookSize = probe.codebookSize;
   const toolkit = await toolkitVersion();
-  const provenance: CodesProvenance = {
-    codec: "xcodec2",
-    model_sha256: identity.sha256,
-    model_sha256_of: identity.of,
-    sample_rate: 16000,
-    frame_rate: 50,
-    codebook_size: probe.codebookSize,
-    resampled: o.job.resample,
-    toolkit,
-  };
   await probe.dispose();
 
   const inputs = await readInputs(o.inputs);
@@ -203,6 +195,7 @@ export async function encodeDataset(o: EncodeDatasetOptions): Promise<number> {
   const allErrors = [...planErrors, ...shardErrors, ...failures];
   await writeFileAtomic(errorsFile, jsonl(allErrors));
   if (!failed && o.job.format === "parquet") {
+    const provenance = provenanceOf(job, codebookSize, toolkit);
     const card = datasetCard({ job, provenance, rows, seconds, skipped: planErrors.length + shardErrors.length });
     await writeFileAtomic(join(out, "README.md"), new TextEncoder().encode(card));
   }
@@ -220,7 +213,6 @@ async function nonEmptyForeign(out: string): Promise<boolean> {
   } catch {
     return false;
   }
-  const { readdir } = await import("node:fs/promises");
   return (await readdir(out)).some((n) => !OUR_NAMES.includes(n));
 }
 

@@ -11,6 +11,7 @@
  */
 import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { SAMPLE_RATE } from "../runtime/mod.ts";
 import { DatasetError, ManifestError } from "./errors.ts";
 import { AUDIO_EXTENSIONS, type InputItem, type ItemError } from "./item.ts";
 import { indexTar, readTarMember } from "./tar.ts";
@@ -198,7 +199,7 @@ async function readTsv(file: string): Promise<Inputs> {
       }
       // get_tsv.py writes the length in samples at the file's own rate, which the list does not say: a hint at
       // 16 kHz (exact for 16 kHz corpora such as MLS), used only for planning
-      seconds = n > 0 ? n / 16000 : undefined;
+      seconds = n > 0 ? n / SAMPLE_RATE : undefined;
     }
     const rel = cols[0];
     items.push({

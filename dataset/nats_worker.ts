@@ -6,6 +6,7 @@
  * ack. Dying between any two steps costs a redo of the shard, which gives the same bytes; nothing is lost.
  */
 import { hostname } from "node:os";
+import { join } from "node:path";
 import type { JsMsg } from "@nats-io/jetstream";
 import { jetstream } from "@nats-io/jetstream";
 import type { DeviceRequest, Xcodec2 } from "../runtime/mod.ts";
@@ -28,7 +29,6 @@ import {
 } from "./nats_config.ts";
 import { encodeShard, ShardCancelled } from "./shard_encoder.ts";
 import { loadJobCodec } from "./worker_codec.ts";
-import { join } from "node:path";
 
 export interface WorkerOptions {
   url: string;
@@ -83,6 +83,8 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
   const consumer = await js.consumers.get(JOBS_STREAM, WORKERS_CONSUMER);
   let codec: Xcodec2 | undefined;
   let codecKey = "";
+  /** jobs whose dead temporaries this worker has cleared (once per job: an npy tree can hold millions of files) */
+  const cleaned = new Set<string>();
   log(`worker ${me} ready on ${o.url} (${o.device})`);
 
   while (!stopping) {
@@ -156,7 +158,10 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
         });
         codecKey = key;
       }
-      await removeDeadTemporaries(join(job.out, spec.options.format === "parquet" ? "data" : "vq_codes"));
+      if (!cleaned.has(job.jobId)) {
+        await removeDeadTemporaries(join(job.out, spec.options.format === "parquet" ? "data" : "vq_codes"));
+        cleaned.add(job.jobId);
+      }
       log(`${shard.name}: started (try ${tries} of ${job.maxTries})`);
       const outcome = await encodeShard(codec, spec, shard, toolkit, {
         cancelled: () => stopping,

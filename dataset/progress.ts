@@ -36,7 +36,7 @@ export class Progress {
     this.plannedSeconds = job.shards.filter((s) => !alreadyDone.has(s.index)).reduce((a, s) => a + s.seconds, 0);
     if (tty && job.shards.length > alreadyDone.size) {
       this.bar = new cliProgress.SingleBar({
-        format: "encode-dataset [{bar}] {shards} shards | {hours} h of audio | {rate} h/s | ETA {eta}",
+        format: "encode-dataset [{bar}] {shards} shards | {hours} h of audio | {rate} h/s | ETA {left}",
         stream: process.stderr,
         hideCursor: true,
       }, cliProgress.Presets.shades_classic);
@@ -59,7 +59,7 @@ export class Progress {
       hours: `${hours(done)}/${hours(this.plannedSeconds)}`,
       // hours of audio per second of wall time (a CPU worker on the full-size model: ~0.001; a GPU fleet: whole hours)
       rate: (rate / 3600).toPrecision(3),
-      eta: rate > 0 ? formatDuration(Math.max(0, this.plannedSeconds - done) / rate) : "?",
+      left: rate > 0 ? formatDuration(Math.max(0, this.plannedSeconds - done) / rate) : "?",
     };
   }
 
@@ -80,7 +80,7 @@ export class Progress {
     else {
       const p = this.payload();
       this.log(
-        `${this.job.shards[index].name}: ${what} (${p.shards} shards, ${p.hours} h, ${p.rate} h/s, ETA ${p.eta})`,
+        `${this.job.shards[index].name}: ${what} (${p.shards} shards, ${p.hours} h, ${p.rate} h/s, ETA ${p.left})`,
       );
     }
   }

@@ -40,14 +40,15 @@ async function encodeClips(codec: Xcodec2, clips: Float32Array[], batchSize: num
   return await codec.encode(clips, { batchSize });
 }
 
-export function provenanceOf(job: JobSpec, codec: Xcodec2, toolkit: string): CodesProvenance {
+/** What made the codes: every shard's `xcodec2` metadata and the dataset card. */
+export function provenanceOf(job: JobSpec, codebookSize: number, toolkit: string): CodesProvenance {
   return {
     codec: "xcodec2",
     model_sha256: job.modelSha256,
     model_sha256_of: job.modelShaOf,
     sample_rate: SAMPLE_RATE,
     frame_rate: CODES_PER_SECOND,
-    codebook_size: codec.codebookSize,
+    codebook_size: codebookSize,
     resampled: job.options.resample,
     toolkit,
   };
@@ -148,7 +149,7 @@ export async function encodeShard(
   const errors = failed.filter((e): e is ItemError => e !== undefined);
   let sha256: string;
   if (job.options.format === "parquet") {
-    const bytes = encodeShardParquet(kept, provenanceOf(job, codec, toolkit));
+    const bytes = encodeShardParquet(kept, provenanceOf(job, codec.codebookSize, toolkit));
     const target = shardFile(job.out, shard);
     await mkdir(dirname(target), { recursive: true });
     await writeFileAtomic(target, bytes);
