@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { readAudio } from "../runtime/audio/mod.ts";
-import { tempDir } from "../runtime/testing.ts";
+import { tempDir } from "../fixtures/support/temp_dir.ts";
 import { buildCorpus, type Corpus, LONG_KEY } from "../fixtures/dataset/corpus.ts";
 import { buildTar } from "../fixtures/dataset/tar_writer.ts";
 import { DatasetError, ManifestError } from "./errors.ts";

@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { tempDir } from "../runtime/testing.ts";
+import { tempDir } from "../fixtures/support/temp_dir.ts";
 import { readShard } from "../fixtures/dataset/parquet_reader.ts";
 import { type CodesProvenance, encodeShardParquet, HF_FEATURES, type Row } from "./parquet.ts";
 
