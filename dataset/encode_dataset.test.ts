@@ -8,16 +8,15 @@
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { readdir, readFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { readCodesFile } from "../runtime/codes_io.ts";
-import { readAudio } from "../runtime/audio/mod.ts";
+import { readAudio, readCodesFile } from "../runtime/mod.ts";
 import { preparedTinyModel } from "../fixtures/support/prepared_model.ts";
 import { tempDir } from "../fixtures/support/temp_dir.ts";
-import { buildCorpus, type Corpus, LONG_KEY } from "../fixtures/dataset/corpus.ts";
-import { CliProcess, type Ran, xcodec2 } from "../fixtures/dataset/cli_process.ts";
+import { buildCorpus, type Corpus, LONG_KEY } from "../fixtures/support/dataset/corpus.ts";
+import { CliProcess, type Ran, xcodec2 } from "../fixtures/support/dataset/cli_process.ts";
 import { NatsServer, natsServerBinary } from "../fixtures/dataset/nats_server.ts";
-import { type ReadRow, readShard } from "../fixtures/dataset/parquet_reader.ts";
+import { type ReadRow, readShard } from "../fixtures/support/dataset/parquet_reader.ts";
 import { isTemporaryName } from "./atomic.ts";
 import { modelIdentity } from "./model_identity.ts";
 
@@ -205,6 +204,28 @@ describe("encode-dataset on one machine", () => {
     const r3 = await xcodec2(...args(join(work, "never"), "--shard-hours", "1"));
     assert.equal(r3.code, 2, r3.stderr);
     assert.match(r3.stderr, /--shard-items or --shard-hours, not both/);
+    const r4 = await xcodec2(...args(join(work, "never"), "--engine", "http://queue:4222"));
+    assert.equal(r4.code, 2, r4.stderr);
+    assert.match(
+      r4.stderr,
+      /^xcodec2 encode-dataset: --engine must be a nats:\/\/host:port address, got http:\/\/queue:4222; usage: /,
+    );
+    const r5 = await xcodec2("worker", "--device", "cpu");
+    assert.equal(r5.code, 2, r5.stderr);
+    assert.match(r5.stderr, /^xcodec2 worker: missing <url>; usage: xcodec2 worker <url> \[options\]/);
+  });
+
+  test("--help: the generated usage and every option, exit 0", SLOW, async () => {
+    const r = await xcodec2("encode-dataset", "--help");
+    ok(r, "encode-dataset --help");
+    assert.match(r.stdout, /^usage: xcodec2 encode-dataset <model> <input>\.\.\. --out DIR \[options\]\n/);
+    for (const flag of ["--shard-items N", "--shard-hours H", "--format parquet|npy", "--engine nats://HOST:PORT"]) {
+      assert.ok(r.stdout.includes(flag), `${flag} missing from:\n${r.stdout}`);
+    }
+    assert.match(r.stdout, /--max-tries N +tries per shard before it counts as failed \(default 3\)/);
+    const w = await xcodec2("worker", "-h");
+    ok(w, "worker -h");
+    assert.match(w.stdout, /^usage: xcodec2 worker <url> \[options\]\n[^]*--idle-exit S/);
   });
 });
 

@@ -118,8 +118,13 @@ export async function encodeDataset(o: EncodeDatasetOptions): Promise<number> {
   } else if (!existing && await nonEmptyForeign(out)) {
     throw new DatasetError(`${out} exists and is not an encode-dataset output folder; choose a new or empty folder`);
   }
-  if (!existing || existing.id !== job.id) await writeJob(job, manifests);
-  else log(`resuming the job in ${out}`);
+  if (!existing || existing.id !== job.id) {
+    await writeJob(job, manifests).catch((e: NodeJS.ErrnoException) => {
+      // the first write into --out: a folder the user cannot write to is their error, not a bug
+      if (!e.code) throw e;
+      throw new DatasetError(`${out}: cannot write the job there (${e.code}: ${e.message})`);
+    });
+  } else log(`resuming the job in ${out}`);
 
   const ledger = await Ledger.open(statePath(out, "ledger.jsonl"));
   await verifyDone(job, ledger, log);

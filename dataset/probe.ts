@@ -6,11 +6,11 @@
  * A file that is missing, empty or not WAV/FLAC/MP3 fails here and is skipped into `errors.jsonl`.
  */
 import { open } from "node:fs/promises";
+import { DatasetError } from "./errors.ts";
 import type { AudioLocation } from "./item.ts";
 
-export class ProbeError extends Error {
-  override readonly name = "ProbeError";
-}
+/** An item's audio cannot be planned (missing, empty, not audio): it is skipped into `errors.jsonl`, not fatal. */
+export class ProbeError extends DatasetError {}
 
 type Reader = (offset: number, length: number) => Promise<Uint8Array>;
 
