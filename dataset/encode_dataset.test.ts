@@ -180,6 +180,74 @@ describe("encode-dataset on one machine", () => {
     await noTemporaries(out);
   });
 
+  test(
+    "a worker process SIGKILLed mid-shard: the pool retries its shard in another, the same bytes",
+    SLOW,
+    async () => {
+      const out = join(work, "worker-killed");
+      const run = new CliProcess(args(out, "--workers", "2", "--threads", "1", "--device", "cpu"));
+      // the first shard a worker takes also opens its encoder session (seconds): it is mid-shard when killed
+      const [, shard, pid] = await run.waitForStderr(
+        /(train-\d+-of-\d+): started in worker process (\d+) \(try 1 of 3\)/,
+      );
+      process.kill(Number(pid), "SIGKILL");
+      const r = await run.done;
+      ok(r, "run with a killed worker");
+      assert.match(
+        r.stderr,
+        new RegExp(`${shard}: try 1 of 3 failed \\(its worker process died \\(SIGKILL\\)\\); trying again`),
+      );
+      const retried = new RegExp(`${shard}: started in worker process (\\d+) \\(try 2 of 3\\)`).exec(r.stderr);
+      assert.ok(retried, `${shard} was not tried again:\n${r.stderr}`);
+      assert.notEqual(retried[1], pid, "the retry ran in the killed process");
+      const records = (await ledgerLines(out)).map((l) => JSON.parse(l));
+      assert.deepEqual(records.map((x) => x.state), Array(SHARDS).fill("done"));
+      assert.deepEqual(records.map((x) => x.shard).sort((a, b) => a - b), Array.from({ length: SHARDS }, (_, i) => i));
+      assert.deepEqual(await datasetBytes(out), await datasetBytes(base));
+      assert.equal(r.stdout.replaceAll(out, "<out>"), baseRun.stdout.replaceAll(base, "<out>"));
+      await noTemporaries(out);
+    },
+  );
+
+  test(
+    "a shard that fails every try is reported failed (summary, errors.jsonl, exit 1); the same command then redoes only it",
+    SLOW,
+    async () => {
+      const out = join(work, "shard-failed");
+      // a folder where shard 2's file must go: writing it fails on every try (rename onto a folder: EISDIR)
+      const blocked = join(out, "data", `train-00002-of-0000${SHARDS}.parquet`);
+      await mkdir(blocked, { recursive: true });
+      const r1 = await xcodec2(...args(out, "--workers", "1", "--max-tries", "2", "--device", "cpu"));
+      assert.equal(r1.code, 1, `exit ${r1.code}\n${r1.stderr}`);
+      assert.match(r1.stderr, /train-00002-of-00007: try 1 of 2 failed \(.*EISDIR.*\); trying again/);
+      assert.match(r1.stdout, new RegExp(`${SHARDS - 1} of ${SHARDS} shards done, 1 failed\n`));
+      assert.match(r1.stdout, /3 items skipped, 1 shard failed: see .*errors\.jsonl/);
+      const errors = (await readFile(join(out, "errors.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+      const failures = errors.filter((e) => e.key === undefined);
+      assert.equal(failures.length, 1, JSON.stringify(errors));
+      assert.equal(failures[0].path, blocked);
+      assert.match(failures[0].reason, /^shard failed after 2 tries: .*EISDIR/);
+      assert.deepEqual(
+        errors.filter((e) => e.key !== undefined).map((e) => e.key).sort(),
+        [...corpus.errorKeys].sort(),
+      );
+      const ledger = (await ledgerLines(out)).map((l) => JSON.parse(l));
+      assert.deepEqual(ledger.filter((x) => x.state === "failed").map((x) => [x.shard, x.tries]), [[2, 2]]);
+      await assert.rejects(readFile(join(out, "README.md")), "a dataset card for an incomplete dataset");
+      await noTemporaries(out);
+
+      await rm(blocked, { recursive: true });
+      const r2 = await xcodec2(...args(out, "--workers", "1", "--max-tries", "2", "--device", "cpu"));
+      ok(r2, "the same command after the cause is gone");
+      assert.match(r2.stderr, /resuming the job/);
+      assert.deepEqual([...r2.stderr.matchAll(/(train-\d+-of-\d+): started/g)].map((m) => m[1]), [
+        "train-00002-of-00007",
+      ]);
+      assert.deepEqual(await datasetBytes(out), await datasetBytes(base));
+      assert.equal(r2.stdout.replaceAll(out, "<out>"), baseRun.stdout.replaceAll(base, "<out>"));
+    },
+  );
+
   test("--format npy writes X-Codec-2.0's vq_codes tree", SLOW, async () => {
     const out = join(work, "npy");
     ok(await xcodec2(...args(out, "--format", "npy", "--device", "cpu")), "npy run");
@@ -276,6 +344,38 @@ describe("encode-dataset on NATS JetStream", () => {
     } finally {
       for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill("SIGTERM");
       await Promise.all(workers.map((w) => w.done));
+      await server.stop();
+    }
+  });
+
+  test("a shard that fails on every try: the workers report it failed after --max-tries, the summary counts it", {
+    ...SLOW,
+    skip,
+  }, async () => {
+    const server = await NatsServer.start();
+    let worker: CliProcess | undefined;
+    try {
+      const out = join(work, "nats-failed");
+      const blocked = join(out, "data", `train-00002-of-0000${SHARDS}.parquet`);
+      await mkdir(blocked, { recursive: true }); // shard 2's file cannot be renamed into place (EISDIR)
+      const coordinator = new CliProcess(args(out, "--engine", server.url, "--max-tries", "2"));
+      worker = new CliProcess(["worker", server.url, "--device", "cpu", "--threads", "1", "--idle-exit", "300"]);
+      const r = await coordinator.done;
+      assert.equal(r.code, 1, `exit ${r.code}\n${r.stderr}`);
+      assert.match(r.stdout, new RegExp(`${SHARDS - 1} of ${SHARDS} shards done, 1 failed\n`));
+      assert.match(worker.stderr, /shard 2: try 1 failed: .*EISDIR/);
+      assert.match(worker.stderr, /shard 2: failed for good after 2 tries: .*EISDIR/);
+      const errors = (await readFile(join(out, "errors.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+      assert.deepEqual(
+        errors.filter((e) => e.key === undefined).map((
+          e,
+        ) => [e.path, /^shard failed after 2 tries: .*EISDIR/.test(e.reason)]),
+        [[blocked, true]],
+      );
+      await noTemporaries(out);
+    } finally {
+      if (worker && worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill("SIGTERM");
+      await worker?.done;
       await server.stop();
     }
   });

@@ -31,7 +31,7 @@ import { modelIdentity } from "./model_identity.ts";
 import { provenanceOf } from "./shard_encoder.ts";
 import { planShards, type ShardSize } from "./plan.ts";
 import { LocalPool } from "./pool.ts";
-import { formatDuration, Progress, summaryText } from "./progress.ts";
+import { count, formatDuration, Progress, summaryText } from "./progress.ts";
 
 export interface EncodeDatasetOptions {
   model: string;
@@ -155,11 +155,12 @@ export async function encodeDataset(o: EncodeDatasetOptions): Promise<number> {
   o.onEngine?.(engine);
   try {
     await engine.run(job, pending, {
+      started: (index, tries, worker) => progress.shardStarted(index, `in ${worker} (try ${tries} of ${maxTries})`),
       progress: (index, _items, seconds) => progress.shardProgress(index, seconds),
       done: async (index, outcome) => {
         if (ledger.isDone(index)) return; // a duplicate result (a redelivered shard finished twice)
         await ledger.append({ shard: index, state: "done", ...outcome });
-        progress.shardFinished(index, outcome.seconds, `${outcome.rows} items`);
+        progress.shardFinished(index, outcome.seconds, count(outcome.rows, "item"));
       },
       failed: async (index, reason, tries) => {
         if (ledger.isDone(index)) return;

@@ -3,7 +3,9 @@ import type { JobSpec, ShardSpec } from "./job.ts";
 import type { ShardOutcome } from "./shard_encoder.ts";
 
 export interface EngineEvents {
-  /** a worker started the shard (progress below is that shard's items and decoded seconds so far) */
+  /** a worker took the shard (the one-machine pool; a NATS worker says so in its own log) */
+  started(index: number, tries: number, worker: string): void;
+  /** a shard's items and decoded seconds so far */
   progress(index: number, items: number, seconds: number): void;
   /** the shard's file is in place; resolves once the ledger holds it */
   done(index: number, outcome: ShardOutcome): Promise<void>;

@@ -60,6 +60,7 @@ export class LocalPool implements Engine {
         tries.set(next, (tries.get(next) ?? 0) + 1);
         const m: ToWorker = { t: "shard", index: next };
         slot.child.stdin?.write(JSON.stringify(m) + "\n");
+        events.started(next, tries.get(next)!, `worker process ${slot.child.pid}`);
       };
       const settle = (slot: Slot, p: Promise<void>) => {
         slot.shard = undefined;
@@ -72,7 +73,7 @@ export class LocalPool implements Engine {
       const retryOrFail = (index: number, reason: string): Promise<void> => {
         const n = tries.get(index) ?? 1;
         if (n < this.opts.maxTries) {
-          events.log(`${job.shards[index].name}: try ${n} failed (${reason}); trying again`);
+          events.log(`${job.shards[index].name}: try ${n} of ${this.opts.maxTries} failed (${reason}); trying again`);
           queue.unshift(index);
           return Promise.resolve();
         }
@@ -110,7 +111,9 @@ export class LocalPool implements Engine {
             } else if (m.t === "fatal") finish(new DatasetError(`worker: ${m.message}`));
           }),
         );
-        child.on("exit", (code, signal) => {
+        // "close", not "exit": every line the worker wrote has been handled by then, so a shard it reported done
+        // just before it died is not also retried
+        child.on("close", (code, signal) => {
           this.slots.delete(slot);
           if (this.stopping || failedHard) return;
           if (!slot.ready) {

@@ -17,6 +17,9 @@ export function formatDuration(seconds: number): string {
 
 const hours = (s: number) => (s / 3600).toFixed(s < 36 ? 4 : 2);
 
+/** "1 item", "2 items" */
+export const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
+
 export class Progress {
   private readonly started = performance.now();
   /** audio seconds finished in this run, and per shard in flight */
@@ -72,6 +75,11 @@ export class Progress {
     this.redraw();
   }
 
+  /** A worker took the shard: a line in a log (a terminal's bar shows the shard once it makes progress). */
+  shardStarted(index: number, what: string): void {
+    if (!this.bar) this.log(`${this.job.shards[index].name}: started ${what}`);
+  }
+
   shardFinished(index: number, seconds: number, what: string): void {
     this.inFlight.delete(index);
     this.runSeconds += seconds;
@@ -117,10 +125,13 @@ export function summaryText(f: SummaryFacts): string {
   const lines = [
     `encode-dataset: ${done} of ${f.job.shards.length} shards done` + (failed ? `, ${failed} failed` : "") +
     (open ? `, ${open} not finished` : ""),
-    `  ${rows} items encoded, ${(seconds / 3600).toFixed(4)} h of audio → ${f.job.out}/${where}`,
+    `  ${count(rows, "item")} encoded, ${(seconds / 3600).toFixed(4)} h of audio → ${f.job.out}/${where}`,
   ];
   if (skipped || failed) {
-    lines.push(`  ${skipped} items skipped` + (failed ? `, ${failed} shards failed` : "") + `: see ${f.errorsFile}`);
+    lines.push(
+      `  ${count(skipped, "item")} skipped` + (failed ? `, ${count(failed, "shard")} failed` : "") +
+        `: see ${f.errorsFile}`,
+    );
   }
   return lines.join("\n");
 }
