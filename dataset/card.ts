@@ -14,8 +14,16 @@ export interface CardFacts {
   skipped: number;
 }
 
+/** How the card names the model when the job's is a local path (which means nothing on the Hub). */
+const MODEL_PLACEHOLDER = "<model>";
+
 export function datasetCard(f: CardFacts): string {
   const p = f.provenance;
+  // a Hub model is named as is; a local folder's path is this machine's, not the reader's
+  const model = f.job.model.startsWith("hf://") ? f.job.model : MODEL_PLACEHOLDER;
+  const whichModel = model === MODEL_PLACEHOLDER
+    ? ` (${MODEL_PLACEHOLDER}: the XCodec2 model the codes were made with, whose sha256 is above)`
+    : "";
   const yaml = [
     "---",
     "configs:",
@@ -74,8 +82,15 @@ from datasets import load_dataset
 ds = load_dataset("parquet", data_files="data/train-*.parquet", split="train")
 \`\`\`
 
-Decode codes back to audio with \`npx xcodec2 decode <model> codes.jsonl --out wavs/\` or \`Xcodec2.decode\` from
-xcodec2-kit.
+Listen to a shard with xcodec2-kit's command line: one WAV per row, named after \`__key__\` and cut to
+\`duration_s\`${whichModel}.
+
+\`\`\`sh
+npx xcodec2 decode ${model} data/${f.job.shards[0].name}.parquet --out wavs/
+\`\`\`
+
+In TypeScript, \`(await Xcodec2.load(model)).decode([Int32Array.from(row.codes)])\` (\`import { Xcodec2 } from
+"xcodec2-kit"\`) gives the 16 kHz samples.
 `;
   return yaml.join("\n") + "\n" + body;
 }

@@ -153,6 +153,33 @@ describe("encode-dataset on one machine", () => {
     await noTemporaries(base);
   });
 
+  test(
+    "`xcodec2 decode` of a shard (the card's hint): one WAV per key, cut to its length, = decoding its codes",
+    SLOW,
+    async () => {
+      const shard = join(base, "data", `train-00002-of-0000${SHARDS}.parquet`);
+      const keys = (await readShard(shard)).rows.map((r) => r.__key__);
+      assert.deepEqual(keys, ["sub/b", "m/e"]);
+      const card = await readFile(join(base, "README.md"), "utf8");
+      assert.ok(
+        card.includes(`npx xcodec2 decode <model> data/train-00000-of-0000${SHARDS}.parquet --out wavs/`),
+        card,
+      );
+      const wavs = join(work, "shard-wavs");
+      ok(await xcodec2("decode", model, shard, "--out", wavs, "--device", "cpu"), "decode of a shard");
+      const npys = keys.map((k) => join(work, "refcodes", `${k.replace(/\//g, "__")}.npy`));
+      const refWavs = join(work, "shard-ref-wavs");
+      ok(await xcodec2("decode", model, ...npys, "--out", refWavs, "--device", "cpu"), "decode of the reference codes");
+      for (const key of keys) {
+        const got = (await readAudio(join(wavs, `${key}.wav`))).samples;
+        const full = (await readAudio(join(refWavs, `${key.replace(/\//g, "__")}.wav`))).samples;
+        const source = (await readAudio(corpus.items.get(key)!.ref, { resample: true })).samples;
+        assert.equal(got.length, source.length, `${key}: cut to the source's length`);
+        assert.deepEqual(got, full.subarray(0, got.length), key);
+      }
+    },
+  );
+
   test("the same command again finds everything done and changes nothing", SLOW, async () => {
     const before = await datasetBytes(base);
     const r = await xcodec2(...args(base, "--device", "cpu"));

@@ -7,8 +7,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { parquetWriteBuffer } from "hyparquet-writer";
+import { CodesFileError, readCodesFile } from "../runtime/mod.ts";
 import { tempDir } from "../fixtures/support/temp_dir.ts";
-import { readShard } from "../fixtures/dataset/parquet_reader.ts";
+import { readShard } from "../fixtures/support/dataset/parquet_reader.ts";
 import { type CodesProvenance, encodeShardParquet, HF_FEATURES, type Row } from "./parquet.ts";
 
 const provenance: CodesProvenance = {
@@ -92,4 +94,33 @@ test("the same rows give the same bytes; a shard whose every item failed is a va
   const s = await readShard(path);
   assert.equal(s.rows.length, 0);
   assert.equal(s.types.codes, "List<Int32>");
+});
+
+test("`xcodec2 decode`'s reader takes a shard's keys, codes and lengths; a file without the columns is named", async () => {
+  const dir = await tempDir("xcodec2-pq-");
+  const path = join(dir, "train-00000-of-00001.parquet");
+  await writeFile(path, encodeShardParquet(rows, provenance));
+  const items = await readCodesFile(path);
+  assert.deepEqual(items.map((it) => it.name), rows.map((r) => r.key));
+  for (const [i, it] of items.entries()) assert.deepEqual(it.codes, rows[i].codes, it.name);
+  // duration_s is float32: the lengths come back as whole samples (0.0625 s = 1000, 0.02 s = 320, 60 s = 960000)
+  assert.deepEqual(items.map((it) => it.samples), [1000, 320, 960_000]);
+
+  const empty = join(dir, "empty.parquet");
+  await writeFile(empty, encodeShardParquet([], provenance));
+  assert.deepEqual(await readCodesFile(empty), []);
+
+  const other = join(dir, "other.parquet");
+  await writeFile(other, new Uint8Array(parquetWriteBuffer({ columnData: [{ name: "__key__", data: ["a"] }] })));
+  await assert.rejects(readCodesFile(other), (e: Error) => {
+    assert.ok(e instanceof CodesFileError, String(e));
+    assert.equal(
+      e.message,
+      `${other}: a codes Parquet file needs the columns "__key__" and "codes"; this one has "__key__"`,
+    );
+    return true;
+  });
+  const junk = join(dir, "junk.parquet");
+  await writeFile(junk, "not a parquet file");
+  await assert.rejects(readCodesFile(junk), new RegExp(`^CodesFileError: ${junk}: not a Parquet file`));
 });
