@@ -5,12 +5,25 @@
  *
  *   <runtime> dataset/pool_worker.ts <out> --device cpu [--threads N] [--cache DIR]
  */
-import { parseArgs } from "node:util";
-import type { DeviceRequest } from "../runtime/mod.ts";
+import { Command } from "../common/args.ts";
+import { DEVICE_CHOICES } from "../runtime/mod.ts";
 import { readJob, toolkitVersion } from "./job.ts";
 import { encodeShard } from "./shard_encoder.ts";
 import { loadJobCodec } from "./worker_codec.ts";
 import { type FromWorker, lineReader, type ToWorker } from "./worker_protocol.ts";
+
+/** The pool's own command line for its workers (not a user command: pool.ts builds it). */
+const POOL_WORKER = new Command({
+  name: "pool_worker",
+  program: "dataset/pool_worker.ts",
+  summary: "A worker process of encode-dataset's one-machine pool: shards in on stdin, results out on stdout.",
+  positionals: [{ name: "out", help: "the job's output folder" }],
+  options: {
+    device: { type: "choice", choices: DEVICE_CHOICES, default: "cpu", help: "where to run" },
+    threads: { type: "integer", min: 1, max: 1024, help: "intra-op threads" },
+    cache: { type: "string", value: "DIR", help: "model cache folder" },
+  },
+});
 
 function send(m: FromWorker): void {
   process.stdout.write(JSON.stringify(m) + "\n");
@@ -19,12 +32,7 @@ function send(m: FromWorker): void {
 async function main(): Promise<void> {
   // stdout carries the protocol: anything a library prints goes to stderr
   console.log = console.error;
-  const { values: v, positionals } = parseArgs({
-    args: process.argv.slice(2),
-    allowPositionals: true,
-    options: { device: { type: "string", default: "cpu" }, threads: { type: "string" }, cache: { type: "string" } },
-  });
-  const out = positionals[0];
+  const { values: v, positionals: [out] } = POOL_WORKER.parse(process.argv.slice(2));
   for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => process.exit(130));
   process.stdin.on("end", () => process.exit(0));
   process.stdin.on("error", () => process.exit(0));
@@ -37,8 +45,8 @@ async function main(): Promise<void> {
   let codec;
   try {
     codec = await loadJobCodec(job, {
-      device: v.device as DeviceRequest,
-      threads: v.threads ? Number(v.threads) : undefined,
+      device: v.device,
+      threads: v.threads,
       cacheDir: v.cache,
       log: (m) => console.error(m),
     }, { verify: false }); // the pool's own process has just identified this model

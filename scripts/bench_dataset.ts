@@ -17,10 +17,12 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { readAudio, SAMPLE_RATE, writeWav } from "../runtime/mod.ts";
+import { writeWav } from "../runtime/mod.ts";
+import { Command } from "../common/args.ts";
 import { runtimeCommand } from "../dataset/spawn_self.ts";
+import { referenceIndex, variantDirs } from "../parity/reference.ts";
 import { NatsServer } from "../fixtures/dataset/nats_server.ts";
-import { clipLengths } from "./bench.ts";
+import { clipLengths, speechClips } from "./bench.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const CLI = join(ROOT, "bin/xcodec2.ts");
@@ -72,26 +74,19 @@ function run(args: string[], log: (m: string) => void): { done: Promise<void>; k
 export async function runDatasetBench(opts: { quick?: boolean; outFile?: string; log?: (m: string) => void } = {}) {
   const quick = opts.quick ?? false;
   const log = opts.log ?? ((m: string) => console.error(m));
-  const model = quick
-    ? join(ROOT, "fixtures/reference/checkpoints/tiny-a/converted")
-    : join(ROOT, ".cache/bench/bench-converted");
+  const model = quick ? variantDirs(referenceIndex()).converted : join(ROOT, ".cache/bench/bench-converted");
   if (!quick && !existsSync(join(model, "onnx", "encoder_model.onnx"))) {
     throw new Error(`${model}: no full-size converted model; run \`npx bun scripts/bench.ts\` first`);
   }
   const work = await mkdtemp(join(tmpdir(), "xcodec2-bench-dataset-"));
   const cache = join(work, "cache");
   try {
-    // speech-like clips: the reference espeak clip looped from different offsets
-    const src = (await readAudio(join(ROOT, "fixtures/reference/clips/espeak_en.wav"))).samples;
+    // the speech-like clips of scripts/bench.ts: the reference espeak clip looped from different offsets
     const seconds = quick ? clipLengths(8, 0.5, 1.5) : clipLengths(16, 3, 10);
     const corpus = join(work, "corpus");
     await mkdir(corpus);
-    for (const [i, s] of seconds.entries()) {
-      const n = Math.round(s * SAMPLE_RATE), off = (i * 7919) % src.length;
-      await writeWav(
-        join(corpus, `clip${String(i).padStart(2, "0")}.wav`),
-        Float32Array.from({ length: n }, (_, j) => src[(j + off) % src.length]),
-      );
+    for (const [i, clip] of (await speechClips(seconds)).entries()) {
+      await writeWav(join(corpus, `clip${String(i).padStart(2, "0")}.wav`), clip);
     }
     const audioSeconds = seconds.reduce((a, b) => a + b, 0);
     const shardItems = 2;
@@ -186,12 +181,21 @@ export function formatDatasetTable(r: DatasetBenchResult): string {
   return lines.join("\n") + "\n";
 }
 
+const BENCH_DATASET = new Command({
+  name: "bench_dataset",
+  program: "npx bun scripts/bench_dataset.ts",
+  summary: "encode-dataset on CPU: hours of audio per hour with 1 and 2 worker processes, on this machine's pool and " +
+    "through NATS JetStream (overhead target ≤ 5%). Run scripts/bench.ts first (it builds the full-size model).",
+  positionals: [],
+  options: {
+    quick: { type: "boolean", help: "the tiny reference checkpoint and 8 short clips: a smoke run of every piece" },
+    out: { type: "string", value: "FILE", help: "the JSON results (default bench-results/bench_dataset.json)" },
+  },
+});
+
 if ((import.meta as { main?: boolean }).main) {
-  const argv = process.argv.slice(2);
-  for (const a of argv) {
-    if (a.startsWith("--") && a !== "--quick" && a !== "--out") throw new Error(`unknown option ${a}`);
-  }
-  const out = argv.includes("--out") ? argv[argv.indexOf("--out") + 1] : undefined;
-  const r = await runDatasetBench({ quick: argv.includes("--quick"), outFile: out });
-  process.stdout.write(formatDatasetTable(r));
+  process.exitCode = await BENCH_DATASET.run(process.argv.slice(2), async ({ values: v }) => {
+    process.stdout.write(formatDatasetTable(await runDatasetBench({ quick: v.quick, outFile: v.out })));
+    return 0;
+  });
 }
