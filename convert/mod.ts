@@ -49,7 +49,6 @@ export * from "./onnx/contract.ts";
 export { type FsqTables, fsqTables } from "./onnx/fsq_tables.ts";
 export type { ExportedGraph, ExportOptions, ExportReport } from "./onnx/export.ts";
 export { downloadCheckpoint, exportOnnx, pushToHub } from "./lazy.ts";
-export type { DownloadOptions, DownloadProgress } from "./hub/download.ts";
-export type { PushOptions, PushResult, UploadProgress } from "./hub/upload.ts";
+export type { DownloadOptions, DownloadProgress, PushOptions, PushResult, UploadProgress } from "./hub/mod.ts";
 export { DEFAULT_REVISION, formatHubSource, HUB_SCHEME, type HubSource, parseHubSource } from "./hub/source.ts";
 export { HubError, type HubErrorCode } from "./hub/errors.ts";
