@@ -26,6 +26,14 @@ const COMMANDS: Record<string, Command> = {
     summary: "codes → WAV",
     run: async (a) => (await import("../runtime/cli.ts")).runDecodeCommand(a),
   },
+  "encode-dataset": {
+    summary: "corpus (folders, manifests, WebDataset tars) → Parquet shards, resumable [--engine nats://host:4222]",
+    run: async (a) => (await import("../dataset/cli.ts")).runEncodeDatasetCommand(a),
+  },
+  worker: {
+    summary: "take encode-dataset shards from NATS JetStream: xcodec2 worker nats://host:4222",
+    run: async (a) => (await import("../dataset/cli.ts")).runWorkerCommand(a),
+  },
   parity: {
     summary: "property tests on a converted folder: batched = per-sample, ours = upstream [--json --html]",
     run: async (a) => (await import("../parity/cli.ts")).runParityCommand(a),

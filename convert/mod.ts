@@ -8,6 +8,7 @@ export { type ConversionReport, convertCheckpoint, type ConvertOptions, type Out
 export { ConversionError } from "./errors.ts";
 export { UsageError, Xcodec2Error } from "../common/errors.ts";
 export { openTensorSource, resolveSourcePath } from "./source.ts";
+export { combinedSha256, type FileDigest } from "./file_hash.ts";
 export * from "./architecture.ts";
 export {
   type ArchTensor,

@@ -80,7 +80,7 @@ const ENCODE = new Command({
 
 const DECODE = new Command({
   name: "decode",
-  summary: "Decode codes (.npy, .jsonl, .safetensors) into 16 kHz WAV files.",
+  summary: "Decode codes (.npy, .jsonl, .safetensors, or Parquet shards of encode-dataset) into 16 kHz WAV files.",
   positionals: [MODEL, { name: "codes", help: "codes files or folders of them", variadic: true }],
   options: { ...COMMON_OPTIONS, out: { ...COMMON_OPTIONS.out, help: "file.wav (one item) or a folder" } },
 });
@@ -174,12 +174,17 @@ export function runDecodeCommand(argv: string[]): Promise<number> {
 }
 
 async function decode(model: string, inputs: string[], v: OptionValues<typeof DECODE.spec.options>): Promise<number> {
-  const files = await listFiles(inputs, new Set([".npy", ".jsonl", ".safetensors"]));
+  const files = await listFiles(inputs, new Set([".npy", ".jsonl", ".safetensors", ".parquet"]));
   const items: (CodeItem & { rel: string; label: string })[] = [];
   for (const f of files) {
     const inFile = await readCodesFile(f.path);
     for (const it of inFile) {
-      const rel = f.path.endsWith(".npy") ? f.rel.replace(/\.npy$/, "") : it.name.replace(/\.[^./]+$/, "");
+      // .npy: the file's own path; a dataset's __key__ is the name itself; other names are the source file's
+      const rel = f.path.endsWith(".npy")
+        ? f.rel.replace(/\.npy$/, "")
+        : f.path.endsWith(".parquet")
+        ? it.name
+        : it.name.replace(/\.[^./]+$/, "");
       items.push({
         ...it,
         rel,
@@ -187,6 +192,7 @@ async function decode(model: string, inputs: string[], v: OptionValues<typeof DE
       });
     }
   }
+  if (!items.length) throw new FileRefusedError(`${inputs.join(", ")}: no codes to decode (every file is empty)`);
   const toFile = v.out.endsWith(".wav");
   if (toFile && items.length !== 1) {
     throw new UsageError(`--out ${v.out}: one WAV file holds one item, ${items.length} given; give a folder`);

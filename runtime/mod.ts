@@ -7,9 +7,9 @@ export { DeviceError, resolveDevice } from "./devices.ts";
 export { SessionError } from "./session.ts";
 export { defaultCacheDir } from "./model_source.ts";
 export { planBuckets } from "./batching.ts";
-export { AudioError, readAudio, writeWav } from "./audio/mod.ts";
+export { AudioError, decodeAudioBytes, readAudio, writeWav } from "./audio/mod.ts";
 export { batchFeatures, extractFeatures } from "./features/mod.ts";
-export { type CodeItem, CodesFileError, readCodesFile, writeCodesFile } from "./codes_io.ts";
+export { type CodeItem, CodesFileError, encodeNpyInt32, readCodesFile, writeCodesFile } from "./codes_io.ts";
 export {
   CODES_PER_SECOND,
   codesForSamples,

@@ -89,7 +89,7 @@ export function clipLengths(count: number, lo: number, hi: number, seed = 1234):
 }
 
 /** Speech-like clips: loops of the reference espeak clip at different offsets. */
-async function speechClips(seconds: number[]): Promise<Float32Array[]> {
+export async function speechClips(seconds: number[]): Promise<Float32Array[]> {
   const { readReferenceClip, referenceIndex } = await import("../parity/reference.ts");
   const src = await readReferenceClip(referenceIndex(), SOURCE_CLIP);
   return seconds.map((s, i) => {

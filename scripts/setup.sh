@@ -29,6 +29,13 @@ if [ "${XCODEC2_SKIP_APT:-0}" != 1 ] && [ "$(id -u)" = 0 ] && command -v apt-get
       ;;
   esac
 fi
+# nats-server for the many-machine dataset tests (`xcodec2 encode-dataset --engine nats://…`): Debian's package.
+# Skipped where it is already there, where we are not root, or with XCODEC2_SKIP_APT=1 (those tests then say why).
+if [ "${XCODEC2_SKIP_APT:-0}" != 1 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+  && ! command -v nats-server >/dev/null && [ ! -x /usr/sbin/nats-server ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server >/dev/null
+fi
 # Dawn wants a runtime dir; software Vulkan needs nothing else.
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp/xcodec2-xdg}"
 mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
