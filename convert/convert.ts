@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import process from "node:process";
 import type { Xcodec2Config } from "./architecture.ts";
 import { buildPreprocessorConfig, buildXcodec2Config, configJsonText } from "./converted_config.ts";
@@ -27,6 +27,7 @@ import { CheckpointWriter, SafetensorsFile, ShardedSafetensors } from "./safeten
 import { openTensorSource, resolveSourcePath } from "./source.ts";
 import type { DType, TensorSource } from "./tensor_source.ts";
 import { foldWeightNorm, TORCH_CPU_MODE } from "./weight_norm.ts";
+import { claimTempPath } from "./temp_files.ts";
 
 export type OutputDTypeName = "fp32" | "fp16" | "bf16";
 const DTYPE_ARG: Record<OutputDTypeName, FloatDType> = { fp32: "F32", fp16: "F16", bf16: "BF16" };
@@ -82,7 +83,7 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Conversio
   } else {
     source = opts.source;
   }
-  const tmp = join(dirname(out), `.${basename(out)}.tmp-${process.pid}`);
+  const tmp = await claimTempPath(out, log);
   let writer: CheckpointWriter | undefined;
   let hasher: ExternalHash | undefined;
   try {
@@ -107,7 +108,6 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Conversio
     const dtypeOf = (n: string): DType => dtypes.get(n)!;
     log(`plan: ${infos.length} source tensors → ${plan.outputs.length} output tensors`);
 
-    await rm(tmp, { recursive: true, force: true });
     await mkdir(tmp, { recursive: true });
     writer = CheckpointWriter.create(tmp, plan.outputs, {
       maxShardSize: opts.maxShardSize,

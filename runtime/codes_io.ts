@@ -7,6 +7,7 @@
  */
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { openSafetensors, writeSafetensors } from "../convert/safetensors/mod.ts";
+import { claimTempPath } from "../convert/temp_files.ts";
 
 export class CodesFileError extends Error {
   constructor(readonly file: string, message: string) {
@@ -87,7 +88,7 @@ export function decodeNpyInt32(bytes: Uint8Array, file: string): Int32Array {
 }
 
 async function writeAtomically(path: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
+  const tmp = await claimTempPath(path);
   try {
     await writeFile(tmp, data);
     await rename(tmp, path);

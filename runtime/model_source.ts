@@ -12,6 +12,7 @@ import { homedir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { readXcodec2Config, type Xcodec2Config } from "../convert/architecture.ts";
 import { EXPORT_FORMAT, exportOnnx, readExportManifest } from "../convert/onnx/export.ts";
+import { claimTempPath } from "../convert/temp_files.ts";
 import { InputError } from "./validate.ts";
 
 export interface ResolvedModel {
@@ -94,7 +95,7 @@ async function describe(dir: string, onnxDir: string): Promise<ResolvedModel> {
 /** Build `target` by running `build(tmp)` into a temporary sibling, then renaming it into place. */
 async function buildAtomically(target: string, build: (tmp: string) => Promise<void>): Promise<void> {
   await mkdir(dirname(target), { recursive: true });
-  const tmp = `${target}.tmp-${process.pid}-${Date.now()}`;
+  const tmp = await claimTempPath(target);
   try {
     await build(tmp);
     await rm(target, { recursive: true, force: true });

@@ -18,6 +18,7 @@ import { defaultCacheDir, linkBlob, repoCache } from "./cache.ts";
 import { downloadResumable } from "./resumable_download.ts";
 import type { ExpectedHash } from "./resumable_download.ts";
 import { selectCheckpointFiles } from "./select_files.ts";
+import { claimTempPath } from "../temp_files.ts";
 
 export interface DownloadProgress {
   /** Path inside the repository. */
@@ -157,8 +158,9 @@ async function download(src: HubSource, token: string | undefined, opts: Downloa
   if (src.revision !== commit) {
     const ref = cache.ref(src.revision);
     await mkdir(dirname(ref), { recursive: true });
-    await writeFile(`${ref}.tmp`, commit);
-    await rename(`${ref}.tmp`, ref);
+    const tmp = await claimTempPath(ref);
+    await writeFile(tmp, commit);
+    await rename(tmp, ref);
   }
   return cache.snapshot(commit, src.path);
 }

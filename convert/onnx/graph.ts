@@ -11,6 +11,7 @@ import { mkdir, open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { ATTR_TYPE, ModelProto, ONNX_DTYPE, type OnnxDType } from "./proto.ts";
 import { toFloat16Array } from "./float16.ts";
+import { claimTempPath } from "../temp_files.ts";
 
 export type Dim = number | string;
 export type FloatDType = "float32" | "float16";
@@ -359,8 +360,8 @@ export class GraphBuilder {
     const dataName = basename(path) + "_data";
     const dataPath = join(dirname(path), dataName);
     await mkdir(dirname(path), { recursive: true });
-    const tmpModel = `${path}.tmp-${process.pid}`;
-    const tmpData = `${dataPath}.tmp-${process.pid}`;
+    const tmpModel = await claimTempPath(path);
+    const tmpData = await claimTempPath(dataPath);
     let dataBytes = 0;
     const initProtos: Record<string, unknown>[] = [];
     const external = [...this.inits.values()].filter((i) => i.byteLength >= threshold);
