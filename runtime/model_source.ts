@@ -116,10 +116,11 @@ export async function resolveModel(
   if (source.startsWith("hf://")) {
     const { downloadCheckpoint } = await import("../convert/hub.ts");
     // Without an explicit cacheDir, the standard Hub cache (shared with Python's huggingface_hub) is used.
-    local = await downloadCheckpoint(
-      source,
-      opts.cacheDir === undefined ? {} : { cacheDir: join(opts.cacheDir, "hub") },
-    );
+    // Offline (HF_HUB_OFFLINE=1, or the Hub unreachable), a checkpoint already in the cache is used from there.
+    local = await downloadCheckpoint(source, {
+      log,
+      ...(opts.cacheDir !== undefined && { cacheDir: join(opts.cacheDir, "hub") }),
+    });
   }
   if (!(await exists(local))) throw new InputError(`${source}: no such file or folder`);
   local = resolve(local);
