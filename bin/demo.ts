@@ -6,7 +6,6 @@
 import { parseArgs } from "node:util";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { convertCheckpoint } from "../convert/mod.ts";
 import { exportOnnx } from "../convert/onnx/export.ts";
 import { openSafetensors } from "../convert/safetensors/mod.ts";
@@ -15,9 +14,7 @@ import { readAudio, writeWav } from "../runtime/audio/mod.ts";
 import { writeCodesFile } from "../runtime/codes_io.ts";
 import { maxAbsDiff } from "../parity/metrics.ts";
 import type { DeviceRequest, EncodeResult } from "../runtime/types.ts";
-
-const REFERENCE = fileURLToPath(new URL("../fixtures/reference/", import.meta.url));
-const CLIPS = ["espeak_en", "speech_36817", "speech_1000", "noise_16123"];
+import { DEMO_CHECKPOINT, DEMO_CLIPS as CLIPS, demoClip, demoDataRoot, demoReference } from "./demo_data.ts";
 /** Written into --out so a later run knows the folder is the demo's own and may be replaced. */
 const MARKER = ".xcodec2-demo";
 
@@ -50,8 +47,8 @@ function fragileFrames(clip: string, cases: Record<string, { "fsq_fragile_frames
   return cases[`tiny-a/single/${clip}`]?.["fsq_fragile_frames_1e-4"] ?? [];
 }
 
-async function referenceCodes(clip: string): Promise<Int32Array> {
-  const f = await openSafetensors(join(REFERENCE, "tensors/tiny-a", `single_${clip}.safetensors`));
+async function referenceCodes(data: string, clip: string): Promise<Int32Array> {
+  const f = await openSafetensors(join(data, demoReference(clip)));
   try {
     return new Int32Array((await f.read("enc.audio_codes")).slice().buffer);
   } finally {
@@ -76,18 +73,19 @@ export async function runDemo(argv: string[]): Promise<number> {
   const out = resolve(v.out!);
   const log = (m: string) => console.error(`  ${m}`);
   await prepareOut(out, v.force!);
-  const cases = JSON.parse(await readFile(join(REFERENCE, "cases.json"), "utf8")).cases;
+  const data = demoDataRoot();
+  const cases = JSON.parse(await readFile(join(data, "cases.json"), "utf8")).cases;
 
-  console.error(`1. convert ${join(REFERENCE, "checkpoints/tiny-a/original")}`);
+  console.error(`1. convert ${join(data, DEMO_CHECKPOINT)}`);
   const converted = join(out, "converted");
-  await convertCheckpoint({ source: join(REFERENCE, "checkpoints/tiny-a/original"), out: converted, log });
+  await convertCheckpoint({ source: join(data, DEMO_CHECKPOINT), out: converted, log });
   console.error("2. export ONNX (fp32 + fp16, per-item masks)");
   await exportOnnx(converted, { log });
 
   console.error(`3. encode ${CLIPS.length} clips of mixed lengths as one batch, and each alone (${v.device})`);
   const codec = await Xcodec2.load(converted, { device: v.device as DeviceRequest, log });
   const clips = await Promise.all(
-    CLIPS.map((c) => readAudio(join(REFERENCE, "clips", `${c}.wav`)).then((a) => a.samples)),
+    CLIPS.map((c) => readAudio(join(data, demoClip(c))).then((a) => a.samples)),
   );
   const batch = await codec.encodeBatch(clips);
   const alone: EncodeResult[] = [];
@@ -117,7 +115,7 @@ export async function runDemo(argv: string[]): Promise<number> {
   for (let i = 0; i < CLIPS.length; i++) {
     const same = batch.codes[i].length === alone[i].codes[0].length &&
       batch.codes[i].every((c, t) => c === alone[i].codes[0][t]);
-    const ref = await referenceCodes(CLIPS[i]);
+    const ref = await referenceCodes(data, CLIPS[i]);
     const lengthOk = ref.length === batch.codes[i].length;
     const differ = lengthOk ? [...ref].flatMap((c, t) => (c === batch.codes[i][t] ? [] : [t])) : [];
     const agree = lengthOk ? 1 - differ.length / ref.length : 0;

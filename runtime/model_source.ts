@@ -12,6 +12,7 @@ import { homedir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { readXcodec2Config, type Xcodec2Config } from "../convert/architecture.ts";
 import { EXPORT_FORMAT, exportOnnx, readExportManifest } from "../convert/onnx/export.ts";
+import { kitVersion } from "../convert/kit_version.ts";
 import { claimTempPath } from "../convert/temp_files.ts";
 import { InputError } from "./validate.ts";
 
@@ -53,15 +54,6 @@ async function keyFiles(path: string): Promise<string[]> {
   return entries.filter((e) => e.isFile() && /\.(safetensors|json|bin|ckpt|pt)$/.test(e.name)).map((e) =>
     join(path, e.name)
   );
-}
-
-let packageVersion: Promise<string> | undefined;
-
-/** This package's version: a new release may build different graphs, so it must not reuse an older export. */
-function kitVersion(): Promise<string> {
-  packageVersion ??= readFile(new URL("../package.json", import.meta.url), "utf8")
-    .then((t) => String(JSON.parse(t).version ?? "0"), () => "0");
-  return packageVersion;
 }
 
 /**

@@ -11,6 +11,7 @@ import { mkdir, open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { ATTR_TYPE, ModelProto, ONNX_DTYPE, type OnnxDType } from "./proto.ts";
 import { toFloat16Array } from "./float16.ts";
+import { kitVersion } from "../kit_version.ts";
 import { claimTempPath } from "../temp_files.ts";
 
 export type Dim = number | string;
@@ -412,7 +413,7 @@ export class GraphBuilder {
       const model = {
         irVersion: 8,
         producerName: "xcodec2-kit",
-        producerVersion: "0.1.0",
+        producerVersion: await kitVersion(),
         opsetImport: [{ domain: "", version: this.opset }],
         metadataProps: Object.entries(opts.metadata ?? {}).map(([key, value]) => ({ key, value })),
         graph: {
