@@ -11,9 +11,11 @@
  * left to their own writers.
  *
  * Containers restart their processes with the same small pids, so a temporary carrying our own pid is stale unless
- * it also carries this process's nonce (drawn once per process). Names from 0.1.0 (`<path>.tmp-<pid>`, `.<name>.tmp-<pid>`, `<path>.tmp-<pid>-<ms>`) match
- * too, so an upgrade cleans what the old version left. A pid is only meaningful on the machine that wrote it: on a
- * folder shared over the network by several machines, a live writer elsewhere looks dead here.
+ * it also carries this process's nonce (drawn once per process). Names from 0.1.0 (`<path>.tmp-<pid>`,
+ * `.<name>.tmp-<pid>`, `<path>.tmp-<pid>-<ms>`) match too, so an upgrade cleans what the old version left.
+ *
+ * A pid only means something on the machine that wrote it: on a folder shared over the network by several machines,
+ * a live writer elsewhere looks dead here.
  */
 import { randomBytes } from "node:crypto";
 import { readdir, rm } from "node:fs/promises";

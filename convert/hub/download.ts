@@ -140,7 +140,14 @@ async function download(
   // bounded metadata requests: a black-holed network (DNS answers, connections hang) must not stall the fallback
   const metadataFetch = ((input: Parameters<typeof fetch>[0], init?: RequestInit) => {
     const deadline = AbortSignal.timeout(timeout);
-    return f(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline });
+    if (!init?.signal) return f(input, { ...init, signal: deadline });
+    // the caller's signal and the deadline, either one (AbortSignal.any needs Node 20.3)
+    const either = new AbortController();
+    for (const s of [init.signal, deadline]) {
+      if (s.aborted) either.abort(s.reason);
+      else s.addEventListener("abort", () => either.abort(s.reason), { once: true });
+    }
+    return f(input, { ...init, signal: either.signal });
   }) as typeof fetch;
   const lib = { hubUrl, fetch: metadataFetch, ...(token !== undefined && { accessToken: token }) };
 
