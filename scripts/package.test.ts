@@ -15,7 +15,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
+import { basename, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openSafetensors } from "../convert/mod.ts";
 
@@ -144,7 +144,7 @@ async function packedTarball(): Promise<string> {
   const skip = new Set(["node_modules", "dist", "out", ".git", ".cache", "bench-results"]);
   await cp(ROOT, src, {
     recursive: true,
-    filter: (p) => !skip.has(basename(p)) && !p.endsWith(".tgz"),
+    filter: (p) => !skip.has(relative(ROOT, p).split(sep)[0]) && !p.endsWith(".tgz"),
   });
   await symlink(join(ROOT, "node_modules"), join(src, "node_modules"), "dir");
   const r = await ok("npm pack", run("npm", ["pack", "--pack-destination", work], src));
