@@ -54,7 +54,8 @@ export type Log = (msg: string) => void;
  * it; Bun runs it only for trusted dependencies, Deno only with --allow-scripts. */
 export const CUDA_INSTALL_HINT =
   "install onnxruntime-node's CUDA provider libraries: `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` " +
-  "(npm >= 11.19: `npm install-scripts approve onnxruntime-node` silences its warning; Bun: " +
+  "(or `npm install onnxruntime-node --onnxruntime-node-install=cuda12`; npm >= 11.19: " +
+  "`npm install-scripts approve onnxruntime-node` silences its warning; Bun: " +
   "`ONNXRUNTIME_NODE_INSTALL=cuda12 bun pm trust onnxruntime-node`; Deno: " +
   "`ONNXRUNTIME_NODE_INSTALL=cuda12 deno install --allow-scripts=npm:onnxruntime-node`), and have an NVIDIA driver " +
   "plus the CUDA 12.x and cuDNN 9.x runtime libraries on the library path (LD_LIBRARY_PATH)";
