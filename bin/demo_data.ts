@@ -7,6 +7,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { Xcodec2Error } from "../common/errors.ts";
 
 export const DEMO_CLIPS = ["espeak_en", "speech_36817", "speech_1000", "noise_16123"];
 export const DEMO_CHECKPOINT = "checkpoints/tiny-a/original";
@@ -32,6 +33,4 @@ export function demoDataRoot(): string {
   return root;
 }
 
-export class DemoDataError extends Error {
-  override readonly name = "DemoDataError";
-}
+export class DemoDataError extends Xcodec2Error {}

@@ -4,8 +4,8 @@
  * both signals and of the difference (inline PNGs encoded here).
  */
 import { rename, writeFile } from "node:fs/promises";
-import { SAMPLE_RATE } from "../convert/architecture.ts";
-import { claimTempPath } from "../convert/temp_files.ts";
+import { SAMPLE_RATE } from "../convert/mod.ts";
+import { claimTempPath } from "../common/temp_files.ts";
 import { formatError } from "./metrics.ts";
 import { encodePng, pngDataUri } from "./png.ts";
 import type { ParityReport } from "./report.ts";

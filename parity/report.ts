@@ -4,7 +4,7 @@
  * not a failure, it is shown with its reason).
  */
 import { rename, writeFile } from "node:fs/promises";
-import { claimTempPath } from "../convert/temp_files.ts";
+import { claimTempPath } from "../common/temp_files.ts";
 import { formatError } from "./metrics.ts";
 import type { PropertyResult } from "./result.ts";
 

@@ -2,31 +2,19 @@
  * `xcodec2 encode` and `xcodec2 decode`: files in, files out, batched, with a progress bar for many files.
  * Every output path is checked before any work starts, so a refused overwrite costs nothing and leaves nothing.
  */
-import { parseArgs } from "node:util";
 import { mkdir, readdir, stat } from "node:fs/promises";
 import { basename, dirname, extname, isAbsolute, join, relative } from "node:path";
 import cliProgress from "cli-progress";
 import { Xcodec2 } from "./codec.ts";
 import { readAudio, writeWav } from "./audio/mod.ts";
 import { type CodeItem, readCodesFile, writeCodesFile, writeNpy } from "./codes_io.ts";
-import type { DeviceRequest } from "./types.ts";
+import { Command, type OptionValues } from "../common/args.ts";
+import { UsageError, Xcodec2Error } from "../common/errors.ts";
+import { DEVICE_CHOICES } from "../convert/mod.ts";
 import { InputError, validateClips, validateCodes } from "./validate.ts";
 
-/** The command line itself is wrong (missing arguments, bad option values): exit status 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
-
 /** A named input is missing, or an output exists and --force was not given: exit status 1. */
-export class FileRefusedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "FileRefusedError";
-  }
-}
+export class FileRefusedError extends Xcodec2Error {}
 
 const AUDIO_EXT = new Set([".wav", ".flac", ".mp3"]);
 const exists = (p: string) => stat(p).then(() => true, () => false);
@@ -54,32 +42,48 @@ async function listFiles(inputs: string[], exts: Set<string>): Promise<{ path: s
   return out;
 }
 
-function commonOptions() {
-  return {
-    help: { type: "boolean" as const, short: "h", default: false },
-    out: { type: "string" as const, short: "o" },
-    device: { type: "string" as const, default: "auto" },
-    "batch-size": { type: "string" as const, default: "8" },
-    force: { type: "boolean" as const, default: false },
-    precision: { type: "string" as const },
-    cache: { type: "string" as const },
-  };
-}
+/** Options both commands take. */
+const COMMON_OPTIONS = {
+  out: { type: "string", short: "o", value: "PATH", required: true, help: "" },
+  device: {
+    type: "choice",
+    choices: DEVICE_CHOICES,
+    default: "auto",
+    help: "where to run; auto = cuda, then a hardware WebGPU adapter, then cpu",
+  },
+  "batch-size": { type: "integer", min: 1, max: 1024, default: 8, help: "largest number of items per graph call" },
+  precision: {
+    type: "choice",
+    choices: ["fp32", "fp16", "auto"],
+    default: "auto",
+    help: "graph precision; auto = fp32 encoder, fp16 decoder on GPUs",
+  },
+  force: { type: "boolean", help: "overwrite existing outputs" },
+  cache: {
+    type: "string",
+    value: "DIR",
+    help: "cache for converted and exported models (default $XCODEC2_CACHE or ~/.cache/xcodec2-kit)",
+  },
+} as const;
+const MODEL = { name: "model", help: "converted folder, original checkpoint, or hf://owner/repo[@revision]" } as const;
 
-function parseDevice(v: string): DeviceRequest {
-  if (!["cpu", "webgpu", "cuda", "auto"].includes(v)) {
-    throw new UsageError(`--device must be cpu, webgpu, cuda or auto, got ${v}`);
-  }
-  return v as DeviceRequest;
-}
+const ENCODE = new Command({
+  name: "encode",
+  summary: "Encode audio files (WAV, FLAC, MP3; 16 kHz unless --resample) into codes, batched by length.",
+  positionals: [MODEL, { name: "audio", help: "audio files or folders of them", variadic: true }],
+  options: {
+    ...COMMON_OPTIONS,
+    out: { ...COMMON_OPTIONS.out, help: "a folder (one int32 .npy per file), or one file.npy / .safetensors / .jsonl" },
+    resample: { type: "boolean", help: "resample other rates to 16 kHz (libsamplerate, best quality)" },
+  },
+});
 
-function parseBatch(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 1024) {
-    throw new UsageError(`--batch-size must be an integer in [1, 1024], got ${v}`);
-  }
-  return n;
-}
+const DECODE = new Command({
+  name: "decode",
+  summary: "Decode codes (.npy, .jsonl, .safetensors) into 16 kHz WAV files.",
+  positionals: [MODEL, { name: "codes", help: "codes files or folders of them", variadic: true }],
+  options: { ...COMMON_OPTIONS, out: { ...COMMON_OPTIONS.out, help: "file.wav (one item) or a folder" } },
+});
 
 function progress(total: number, label: string) {
   if (total < 2 || !process.stderr.isTTY) return { tick: () => {}, stop: () => {} };
@@ -91,25 +95,12 @@ function progress(total: number, label: string) {
   return { tick: (n = 1) => bar.increment(n), stop: () => bar.stop() };
 }
 
-async function loadCodec(model: string, v: Record<string, unknown>): Promise<Xcodec2> {
-  const precision = v.precision as string | undefined;
-  if (precision && !["fp32", "fp16", "auto"].includes(precision)) {
-    throw new UsageError(`--precision must be fp32, fp16 or auto`);
-  }
-  return Xcodec2.load(model, {
-    device: parseDevice(v.device as string),
-    precision: precision as "fp32" | "fp16" | "auto" | undefined,
-    cacheDir: v.cache as string | undefined,
-  });
+function loadCodec(model: string, v: OptionValues<typeof COMMON_OPTIONS>): Promise<Xcodec2> {
+  return Xcodec2.load(model, { device: v.device, precision: v.precision, cacheDir: v.cache });
 }
 
 /** Files are read and encoded this many at a time, so memory stays bounded for folders of any size. */
 const CHUNK = 64;
-
-const ENCODE_USAGE =
-  "usage: xcodec2 encode <model> <audio files or folder>... --out <folder | file.npy | file.safetensors | file.jsonl> [--device auto] [--batch-size 8] [--precision fp32|fp16] [--resample] [--force] [--cache <dir>]";
-const DECODE_USAGE =
-  "usage: xcodec2 decode <model> <codes file(s) or folder> --out <file.wav | folder> [--device auto] [--batch-size 8] [--precision fp32|fp16] [--force] [--cache <dir>]";
 
 /** Re-throw a per-item InputError ("clip 0: …", "codes 0: …") with the file it came from. */
 function checkItem(file: string, check: () => void): void {
@@ -121,24 +112,17 @@ function checkItem(file: string, check: () => void): void {
   }
 }
 
-export async function runEncodeCommand(argv: string[]): Promise<number> {
-  const { values: v, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { ...commonOptions(), resample: { type: "boolean", default: false } },
-  });
-  if (v.help) {
-    console.log(ENCODE_USAGE);
-    return 0;
-  }
-  const [model, ...inputs] = positionals;
-  if (!model || !inputs.length || !v.out) throw new UsageError(ENCODE_USAGE);
+export function runEncodeCommand(argv: string[]): Promise<number> {
+  return ENCODE.run(argv, ({ positionals: [model, ...inputs], values }) => encode(model, inputs, values));
+}
+
+async function encode(model: string, inputs: string[], v: OptionValues<typeof ENCODE.spec.options>): Promise<number> {
   const files = await listFiles(inputs, AUDIO_EXT);
   const single = /\.(safetensors|jsonl|npy)$/.test(v.out);
   if (v.out.endsWith(".npy") && files.length !== 1) {
     throw new UsageError(`--out ${v.out}: a .npy file holds one clip, ${files.length} given; give a folder`);
   }
-  const targets = single ? [v.out] : files.map((f) => join(v.out!, f.rel.replace(/\.[^.]+$/, ".npy")));
+  const targets = single ? [v.out] : files.map((f) => join(v.out, f.rel.replace(/\.[^.]+$/, ".npy")));
   if (!single) {
     // a.wav and a.flac (or x.wav in two input folders) would both become a.npy: refuse rather than keep only one
     const seen = new Map<string, string>();
@@ -155,7 +139,7 @@ export async function runEncodeCommand(argv: string[]): Promise<number> {
   if (!v.force) {
     for (const t of targets) if (await exists(t)) throw new FileRefusedError(`${t} exists; pass --force to overwrite`);
   }
-  const batchSize = parseBatch(v["batch-size"]!);
+  const batchSize = v["batch-size"];
   const codec = await loadCodec(model, v);
   const bar = progress(files.length, "encode");
   const collected: CodeItem[] = [];
@@ -185,14 +169,11 @@ export async function runEncodeCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
-export async function runDecodeCommand(argv: string[]): Promise<number> {
-  const { values: v, positionals } = parseArgs({ args: argv, allowPositionals: true, options: commonOptions() });
-  if (v.help) {
-    console.log(DECODE_USAGE);
-    return 0;
-  }
-  const [model, ...inputs] = positionals;
-  if (!model || !inputs.length || !v.out) throw new UsageError(DECODE_USAGE);
+export function runDecodeCommand(argv: string[]): Promise<number> {
+  return DECODE.run(argv, ({ positionals: [model, ...inputs], values }) => decode(model, inputs, values));
+}
+
+async function decode(model: string, inputs: string[], v: OptionValues<typeof DECODE.spec.options>): Promise<number> {
   const files = await listFiles(inputs, new Set([".npy", ".jsonl", ".safetensors"]));
   const items: (CodeItem & { rel: string; label: string })[] = [];
   for (const f of files) {
@@ -210,11 +191,11 @@ export async function runDecodeCommand(argv: string[]): Promise<number> {
   if (toFile && items.length !== 1) {
     throw new UsageError(`--out ${v.out}: one WAV file holds one item, ${items.length} given; give a folder`);
   }
-  const targets = toFile ? [v.out] : items.map((it) => join(v.out!, `${it.rel}.wav`));
+  const targets = toFile ? [v.out] : items.map((it) => join(v.out, `${it.rel}.wav`));
   if (!toFile) {
     // Item names come from the codes file: a name like "../../x" must not write outside --out.
     items.forEach((it, i) => {
-      const r = relative(v.out!, targets[i]);
+      const r = relative(v.out, targets[i]);
       if (!r || r.startsWith("..") || isAbsolute(r)) {
         throw new UsageError(
           `${it.label}: the name would be written outside ${v.out} (${targets[i]}); rename the item`,
@@ -228,7 +209,7 @@ export async function runDecodeCommand(argv: string[]): Promise<number> {
   if (!v.force) {
     for (const t of targets) if (await exists(t)) throw new FileRefusedError(`${t} exists; pass --force to overwrite`);
   }
-  const batchSize = parseBatch(v["batch-size"]!);
+  const batchSize = v["batch-size"];
   const codec = await loadCodec(model, v);
   try {
     // Every item is checked before anything is decoded or written, and a bad one is named by file and item.

@@ -1,5 +1,5 @@
 /**
- * `Xcodec2.load("hf://…")` without the Hub: load from the fake Hub (fixtures/fake_hub.ts, through HF_ENDPOINT), stop
+ * `Xcodec2.load("hf://…")` without the Hub: load from the fake Hub (fixtures/support/fake_hub.ts, through HF_ENDPOINT), stop
  * the Hub, load again (the cached snapshot and the cached ONNX export are used), and again with HF_HUB_OFFLINE=1; each
  * load encodes the same codes.
  */
@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type FakeHub, startFakeHub } from "../fixtures/fake_hub.ts";
+import { type FakeHub, startFakeHub } from "../fixtures/support/fake_hub.ts";
 import { readAudio } from "./audio/mod.ts";
 import { Xcodec2 } from "./codec.ts";
 

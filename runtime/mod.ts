@@ -1,12 +1,21 @@
 /** xcodec2-kit runtime: the public entry point for apps (`import { Xcodec2 } from "xcodec2-kit"`). */
 export { Xcodec2 } from "./codec.ts";
 export type { DeviceRequest, EncodeOptions, EncodeResult, LoadOptions, Precision } from "./types.ts";
+export { UsageError, Xcodec2Error } from "../common/errors.ts";
 export { InputError } from "./validate.ts";
-export { DEVICE_CHOICES, DeviceError, resolveDevice } from "./devices.ts";
+export { DeviceError, resolveDevice } from "./devices.ts";
 export { SessionError } from "./session.ts";
 export { defaultCacheDir } from "./model_source.ts";
 export { planBuckets } from "./batching.ts";
 export { AudioError, readAudio, writeWav } from "./audio/mod.ts";
 export { batchFeatures, extractFeatures } from "./features/mod.ts";
 export { type CodeItem, CodesFileError, readCodesFile, writeCodesFile } from "./codes_io.ts";
-export { CODES_PER_SECOND, codesForSamples, HOP_LENGTH, SAMPLE_RATE } from "../convert/architecture.ts";
+export {
+  CODES_PER_SECOND,
+  codesForSamples,
+  DEVICE_CHOICES,
+  DEVICES,
+  HOP_LENGTH,
+  PRECISIONS,
+  SAMPLE_RATE,
+} from "../convert/mod.ts";

@@ -23,7 +23,7 @@ import { cachedCheckpoint, hubOffline } from "./offline.ts";
 import { downloadResumable } from "./resumable_download.ts";
 import type { ExpectedHash } from "./resumable_download.ts";
 import { selectCheckpointFiles } from "./select_files.ts";
-import { claimTempPath } from "../temp_files.ts";
+import { claimTempPath } from "../../common/temp_files.ts";
 
 export interface DownloadProgress {
   /** Path inside the repository. */

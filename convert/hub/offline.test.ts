@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { mkdir, mkdtemp, readFile, readlink, rm, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type FakeHub, startFakeHub } from "../../fixtures/fake_hub.ts";
+import { type FakeHub, startFakeHub } from "../../fixtures/support/fake_hub.ts";
 import { downloadCheckpoint } from "./download.ts";
 import { HubError } from "./errors.ts";
 import { hubOffline } from "./offline.ts";

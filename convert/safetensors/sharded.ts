@@ -7,7 +7,7 @@ import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { TensorInfo, TensorSource } from "../tensor_source.ts";
 import { SafetensorsError } from "./errors.ts";
-import { claimTempPath } from "../temp_files.ts";
+import { claimTempPath } from "../../common/temp_files.ts";
 import { type FileDigest, SafetensorsFile } from "./reader.ts";
 import { byteLengthOf, SafetensorsWriter, type TensorSpec } from "./writer.ts";
 

@@ -7,7 +7,7 @@
 import { type FileHandle, open, rename, rm } from "node:fs/promises";
 import { DTYPE_BYTES, type TensorInfo } from "../tensor_source.ts";
 import { SafetensorsError } from "./errors.ts";
-import { claimTempPath } from "../temp_files.ts";
+import { claimTempPath } from "../../common/temp_files.ts";
 import { buildHeader } from "./header.ts";
 
 export type TensorSpec = Pick<TensorInfo, "name" | "dtype" | "shape">;

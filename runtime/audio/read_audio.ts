@@ -3,7 +3,7 @@
  * frame sync), not from the file name, so a mislabelled file still decodes or fails with a clear message.
  */
 import { readFile } from "node:fs/promises";
-import { SAMPLE_RATE } from "../../convert/architecture.ts";
+import { SAMPLE_RATE } from "../../convert/mod.ts";
 import { AudioError } from "./errors.ts";
 import type { DecodedAudio } from "./decoded_audio.ts";
 import { downmixToMono } from "./downmix.ts";

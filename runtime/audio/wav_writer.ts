@@ -3,8 +3,8 @@
  * folder, then a rename puts them in place, so a crash never leaves a half-written WAV under the final name.
  */
 import { rename, unlink, writeFile } from "node:fs/promises";
-import { SAMPLE_RATE } from "../../convert/architecture.ts";
-import { claimTempPath } from "../../convert/temp_files.ts";
+import { SAMPLE_RATE } from "../../convert/mod.ts";
+import { claimTempPath } from "../../common/temp_files.ts";
 import { AudioError } from "./errors.ts";
 
 export type WavSampleFormat = "f32" | "pcm16";
