@@ -1,29 +1,48 @@
 /**
- * What `xcodec2 demo` reads, relative to the reference set (`fixtures/reference/` in a checkout): the tiny original
- * checkpoint, four clips of mixed lengths, and upstream's codes for them. The build copies exactly these into the
- * package (`dist/demo/`, keeping only DEMO_TENSORS of each reference tensor file), so that the demo runs from an
- * installed package, which ships no test fixtures.
+ * What `xcodec2 demo` reads: the tiny original checkpoint, four clips of mixed lengths and upstream's codes for them,
+ * all found through the reference set's `cases.json` (`parity/reference.ts`, its one reader). In a checkout that is
+ * `fixtures/reference/`; an installed package ships no test fixtures, so the build copies exactly `demoFiles()` into
+ * `dist/demo/` (keeping only the tensors it reads of each case's tensor file), where `demoDataRoot()` finds them.
  */
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Xcodec2Error } from "../common/errors.ts";
+import {
+  caseTensorsPath,
+  referenceClipPath,
+  type ReferenceIndex,
+  TINY_VARIANT,
+  variantDirs,
+} from "../parity/reference.ts";
 
 export const DEMO_CLIPS = ["espeak_en", "speech_36817", "speech_1000", "noise_16123"];
-export const DEMO_CHECKPOINT = "checkpoints/tiny-a/original";
-/** The reference tensors the demo compares with (upstream's codes). */
-export const DEMO_TENSORS = ["enc.audio_codes"];
-export const demoClip = (clip: string): string => `clips/${clip}.wav`;
-export const demoReference = (clip: string): string => `tensors/tiny-a/single_${clip}.safetensors`;
+/** The reference case of a clip alone through the tiny checkpoint. */
+export const demoCase = (clip: string): string => `${TINY_VARIANT}/single/${clip}`;
+/** Upstream's codes in a case's tensor file: what the demo compares with. */
+export const DEMO_CODES_TENSOR = "enc.audio_codes";
+/** The tensors the demo reads of a case's file (the build keeps only these). */
+const DEMO_TENSORS = [DEMO_CODES_TENSOR];
+/** The files of the tiny original checkpoint folder. */
+const CHECKPOINT_FILES = ["config.json", "model.safetensors"];
 
-/** Every file the demo reads, relative to its data folder. */
-export const DEMO_FILES: readonly string[] = [
-  `${DEMO_CHECKPOINT}/config.json`,
-  `${DEMO_CHECKPOINT}/model.safetensors`,
-  "cases.json",
-  ...DEMO_CLIPS.map(demoClip),
-  ...DEMO_CLIPS.map(demoReference),
-];
+/** A file the demo reads, relative to the reference root (forward slashes); `tensors`: the only ones it reads there. */
+export interface DemoFile {
+  file: string;
+  tensors?: readonly string[];
+}
+
+/** Every file the demo reads. */
+export function demoFiles(index: ReferenceIndex): DemoFile[] {
+  const rel = (path: string) => relative(index.root, path).split(sep).join("/");
+  const original = variantDirs(index, TINY_VARIANT).original;
+  return [
+    { file: "cases.json" },
+    ...CHECKPOINT_FILES.map((f) => ({ file: rel(join(original, f)) })),
+    ...DEMO_CLIPS.map((c) => ({ file: rel(referenceClipPath(index, c)) })),
+    ...DEMO_CLIPS.map((c) => ({ file: rel(caseTensorsPath(index, demoCase(c))), tensors: DEMO_TENSORS })),
+  ];
+}
 
 /** The demo's data folder: `dist/demo/` in the package, else the checkout's reference set. */
 export function demoDataRoot(): string {

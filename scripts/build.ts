@@ -11,7 +11,8 @@
  *      every module whose static imports reach something removed: such a module could not load from the package.
  *      A literal dynamic `import()` of a removed module is allowed (the caller handles its absence, as parity's
  *      generator-based conversion cases do) and listed.
- *   3. The demo's data (`bin/demo_data.ts`: tiny checkpoint, clips, upstream's codes) → `dist/demo/`.
+ *   3. The demo's data (`bin/demo_data.ts`: tiny checkpoint, clips, upstream's codes, found through the reference
+ *      set's cases.json) → `dist/demo/`.
  *   4. Checks: every `exports` target and the bin's entry exist, no test file is there, and every relative import
  *      of every remaining module resolves to a file that is there.
  */
@@ -20,12 +21,12 @@ import { copyFile, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promi
 import { existsSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { openSafetensors, writeSafetensors } from "../convert/safetensors/mod.ts";
-import { DEMO_FILES, DEMO_TENSORS } from "../bin/demo_data.ts";
+import { openSafetensors, writeSafetensors } from "../convert/mod.ts";
+import { referenceIndex } from "../parity/reference.ts";
+import { demoFiles } from "../bin/demo_data.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const DIST = join(ROOT, "dist");
-const REFERENCE = join(ROOT, "fixtures", "reference");
 /** The bin's compiled entry, imported by bin/xcodec2.js. */
 const BIN_ENTRY = "dist/bin/xcodec2.js";
 
@@ -119,20 +120,21 @@ async function pruneTestSupport(): Promise<Set<string>> {
   return removed;
 }
 
-/** The demo's files, copied from the reference set; reference tensor files keep only the tensors the demo reads. */
+/** The demo's files, copied from the reference set; a case's tensor file keeps only the tensors the demo reads. */
 async function copyDemoData(): Promise<void> {
-  for (const rel of DEMO_FILES) {
-    const from = join(REFERENCE, rel);
+  const index = referenceIndex();
+  for (const { file: rel, tensors: keep } of demoFiles(index)) {
+    const from = join(index.root, rel);
     const to = join(DIST, "demo", rel);
     await mkdir(dirname(to), { recursive: true });
-    if (!rel.startsWith("tensors/")) {
+    if (!keep) {
       await copyFile(from, to);
       continue;
     }
     const f = await openSafetensors(from);
     try {
       const tensors = [];
-      for (const name of DEMO_TENSORS) {
+      for (const name of keep) {
         const info = f.info(name);
         if (!info) throw new BuildError(`${from}: no tensor ${name}, which the demo reads`);
         tensors.push({ name, dtype: info.dtype, shape: info.shape, data: await f.read(name) });
