@@ -12,6 +12,7 @@ import {
   caseTensorsPath,
   referenceClipPath,
   type ReferenceIndex,
+  referenceRoot,
   TINY_VARIANT,
   variantDirs,
 } from "../parity/reference.ts";
@@ -46,9 +47,10 @@ export function demoFiles(index: ReferenceIndex): DemoFile[] {
 
 /** The demo's data folder: `dist/demo/` in the package, else the checkout's reference set. */
 export function demoDataRoot(): string {
-  const candidates = ["../demo/", "../fixtures/reference/"].map((u) => fileURLToPath(new URL(u, import.meta.url)));
-  const root = candidates.find((dir) => existsSync(join(dir, "cases.json")));
-  if (!root) throw new DemoDataError(`the demo's data is missing (looked in ${candidates.join(" and ")})`);
+  const shipped = fileURLToPath(new URL("../demo/", import.meta.url));
+  if (existsSync(join(shipped, "cases.json"))) return shipped;
+  const root = referenceRoot();
+  if (!root) throw new DemoDataError(`the demo's data is missing: neither ${shipped} nor the reference set is there`);
   return root;
 }
 

@@ -8,13 +8,10 @@ import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { type FakeHub, startFakeHub } from "../fixtures/support/fake_hub.ts";
-import { readAudio } from "./audio/mod.ts";
+import { readClip, TINY_ORIGINAL as ORIGINAL } from "../fixtures/support/reference.ts";
 import { Xcodec2 } from "./codec.ts";
 
-const REFERENCE = fileURLToPath(new URL("../fixtures/reference/", import.meta.url));
-const ORIGINAL = join(REFERENCE, "checkpoints/tiny-a/original");
 const REPO = "acme/xcodec2-tiny-offline";
 const saved = { endpoint: process.env.HF_ENDPOINT, token: process.env.HF_TOKEN, offline: process.env.HF_HUB_OFFLINE };
 
@@ -32,7 +29,7 @@ before(async () => {
   delete process.env.HF_TOKEN;
   delete process.env.HF_HUB_OFFLINE;
   work = await mkdtemp(join(tmpdir(), "xcodec2-load-offline-"));
-  clip = (await readAudio(join(REFERENCE, "clips/speech_1600.wav"))).samples;
+  clip = await readClip("speech_1600");
 });
 
 after(async () => {

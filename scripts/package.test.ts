@@ -17,7 +17,7 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } f
 import { tmpdir } from "node:os";
 import { basename, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { openSafetensors } from "../convert/mod.ts";
+import { clipTensors, fragileFrames } from "../fixtures/support/reference.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const BIN = join(ROOT, "node_modules", ".bin");
@@ -198,17 +198,7 @@ function startApp(app: App): Promise<Ran> {
 
 /** Upstream's codes for a reference clip, and its frames within 1e-4 of an FSQ rounding boundary (may flip). */
 async function upstream(clip: string): Promise<{ codes: number[]; fragile: number[] }> {
-  const f = await openSafetensors(join(ROOT, "fixtures/reference/tensors/tiny-a", `single_${clip}.safetensors`));
-  try {
-    const bytes = (await f.read("enc.audio_codes")).slice();
-    const cases = JSON.parse(await readFile(join(ROOT, "fixtures/reference/cases.json"), "utf8")).cases;
-    return {
-      codes: Array.from(new Int32Array(bytes.buffer)),
-      fragile: cases[`tiny-a/single/${clip}`]["fsq_fragile_frames_1e-4"],
-    };
-  } finally {
-    await f.close();
-  }
+  return { codes: Array.from((await clipTensors(clip)).tensor("enc.audio_codes").data), fragile: fragileFrames(clip) };
 }
 
 const outputs: Partial<Record<App, AppOutput>> = {};

@@ -8,11 +8,11 @@ import { mkdir, mkdtemp, readFile, readlink, rm, unlink, writeFile } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type FakeHub, startFakeHub } from "../../fixtures/support/fake_hub.ts";
+import { TINY_ORIGINAL as ORIGINAL } from "../../fixtures/support/reference.ts";
 import { downloadCheckpoint } from "./download.ts";
 import { HubError } from "./errors.ts";
 import { hubOffline } from "./offline.ts";
 
-const ORIGINAL = new URL("../../fixtures/reference/checkpoints/tiny-a/original/", import.meta.url);
 const TOKEN = "hf_fakeOfflineTokenAbc123XYZ";
 const REPO = "acme/xcodec2-tiny";
 
@@ -21,8 +21,8 @@ let files: Record<string, Uint8Array>;
 before(async () => {
   work = await mkdtemp(join(tmpdir(), "xcodec2-hub-offline-"));
   files = {
-    "model.safetensors": new Uint8Array(await readFile(new URL("model.safetensors", ORIGINAL))),
-    "config.json": new Uint8Array(await readFile(new URL("config.json", ORIGINAL))),
+    "model.safetensors": new Uint8Array(await readFile(join(ORIGINAL, "model.safetensors"))),
+    "config.json": new Uint8Array(await readFile(join(ORIGINAL, "config.json"))),
   };
 });
 after(async () => {
