@@ -11,6 +11,7 @@
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { openSafetensors, SAMPLE_RATE, writeSafetensors } from "../convert/mod.ts";
 import { Xcodec2Error } from "../common/errors.ts";
+import { claimTempPath } from "../common/temp_files.ts";
 
 export class CodesFileError extends Xcodec2Error {
   constructor(readonly file: string, message: string) {
@@ -90,7 +91,7 @@ export function decodeNpyInt32(bytes: Uint8Array, file: string): Int32Array {
 }
 
 async function writeAtomically(path: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
+  const tmp = await claimTempPath(path);
   try {
     await writeFile(tmp, data);
     await rename(tmp, path);

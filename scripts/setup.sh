@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# npm packages. onnxruntime-node's postinstall would download CUDA libraries; .npmrc and this variable skip it (the
-# package ships its CPU + WebGPU build for Linux x64 inside the tarball).
+# npm packages. onnxruntime-node's postinstall would download CUDA libraries; this variable skips it (the package
+# ships its CPU + WebGPU build for Linux x64 inside the tarball). Not in .npmrc: npm 11 warns about that key on every
+# command.
 export ONNXRUNTIME_NODE_INSTALL=skip
 if [ ! -d node_modules/onnxruntime-node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund

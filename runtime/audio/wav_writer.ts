@@ -2,10 +2,9 @@
  * WAV encoding (mono IEEE float32 or PCM16) and an atomic file write: the bytes go to a temporary name in the same
  * folder, then a rename puts them in place, so a crash never leaves a half-written WAV under the final name.
  */
-import { randomBytes } from "node:crypto";
 import { rename, unlink, writeFile } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
 import { SAMPLE_RATE } from "../../convert/mod.ts";
+import { claimTempPath } from "../../common/temp_files.ts";
 import { AudioError } from "./errors.ts";
 
 export type WavSampleFormat = "f32" | "pcm16";
@@ -82,12 +81,13 @@ export function encodeWav(samples: Float32Array, opts: WriteWavOptions = {}, fil
 
 export async function writeWav(path: string, samples: Float32Array, opts: WriteWavOptions = {}): Promise<void> {
   const bytes = encodeWav(samples, opts, path);
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+  let tmp: string | undefined;
   try {
+    tmp = await claimTempPath(path);
     await writeFile(tmp, bytes, { flag: "wx" });
     await rename(tmp, path);
   } catch (e) {
-    await unlink(tmp).catch(() => {});
+    if (tmp) await unlink(tmp).catch(() => {});
     throw new AudioError(path, "write-failed", `cannot write WAV: ${(e as Error)?.message ?? e}`, { cause: e });
   }
 }
