@@ -1,6 +1,24 @@
 /** xcodec2-kit runtime: the public entry point for apps (`import { Xcodec2 } from "xcodec2-kit"`). */
 export { Xcodec2 } from "./codec.ts";
-export type { DeviceRequest, EncodeOptions, EncodeResult, LoadOptions, Precision } from "./types.ts";
+export type {
+  DecodeOptions,
+  DecodeStreamOptions,
+  DeviceRequest,
+  EncodeOptions,
+  EncodeResult,
+  LoadOptions,
+  LongAudioOptions,
+  Precision,
+} from "./types.ts";
+export {
+  DECODE_GRID,
+  ENCODE_GRID,
+  SINGLE_PASS_LIMIT,
+  STREAM_GRID,
+  type WindowGrid,
+  type WindowOptions,
+  windowsOf,
+} from "./windows.ts";
 export { InputError } from "./validate.ts";
 export { DEVICE_CHOICES, DeviceError, resolveDevice } from "./devices.ts";
 export { SessionError } from "./session.ts";
