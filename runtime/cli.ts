@@ -1,14 +1,28 @@
 /**
- * `xcodec2 encode` and `xcodec2 decode`: files in, files out, batched, with a progress bar for many files.
- * Every output path is checked before any work starts, so a refused overwrite costs nothing and leaves nothing.
+ * `xcodec2 encode` and `xcodec2 decode`: files in, files out, batched, with a progress bar in audio time for many
+ * files or long ones (hour-long files run in windows: runtime/windows.ts). `decode --stream` writes its WAV as it
+ * decodes (cli_long.ts). Every output path is checked before any work starts, so a refused overwrite costs nothing
+ * and leaves nothing.
  */
 import { parseArgs } from "node:util";
 import { mkdir, readdir, stat } from "node:fs/promises";
 import { basename, dirname, extname, isAbsolute, join, relative } from "node:path";
-import cliProgress from "cli-progress";
+import { CODES_PER_SECOND, codesForSamples, SAMPLE_RATE } from "../convert/architecture.ts";
 import { Xcodec2 } from "./codec.ts";
 import { readAudio, writeWav } from "./audio/mod.ts";
 import { type CodeItem, readCodesFile, writeCodesFile, writeNpy } from "./codes_io.ts";
+import { codesFromText } from "./codes_text.ts";
+import {
+  audioProgress,
+  OptionError,
+  parseWindowArgs,
+  progressInSeconds,
+  STDIN_PATH,
+  STDOUT_PATH,
+  streamDecodeToWav,
+  WINDOW_USAGE,
+  windowArgOptions,
+} from "./cli_long.ts";
 import type { DeviceRequest } from "./types.ts";
 import { InputError, validateClips, validateCodes } from "./validate.ts";
 
@@ -34,6 +48,10 @@ const exists = (p: string) => stat(p).then(() => true, () => false);
 async function listFiles(inputs: string[], exts: Set<string>): Promise<{ path: string; rel: string }[]> {
   const out: { path: string; rel: string }[] = [];
   for (const input of inputs) {
+    if (input === STDIN_PATH) {
+      out.push({ path: input, rel: "stdin.wav" });
+      continue;
+    }
     const s = await stat(input).catch(() => {
       throw new FileRefusedError(`${input}: no such file or folder`);
     });
@@ -81,14 +99,14 @@ function parseBatch(v: string): number {
   return n;
 }
 
-function progress(total: number, label: string) {
-  if (total < 2 || !process.stderr.isTTY) return { tick: () => {}, stop: () => {} };
-  const bar = new cliProgress.SingleBar({
-    format: `${label} [{bar}] {value}/{total} files | {eta_formatted} left`,
-    stream: process.stderr,
-  }, cliProgress.Presets.shades_classic);
-  bar.start(total, 0);
-  return { tick: (n = 1) => bar.increment(n), stop: () => bar.stop() };
+/** Window options, with a bad value as a usage error. */
+function windowArgs(v: Record<string, unknown>) {
+  try {
+    return parseWindowArgs(v);
+  } catch (e) {
+    if (e instanceof OptionError) throw new UsageError(e.message);
+    throw e;
+  }
 }
 
 async function loadCodec(model: string, v: Record<string, unknown>): Promise<Xcodec2> {
@@ -103,13 +121,19 @@ async function loadCodec(model: string, v: Record<string, unknown>): Promise<Xco
   });
 }
 
-/** Files are read and encoded this many at a time, so memory stays bounded for folders of any size. */
+/**
+ * Files are read and encoded at most this many at a time, and no more than CHUNK_SAMPLES of audio (10 minutes,
+ * 38 MB of float32) unless one file alone is longer, so memory stays bounded for folders of any size.
+ */
 const CHUNK = 64;
+const CHUNK_SAMPLES = 600 * SAMPLE_RATE;
 
 const ENCODE_USAGE =
-  "usage: xcodec2 encode <model> <audio files or folder>... --out <folder | file.npy | file.safetensors | file.jsonl> [--device auto] [--batch-size 8] [--precision fp32|fp16] [--resample] [--force] [--cache <dir>]";
+  "usage: xcodec2 encode <model> <audio files or folder, or - for stdin>... --out <folder | file.npy | file.safetensors | file.jsonl> [--device auto] [--batch-size 8] [--precision fp32|fp16] [--resample] [--force] [--cache <dir>] " +
+  WINDOW_USAGE;
 const DECODE_USAGE =
-  "usage: xcodec2 decode <model> <codes file(s) or folder> --out <file.wav | folder> [--device auto] [--batch-size 8] [--precision fp32|fp16] [--force] [--cache <dir>]";
+  "usage: xcodec2 decode <model> <codes file(s) or folder, or - for codes as text on stdin> --out <file.wav | folder | - for stdout with --stream> [--stream [--first-chunk CODES]] [--device auto] [--batch-size 8] [--precision fp32|fp16] [--force] [--cache <dir>] " +
+  WINDOW_USAGE;
 
 /** Re-throw a per-item InputError ("clip 0: …", "codes 0: …") with the file it came from. */
 function checkItem(file: string, check: () => void): void {
@@ -125,7 +149,7 @@ export async function runEncodeCommand(argv: string[]): Promise<number> {
   const { values: v, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { ...commonOptions(), resample: { type: "boolean", default: false } },
+    options: { ...commonOptions(), ...windowArgOptions(), resample: { type: "boolean", default: false } },
   });
   if (v.help) {
     console.log(ENCODE_USAGE);
@@ -156,25 +180,32 @@ export async function runEncodeCommand(argv: string[]): Promise<number> {
     for (const t of targets) if (await exists(t)) throw new FileRefusedError(`${t} exists; pass --force to overwrite`);
   }
   const batchSize = parseBatch(v["batch-size"]!);
+  const windows = windowArgs(v);
   const codec = await loadCodec(model, v);
-  const bar = progress(files.length, "encode");
+  const bar = audioProgress("encode");
   const collected: CodeItem[] = [];
   try {
-    for (let i = 0; i < files.length; i += CHUNK) {
-      const chunk = files.slice(i, i + CHUNK);
-      const clips = await Promise.all(
-        chunk.map((f) => readAudio(f.path, { resample: v.resample }).then((a) => a.samples)),
-      );
-      chunk.forEach((f, j) => checkItem(f.path, () => validateClips([clips[j]])));
-      const codes = await codec.encode(clips, { batchSize });
-      for (let j = 0; j < chunk.length; j++) {
-        if (single) collected.push({ name: chunk[j].rel, codes: codes[j], samples: clips[j].length });
+    for (let i = 0; i < files.length;) {
+      const first = i;
+      const clips: Float32Array[] = [];
+      let samples = 0;
+      while (i < files.length && clips.length < CHUNK && (clips.length === 0 || samples < CHUNK_SAMPLES)) {
+        const f = files[i++];
+        const clip = (await readAudio(f.path, { resample: v.resample })).samples;
+        checkItem(f.path, () => validateClips([clip]));
+        clips.push(clip);
+        samples += clip.length;
+        bar.add(clip.length / SAMPLE_RATE);
+      }
+      const codes = await codec.encode(clips, { batchSize, ...windows, onProgress: progressInSeconds(bar.advance) });
+      for (let j = 0; j < clips.length; j++) {
+        const f = files[first + j];
+        if (single) collected.push({ name: f.rel, codes: codes[j], samples: clips[j].length });
         else {
-          await mkdir(dirname(targets[i + j]), { recursive: true });
-          await writeNpy(targets[i + j], codes[j]);
+          await mkdir(dirname(targets[first + j]), { recursive: true });
+          await writeNpy(targets[first + j], codes[j]);
         }
       }
-      bar.tick(chunk.length);
     }
     if (single) await writeCodesFile(v.out, collected);
   } finally {
@@ -186,16 +217,27 @@ export async function runEncodeCommand(argv: string[]): Promise<number> {
 }
 
 export async function runDecodeCommand(argv: string[]): Promise<number> {
-  const { values: v, positionals } = parseArgs({ args: argv, allowPositionals: true, options: commonOptions() });
+  const { values: v, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { ...commonOptions(), ...windowArgOptions(), stream: { type: "boolean", default: false } },
+  });
   if (v.help) {
     console.log(DECODE_USAGE);
     return 0;
   }
   const [model, ...inputs] = positionals;
   if (!model || !inputs.length || !v.out) throw new UsageError(DECODE_USAGE);
+  if (v.out === STDOUT_PATH && !v.stream) throw new UsageError(`--out - (stdout) needs --stream`);
+  if (v.stream) return await streamDecodeCommand(model, inputs, v.out, v);
+  if (v["first-chunk"] !== undefined) throw new UsageError(`--first-chunk is the stream's first window; add --stream`);
   const files = await listFiles(inputs, new Set([".npy", ".jsonl", ".safetensors"]));
   const items: (CodeItem & { rel: string; label: string })[] = [];
   for (const f of files) {
+    if (f.path === STDIN_PATH) {
+      items.push({ name: "stdin", codes: await readTextCodes(), rel: "stdin", label: "<stdin>" });
+      continue;
+    }
     const inFile = await readCodesFile(f.path);
     for (const it of inFile) {
       const rel = f.path.endsWith(".npy") ? f.rel.replace(/\.npy$/, "") : it.name.replace(/\.[^./]+$/, "");
@@ -229,6 +271,7 @@ export async function runDecodeCommand(argv: string[]): Promise<number> {
     for (const t of targets) if (await exists(t)) throw new FileRefusedError(`${t} exists; pass --force to overwrite`);
   }
   const batchSize = parseBatch(v["batch-size"]!);
+  const windows = windowArgs(v);
   const codec = await loadCodec(model, v);
   try {
     // Every item is checked before anything is decoded or written, and a bad one is named by file and item.
@@ -237,23 +280,80 @@ export async function runDecodeCommand(argv: string[]): Promise<number> {
     await codec.dispose();
     throw e;
   }
-  const bar = progress(items.length, "decode");
+  const bar = audioProgress("decode");
+  bar.add(items.reduce((a, it) => a + it.codes.length, 0) / CODES_PER_SECOND, items.length);
   try {
-    for (let i = 0; i < items.length; i += CHUNK) {
-      const chunk = items.slice(i, i + CHUNK);
-      const audio = await codec.decode(chunk.map((it) => it.codes), { batchSize });
+    for (let i = 0; i < items.length;) {
+      // at most CHUNK items and CHUNK_SAMPLES of audio (unless one item alone is longer) are held at a time
+      const first = i;
+      let codes = 0;
+      while (i < items.length && i - first < CHUNK && (i === first || codes < codesForSamples(CHUNK_SAMPLES))) {
+        codes += items[i++].codes.length;
+      }
+      const chunk = items.slice(first, i);
+      const audio = await codec.decode(chunk.map((it) => it.codes), {
+        batchSize,
+        ...windows,
+        onProgress: progressInSeconds(bar.advance),
+      });
       for (let j = 0; j < chunk.length; j++) {
-        await mkdir(dirname(targets[i + j]), { recursive: true });
+        await mkdir(dirname(targets[first + j]), { recursive: true });
         // Trim to the source length when the codes file recorded it: the codec emits whole hops.
         const n = chunk[j].samples;
-        await writeWav(targets[i + j], n && n <= audio[j].length ? audio[j].subarray(0, n) : audio[j]);
+        await writeWav(targets[first + j], n && n <= audio[j].length ? audio[j].subarray(0, n) : audio[j]);
       }
-      bar.tick(chunk.length);
     }
   } finally {
     bar.stop();
     await codec.dispose();
   }
   console.error(`decoded ${items.length} item(s) on ${codec.device} (${codec.precision}) → ${v.out}`);
+  return 0;
+}
+
+/** Codes as text on stdin (integers separated by whitespace or commas), all of them. */
+async function readTextCodes(): Promise<Int32Array> {
+  const parts: Int32Array[] = [];
+  for await (const p of codesFromText(process.stdin, "<stdin>")) parts.push(p);
+  const out = new Int32Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) out.set(p, (at += p.length) - p.length);
+  return out;
+}
+
+/** `decode --stream`: one item in (a codes file or "-"), one WAV out (a file or "-"), written as it is decoded. */
+async function streamDecodeCommand(
+  model: string,
+  inputs: string[],
+  out: string,
+  v: Record<string, unknown>,
+): Promise<number> {
+  if (inputs.length !== 1) throw new UsageError(`--stream decodes one input, ${inputs.length} given`);
+  if (out !== STDOUT_PATH && !out.endsWith(".wav")) {
+    throw new UsageError(`--stream writes one WAV: --out must be a .wav file or - (stdout), got ${out}`);
+  }
+  const windows = windowArgs(v);
+  if (windows.singlePassLimit !== undefined) {
+    throw new UsageError(`--single-pass-limit does not apply to --stream (a stream is always windowed)`);
+  }
+  let item: CodeItem | undefined;
+  if (inputs[0] !== STDIN_PATH) {
+    if (!(await exists(inputs[0]))) throw new FileRefusedError(`${inputs[0]}: no such file`);
+    const inFile = await readCodesFile(inputs[0]);
+    if (inFile.length !== 1) {
+      throw new UsageError(`--stream decodes one item, ${inputs[0]} holds ${inFile.length}; decode without --stream`);
+    }
+    item = inFile[0];
+  }
+  if (out !== STDOUT_PATH && !v.force && (await exists(out))) {
+    throw new FileRefusedError(`${out} exists; pass --force to overwrite`);
+  }
+  const codec = await loadCodec(model, v);
+  try {
+    if (item) checkItem(inputs[0], () => validateCodes([item.codes], codec.codebookSize));
+    await streamDecodeToWav(codec, item ? inputs[0] : "<stdin>", item, out, windows, (m) => console.error(m));
+  } finally {
+    await codec.dispose();
+  }
   return 0;
 }
