@@ -5,6 +5,8 @@
  *                  [--json FILE] [--html FILE] [--quiet]
  *   xcodec2 parity kit <kit-dir> [--model <converted-dir>] [--device d]
  *   xcodec2 parity --against <outputs.safetensors> [--kit DIR] [--json FILE] [--html FILE]
+ *   xcodec2 parity --long <converted-dir> [--quick] [--seconds S] [--audio FILE] [--device d] [--threads N]
+ *                  [--json FILE]    (the long-audio context sweep: parity/long_sweep.ts)
  * Exit 0 when every property that ran passed, 1 when one failed, 2 on a usage error.
  */
 import { SAMPLE_RATE } from "../convert/architecture.ts";
@@ -23,6 +25,10 @@ export const PARITY_USAGE = `usage:
                  [--json FILE] [--html FILE] [--quiet]
   xcodec2 parity kit <kit-dir> [--model <converted-dir>] [--device d]
   xcodec2 parity --against <outputs.safetensors> [--kit DIR] [--json FILE] [--html FILE]
+  xcodec2 parity --long <converted-dir> [--quick] [--seconds S] [--audio FILE] [--device d] [--threads N]
+                 [--json FILE]
+      windowed vs whole-sequence decode (rel L2, seam jumps, time) and encode (codes equal) over a grid of window
+      and context sizes; --quick: a short grid (minutes on the full-size model); default 60 s of speech
 
 properties: 1 batch=loop encode, 2 batch=loop decode, 3 conversion=upstream, 4 runtime=upstream,
             5 device=device (webgpu vs cpu), 6 the suite can fail (1 and 2 on a mask-free export must fail)`;
@@ -50,8 +56,10 @@ const VALUE_FLAGS = new Set([
   "--model",
   "--against",
   "--kit",
+  "--seconds",
+  "--audio",
 ]);
-const BOOL_FLAGS = new Set(["--quiet", "--help", "-h"]);
+const BOOL_FLAGS = new Set(["--quiet", "--help", "-h", "--long", "--quick"]);
 
 export interface ParsedParityArgs {
   positional: string[];
@@ -134,6 +142,7 @@ export async function runParityCommand(argv: string[]): Promise<number> {
 async function dispatch({ positional, flags, bools }: ParsedParityArgs): Promise<number> {
   const quiet = bools.has("--quiet");
   const log = quiet ? () => {} : (m: string) => console.error(m);
+  if (bools.has("--long")) return longSweep(positional, flags, bools, log);
   const against = flags.get("--against");
   if (against) {
     if (positional.length) {
@@ -197,4 +206,42 @@ async function dispatch({ positional, flags, bools }: ParsedParityArgs): Promise
     log,
   });
   return emit(report, flags, quiet);
+}
+
+async function longSweep(
+  positional: string[],
+  flags: Map<string, string>,
+  bools: Set<string>,
+  log: (m: string) => void,
+): Promise<number> {
+  if (positional.length !== 1) throw new ParityUsageError("--long takes one converted folder");
+  const seconds = flags.get("--seconds");
+  if (seconds !== undefined && !(Number(seconds) >= 1 && Number(seconds) <= 3600)) {
+    throw new ParityUsageError(`--seconds must be a number in [1, 3600], got "${seconds}"`);
+  }
+  const { runLongSweep, formatSweep, writeSweepJson } = await import("./long_sweep.ts");
+  const { Xcodec2 } = await import("../runtime/codec.ts");
+  const codec = await Xcodec2.load(positional[0], {
+    device: (flags.get("--device") ?? "cpu") as "cpu",
+    precision: "fp32",
+    threads: intFlag(flags, "--threads", 1, 1024),
+    log,
+  });
+  try {
+    const report = await runLongSweep(codec, positional[0], {
+      seconds: seconds === undefined ? undefined : Number(seconds),
+      quick: bools.has("--quick"),
+      audio: flags.get("--audio"),
+      log,
+    });
+    console.log(formatSweep(report));
+    const json = flags.get("--json");
+    if (json) {
+      await writeSweepJson(report, json);
+      log(`wrote ${json}`);
+    }
+    return 0;
+  } finally {
+    await codec.dispose();
+  }
 }
