@@ -3,20 +3,25 @@
  * convert the original checkpoint → export ONNX → encode the clips in ONE mixed-length batch and one by one →
  * decode likewise → write WAVs → print a parity summary (batch vs per-sample, ours vs upstream's reference tensors).
  */
-import { parseArgs } from "node:util";
-import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { convertCheckpoint } from "../convert/mod.ts";
-import { exportOnnx } from "../convert/onnx/export.ts";
-import { openSafetensors } from "../convert/safetensors/mod.ts";
+import { Command, type OptionValues } from "../common/args.ts";
+import { convertCheckpoint, DEVICE_CHOICES, exportOnnx } from "../convert/mod.ts";
 import { Xcodec2 } from "../runtime/codec.ts";
-import { readAudio, writeWav } from "../runtime/audio/mod.ts";
+import { writeWav } from "../runtime/audio/mod.ts";
 import { writeCodesFile } from "../runtime/codes_io.ts";
 import { maxAbsDiff } from "../parity/metrics.ts";
-import type { DeviceRequest, EncodeResult } from "../runtime/types.ts";
+import {
+  readCaseTensors,
+  readReferenceClip,
+  type ReferenceIndex,
+  referenceIndex,
+  TINY_VARIANT,
+  variantDirs,
+} from "../parity/reference.ts";
+import type { EncodeResult } from "../runtime/types.ts";
+import { Xcodec2Error } from "../common/errors.ts";
 
-const REFERENCE = fileURLToPath(new URL("../fixtures/reference/", import.meta.url));
 const CLIPS = ["espeak_en", "speech_36817", "speech_1000", "noise_16123"];
 /** Written into --out so a later run knows the folder is the demo's own and may be replaced. */
 const MARKER = ".xcodec2-demo";
@@ -39,56 +44,55 @@ async function prepareOut(out: string, force: boolean): Promise<void> {
   await writeFile(join(out, MARKER), "output of `xcodec2 demo`; the next run replaces this folder's demo files\n");
 }
 
-class DemoOutputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "DemoOutputError";
-  }
+class DemoOutputError extends Xcodec2Error {}
+
+const singleCase = (clip: string) => `${TINY_VARIANT}/single/${clip}`;
+
+function fragileFrames(clip: string, index: ReferenceIndex): number[] {
+  return index.cases[singleCase(clip)]?.["fsq_fragile_frames_1e-4"] ?? [];
 }
 
-function fragileFrames(clip: string, cases: Record<string, { "fsq_fragile_frames_1e-4": number[] }>): number[] {
-  return cases[`tiny-a/single/${clip}`]?.["fsq_fragile_frames_1e-4"] ?? [];
+async function referenceCodes(clip: string, index: ReferenceIndex): Promise<Int32Array> {
+  return (await readCaseTensors(index, singleCase(clip))).tensor("enc.audio_codes").data as Int32Array;
 }
 
-async function referenceCodes(clip: string): Promise<Int32Array> {
-  const f = await openSafetensors(join(REFERENCE, "tensors/tiny-a", `single_${clip}.safetensors`));
-  try {
-    return new Int32Array((await f.read("enc.audio_codes")).slice().buffer);
-  } finally {
-    await f.close();
-  }
-}
-
-export async function runDemo(argv: string[]): Promise<number> {
-  const { values: v } = parseArgs({
-    args: argv,
-    options: {
-      out: { type: "string", default: "out/demo" },
-      device: { type: "string", default: "cpu" },
-      force: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
+const DEMO = new Command({
+  name: "demo",
+  summary: "The whole pipeline on the bundled tiny checkpoint and clips: convert → export → batched encode/decode → " +
+    "WAV → parity summary.",
+  positionals: [],
+  options: {
+    out: {
+      type: "string",
+      value: "DIR",
+      default: "out/demo",
+      help: "where the demo writes; only its own files there are replaced",
     },
-  });
-  if (v.help) {
-    console.log("usage: xcodec2 demo [--out out/demo] [--device cpu|webgpu|cuda|auto] [--force]");
-    return 0;
-  }
-  const out = resolve(v.out!);
-  const log = (m: string) => console.error(`  ${m}`);
-  await prepareOut(out, v.force!);
-  const cases = JSON.parse(await readFile(join(REFERENCE, "cases.json"), "utf8")).cases;
+    device: { type: "choice", choices: DEVICE_CHOICES, default: "cpu", help: "where the graphs run" },
+    force: { type: "boolean", help: "use --out although it holds something else" },
+  },
+});
 
-  console.error(`1. convert ${join(REFERENCE, "checkpoints/tiny-a/original")}`);
+export function runDemo(argv: string[]): Promise<number> {
+  return DEMO.run(argv, ({ values }) => demo(values));
+}
+
+async function demo(v: OptionValues<typeof DEMO.spec.options>): Promise<number> {
+  const out = resolve(v.out);
+  await prepareOut(out, v.force);
+  const log = (m: string) => console.error(`  ${m}`);
+  const index = referenceIndex();
+  const original = variantDirs(index, TINY_VARIANT).original;
+
+  console.error(`1. convert ${original}`);
   const converted = join(out, "converted");
-  await convertCheckpoint({ source: join(REFERENCE, "checkpoints/tiny-a/original"), out: converted, log });
+  await convertCheckpoint({ source: original, out: converted, log });
   console.error("2. export ONNX (fp32 + fp16, per-item masks)");
   await exportOnnx(converted, { log });
 
   console.error(`3. encode ${CLIPS.length} clips of mixed lengths as one batch, and each alone (${v.device})`);
-  const codec = await Xcodec2.load(converted, { device: v.device as DeviceRequest, log });
-  const clips = await Promise.all(
-    CLIPS.map((c) => readAudio(join(REFERENCE, "clips", `${c}.wav`)).then((a) => a.samples)),
-  );
+  const codec = await Xcodec2.load(converted, { device: v.device, log });
+  const clips = await Promise.all(CLIPS.map((c) => readReferenceClip(index, c)));
   const batch = await codec.encodeBatch(clips);
   const alone: EncodeResult[] = [];
   for (const c of clips) alone.push(await codec.encodeBatch([c])); // one at a time: concurrent runs only compete for cores
@@ -117,12 +121,12 @@ export async function runDemo(argv: string[]): Promise<number> {
   for (let i = 0; i < CLIPS.length; i++) {
     const same = batch.codes[i].length === alone[i].codes[0].length &&
       batch.codes[i].every((c, t) => c === alone[i].codes[0][t]);
-    const ref = await referenceCodes(CLIPS[i]);
+    const ref = await referenceCodes(CLIPS[i], index);
     const lengthOk = ref.length === batch.codes[i].length;
     const differ = lengthOk ? [...ref].flatMap((c, t) => (c === batch.codes[i][t] ? [] : [t])) : [];
     const agree = lengthOk ? 1 - differ.length / ref.length : 0;
     // codes within 1e-4 of an FSQ rounding boundary may legitimately flip (fixtures/reference/README.md)
-    const upstreamOk = lengthOk && differ.every((t) => fragileFrames(CLIPS[i], cases).includes(t));
+    const upstreamOk = lengthOk && differ.every((t) => fragileFrames(CLIPS[i], index).includes(t));
     const audioDiff = maxAbsDiff(audioBatch[i], audioAlone[i][0]);
     ok &&= same && audioDiff <= 1e-5 && upstreamOk;
     rows.push([

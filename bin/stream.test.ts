@@ -9,13 +9,16 @@ import { spawn } from "node:child_process";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { HOP_LENGTH } from "../convert/architecture.ts";
+import { fileURLToPath } from "node:url";
+import { HOP_LENGTH } from "../convert/mod.ts";
 import { decodeAudioBytes, readAudio } from "../runtime/audio/mod.ts";
 import { encodeNpyInt32, readCodesFile } from "../runtime/codes_io.ts";
 import { Xcodec2 } from "../runtime/codec.ts";
-import { preparedTinyModel, REPO_ROOT, tempDir } from "../runtime/testing.ts";
+import { preparedTinyModel } from "../fixtures/support/prepared_model.ts";
+import { tempDir } from "../fixtures/support/temp_dir.ts";
 import { mulberry32 } from "../parity/prng.ts";
 
+const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
 const BUN = createRequire(import.meta.url).resolve("bun/bin/bun.exe");
 const ENTRY = join(REPO_ROOT, "bin/xcodec2.ts");
 const SLOW = { timeout: 180_000 };
@@ -123,7 +126,10 @@ describe("xcodec2 decode --stream", () => {
       [["decode", model, npy, npy, "--stream", "--out", "-"], /--stream decodes one input, 2 given/],
       [["decode", model, npy, "--stream", "--out", join(root, "dir")], /--out must be a \.wav file or - \(stdout\)/],
       [["decode", model, npy, "--out", "-"], /--out - \(stdout\) needs --stream/],
-      [["decode", model, npy, "--stream", "--out", "-", "--left", "x"], /--left must be an integer ≥ 0, got x/],
+      [
+        ["decode", model, npy, "--stream", "--out", "-", "--left", "x"],
+        /--left must be an integer in \[0, 10000000\], got x/,
+      ],
     ];
     for (const [args, msg] of cases) {
       const r = await xcodec2(args);

@@ -8,14 +8,18 @@ import { spawn } from "node:child_process";
 import { copyFile, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { codesForSamples, HOP_LENGTH } from "../convert/architecture.ts";
 import { readAudio } from "../runtime/audio/mod.ts";
-import { encodeTestFlac, encodeTestWav } from "../runtime/audio/test_encoders.ts";
+import { encodeTestFlac, encodeTestWav } from "../fixtures/audio/encoders.ts";
 import { encodeNpyInt32, readCodesFile } from "../runtime/codes_io.ts";
 import { Xcodec2 } from "../runtime/codec.ts";
-import { clipPath, preparedTinyModel, readClip, REPO_ROOT, tempDir } from "../runtime/testing.ts";
+import { preparedTinyModel } from "../fixtures/support/prepared_model.ts";
+import { clipPath, readClip } from "../fixtures/support/reference.ts";
+import { tempDir } from "../fixtures/support/temp_dir.ts";
 
 const require = createRequire(import.meta.url);
+const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
 /** The Bun that `npx bun` runs (the `bun` npm package), called directly: no npm start-up time or npm warnings. */
 const BUN = require.resolve("bun/bin/bun.exe");
 const ENTRY = join(REPO_ROOT, "bin/xcodec2.ts");

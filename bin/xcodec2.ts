@@ -1,8 +1,12 @@
 #!/usr/bin/env bun
 /**
- * The `xcodec2` command. One table of subcommands; each lives in its package and returns an exit code.
- * Errors we expect (bad input, missing files, usage) print as one line without a stack trace.
+ * The `xcodec2` command. One table of subcommands; each lives in its package, parses its arguments with
+ * `common/args.ts` and returns an exit code. The exit code of a failure comes from the error alone: every error a user
+ * can cause is an `Xcodec2Error` (common/errors.ts) and prints as one line; anything else is a bug and prints its
+ * stack (exit 70). Subcommands load on demand, so `xcodec2 export` never loads onnxruntime.
  */
+import { EXIT, oneLine, Xcodec2Error } from "../common/errors.ts";
+
 type Command = { summary: string; run: (argv: string[]) => Promise<number> };
 
 const COMMANDS: Record<string, Command> = {
@@ -19,11 +23,12 @@ const COMMANDS: Record<string, Command> = {
     run: async (a) => (await import("../runtime/cli.ts")).runEncodeCommand(a),
   },
   decode: {
-    summary: "codes → WAV",
+    summary: "codes → WAV (long ones in windows; --stream: one WAV written as it decodes, to a file or stdout)",
     run: async (a) => (await import("../runtime/cli.ts")).runDecodeCommand(a),
   },
   parity: {
-    summary: "property tests on a converted folder: batched = per-sample, ours = upstream [--json --html]",
+    summary: "property tests on a converted folder: batched = per-sample, ours = upstream [--json --html]; " +
+      "--long: the window sweep",
     run: async (a) => (await import("../parity/cli.ts")).runParityCommand(a),
   },
   demo: {
@@ -45,36 +50,26 @@ export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === "-h" || name === "--help" || name === "help") {
     console.log(usage());
-    return name ? 0 : 2;
+    return name ? EXIT.ok : EXIT.usage;
   }
   const cmd = COMMANDS[name];
   if (!cmd) {
     console.error(`xcodec2: unknown command "${name}"\n\n${usage()}`);
-    return 2;
+    return EXIT.usage;
   }
   try {
     return await cmd.run(rest);
   } catch (e) {
-    const err = e as Error & { code?: unknown };
-    // A mistyped option or a missing option value (node:util parseArgs) is a usage error, not a bug.
-    if (typeof err?.code === "string" && err.code.startsWith("ERR_PARSE_ARGS")) {
-      console.error(`xcodec2 ${name}: ${err.message.split("\n")[0]}`);
-      return 2;
-    }
-    // Our typed errors carry the file / tensor / item in their message; anything else is a bug worth a stack.
-    const expected = /Error$/.test(err?.name ?? "") && !GENERIC_ERRORS.has(err.name);
-    console.error(`xcodec2 ${name}: ${expected ? oneLine(err.message) : err?.stack ?? String(e)}`);
-    if (!expected) return 70;
-    return err.name === "UsageError" ? 2 : 1;
+    const { code, text } = failure(name, e);
+    console.error(text);
+    return code;
   }
 }
 
-/** Built-in error classes: they come from bugs (or from libraries), so they get a stack trace. */
-const GENERIC_ERRORS = new Set(["Error", "TypeError", "RangeError", "ReferenceError", "SyntaxError"]);
-
-/** Expected errors print as one line (a multi-line message would break `2>log` greps and CI annotations). */
-function oneLine(message: string): string {
-  return message.replace(/\s*\n\s*/g, "; ");
+/** What a failed command prints and its exit code, decided by the error's class alone. */
+export function failure(command: string, e: unknown): { code: number; text: string } {
+  if (e instanceof Xcodec2Error) return { code: e.exitCode, text: `xcodec2 ${command}: ${oneLine(e.message)}` };
+  return { code: EXIT.bug, text: `xcodec2 ${command}: ${(e as Error)?.stack ?? String(e)}` };
 }
 
 if (import.meta.main) {

@@ -9,10 +9,11 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type FakeHub, startFakeHub } from "../fixtures/fake_hub.ts";
+import { type FakeHub, startFakeHub } from "../fixtures/support/fake_hub.ts";
+import { TINY_ORIGINAL } from "../fixtures/support/reference.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const ORIGINAL = join(ROOT, "fixtures/reference/checkpoints/tiny-a/original");
+const ORIGINAL = TINY_ORIGINAL;
 const TOKEN = "hf_fakeCliTokenAsdfgh123456";
 let hub: FakeHub;
 let work: string;

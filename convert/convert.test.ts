@@ -8,8 +8,9 @@ import { runConvertCommand } from "./cli.ts";
 import { convertCheckpoint } from "./convert.ts";
 import { f16ToF32, f32BitsToBf16, f32ToF16Bits } from "./dtype_cast.ts";
 import { INDEX_NAME, openSafetensors, openShardedSafetensors } from "./safetensors/mod.ts";
+import { referencePath } from "../fixtures/support/reference.ts";
 
-const REF = join(import.meta.dirname!, "..", "fixtures", "reference", "checkpoints", "tiny-a");
+const REF = referencePath("checkpoints", "tiny-a");
 const dir = await mkdtemp(join(tmpdir(), "convert-test-"));
 after(() => rm(dir, { recursive: true, force: true }));
 

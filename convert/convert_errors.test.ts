@@ -11,8 +11,9 @@ import { after, describe, test } from "node:test";
 import { runConvertCommand } from "./cli.ts";
 import { convertCheckpoint } from "./convert.ts";
 import { openSafetensors, writeSafetensors } from "./safetensors/mod.ts";
+import { TINY_ORIGINAL } from "../fixtures/support/reference.ts";
 
-const REF = join(import.meta.dirname!, "..", "fixtures", "reference", "checkpoints", "tiny-a", "original");
+const REF = TINY_ORIGINAL;
 const dir = await mkdtemp(join(tmpdir(), "convert-bad-"));
 after(() => rm(dir, { recursive: true, force: true }));
 

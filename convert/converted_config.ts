@@ -2,14 +2,15 @@
  * The converted (transformers `Xcodec2Config`) config.json and the `Xcodec2FeatureExtractor` preprocessor_config.json,
  * with the values upstream's converter writes.
  */
+import type { Xcodec2Config } from "./architecture/config.ts";
 import {
   FBANK_FRAME_LENGTH,
   FBANK_FRAME_SHIFT,
   FBANK_MEL_BINS,
   FEATURE_PADDING_VALUE,
   FEATURE_STRIDE,
-  type Xcodec2Config,
-} from "./architecture.ts";
+  MLP_RATIO,
+} from "./architecture/constants.ts";
 import type { OriginalArchitecture } from "./original_config.ts";
 import { pythonJson } from "./python_json.ts";
 
@@ -36,8 +37,7 @@ export function buildXcodec2Config(
     hidden_act: "silu",
     hidden_size: hidden,
     initializer_range: 0.02,
-    // the original's MLP is 4× wide (vq/bs_roformer5.py: MLP(dim) with fc1 dim → 4·dim)
-    intermediate_size: 4 * hidden,
+    intermediate_size: MLP_RATIO * hidden,
     max_position_embeddings: 4096,
     model_type: "xcodec2",
     num_attention_heads: arch.heads,

@@ -90,11 +90,8 @@ export function fromFloat32(values: Float32Array, dtype: FloatDType): Uint8Array
       return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
     case "F64":
       return new Uint8Array(Float64Array.from(values).buffer);
-    case "F16": {
-      const out = new Uint16Array(n);
-      for (let i = 0; i < n; i++) out[i] = f32ToF16Bits(values[i]!);
-      return new Uint8Array(out.buffer);
-    }
+    case "F16":
+      return new Uint8Array(toFloat16Bits(values).buffer);
     case "BF16": {
       const bits = new Uint32Array(values.buffer, values.byteOffset, n);
       const out = new Uint16Array(n);
@@ -102,6 +99,13 @@ export function fromFloat32(values: Float32Array, dtype: FloatDType): Uint8Array
       return new Uint8Array(out.buffer);
     }
   }
+}
+
+/** float32 values → float16 bits, each rounded to nearest even (the graphs' fp16 initializers). */
+export function toFloat16Bits(values: Float32Array): Uint16Array {
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = f32ToF16Bits(values[i]!);
+  return out;
 }
 
 /** Casts a float tensor's bytes; identical dtypes return the input untouched (bit-exact pass-through). */

@@ -1,6 +1,6 @@
 /** A conversion that cannot proceed, naming the file and (where one is at fault) the tensor. */
-export class ConversionError extends Error {
-  override readonly name = "ConversionError";
+import { Xcodec2Error } from "../common/errors.ts";
+export class ConversionError extends Xcodec2Error {
   readonly file: string | undefined;
   readonly tensor: string | undefined;
   readonly detail: string;

@@ -7,8 +7,9 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { open } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import process from "node:process";
+import { fileDigest } from "../common/checksums.ts";
 
 export interface FileDigest {
   file: string;
@@ -18,22 +19,9 @@ export interface FileDigest {
 
 export async function hashFilesInProcess(paths: readonly string[]): Promise<FileDigest[]> {
   const out: FileDigest[] = [];
-  for (const path of paths) {
-    const h = await open(path, "r");
-    try {
-      const size = (await h.stat()).size;
-      const buf = new Uint8Array(8 << 20);
-      const hash = createHash("sha256");
-      for (let pos = 0; pos < size;) {
-        const { bytesRead } = await h.read(buf, 0, Math.min(buf.length, size - pos), pos);
-        if (bytesRead === 0) throw new Error(`${path}: unexpected end of file at byte ${pos}`);
-        hash.update(buf.subarray(0, bytesRead));
-        pos += bytesRead;
-      }
-      out.push({ file: path, bytes: size, sha256: hash.digest("hex") });
-    } finally {
-      await h.close();
-    }
+  for (const file of paths) {
+    const { bytes, hex } = await fileDigest(file);
+    out.push({ file, bytes, sha256: hex });
   }
   return out;
 }
@@ -94,4 +82,29 @@ export class SequentialHash {
   hex(): string {
     return this.hash.digest("hex");
   }
+}
+
+/**
+ * The source's digests once the conversion has read it: from the external hasher, else from the in-process hashes
+ * fed during the pass (`inline`, one per file), else from a separate in-process pass.
+ */
+export async function collectDigests(
+  paths: readonly string[],
+  hasher: ExternalHash | undefined,
+  inline: readonly SequentialHash[] | undefined,
+): Promise<FileDigest[]> {
+  const sizes = await Promise.all(paths.map((p) => stat(p).then((s) => s.size)));
+  if (inline) return paths.map((file, i) => ({ file, bytes: sizes[i]!, sha256: inline[i]!.hex() }));
+  if (hasher) {
+    const hex = await hasher.digests.catch(() => undefined);
+    if (hex) return paths.map((file, i) => ({ file, bytes: sizes[i]!, sha256: hex[i]! }));
+  }
+  return hashFilesInProcess(paths);
+}
+
+/** One sha256 for a source: its file's, or (sharded) the sha256 of its files' hex digests, one per line. */
+export function combinedSha256(digests: readonly FileDigest[]): string {
+  return digests.length === 1
+    ? digests[0]!.sha256
+    : createHash("sha256").update(digests.map((d) => d.sha256).join("\n")).digest("hex");
 }

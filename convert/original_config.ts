@@ -10,9 +10,10 @@ import {
   MAX_COUNT,
   MAX_WIDTH,
   N_FFT,
+  N_FFT_PER_HOP,
   SAMPLE_RATE,
-  type SemanticModelConfig,
-} from "./architecture.ts";
+} from "./architecture/constants.ts";
+import type { SemanticModelConfig } from "./architecture/config.ts";
 import { ConversionError } from "./errors.ts";
 
 export interface OriginalArchitecture {
@@ -293,5 +294,7 @@ export function checkArchitecture(arch: OriginalArchitecture, file: string): voi
   }
   const hop = arch.upRatios.reduce((a, b) => a * b, 1);
   if (hop !== arch.hopLength) fail(`up_ratios multiply to ${hop}, not hop_length ${arch.hopLength}`);
-  if (arch.nFft !== 4 * arch.hopLength) fail(`n_fft ${arch.nFft} must be 4 × hop_length (${4 * arch.hopLength})`);
+  if (arch.nFft !== N_FFT_PER_HOP * arch.hopLength) {
+    fail(`n_fft ${arch.nFft} must be ${N_FFT_PER_HOP} × hop_length (${N_FFT_PER_HOP * arch.hopLength})`);
+  }
 }

@@ -1,17 +1,22 @@
 /**
  * The conversion plan, made from tensor infos and the config alone (no tensor data is read): what happens to every
  * source tensor, which output tensors result, and in which order they complete when the source is read front to back.
- * The planned outputs are checked against the table the config implies before anything is written.
+ * What a stored name becomes is looked up in the architecture walk (`sourceLookup`), not derived by renaming; the
+ * planned outputs are checked against the walk's converted table before anything is written.
  */
-import type { Xcodec2Config } from "./architecture.ts";
+import {
+  type ArchTensor,
+  expectedConvertedTensors,
+  sourceLookup,
+  walkArchitecture,
+  type Xcodec2Config,
+} from "./architecture/mod.ts";
 import { type FloatDType, isFloatDType } from "./dtype_cast.ts";
 import { ConversionError } from "./errors.ts";
-import { expectedConvertedTensors } from "./expected_tensors.ts";
 import type { OriginalArchitecture } from "./original_config.ts";
-import { originalTensors } from "./original_layout.ts";
-import { dropReason, renameKey, semanticLayerIndex } from "./rename_table.ts";
 import type { DType, TensorInfo } from "./tensor_source.ts";
 
+/** The transforms a job runs (the walk's transform kinds, less "drop"). */
 export type JobKind = "copy" | "fold_weight_norm" | "split_qkv";
 
 export interface OutputTensor {
@@ -27,6 +32,8 @@ export interface Job {
   outputs: OutputTensor[];
   /** index of the last needed source tensor in file order: the job runs once that tensor has been read */
   readyAt: number;
+  /** fold_weight_norm: the weight-normed module (original path), named in the stale-weight report */
+  module?: string;
 }
 
 export interface SourceRecord {
@@ -46,13 +53,6 @@ export interface Plan {
   outputs: OutputTensor[]; // in write order
 }
 
-const WN_SUFFIXES = [
-  { suffix: ".weight_g", role: "g" as const, style: "legacy" },
-  { suffix: ".weight_v", role: "v" as const, style: "legacy" },
-  { suffix: ".parametrizations.weight.original0", role: "g" as const, style: "parametrizations" },
-  { suffix: ".parametrizations.weight.original1", role: "v" as const, style: "parametrizations" },
-];
-
 export function makePlan(
   file: string,
   infos: readonly TensorInfo[],
@@ -61,69 +61,69 @@ export function makePlan(
   outDType: FloatDType | undefined,
 ): Plan {
   const index = new Map(infos.map((t, i) => [t.name, i]));
-  const keepLayers = cfg.semantic_model_config.num_hidden_layers;
+  const lookup = sourceLookup(cfg, arch.semanticModel.num_hidden_layers);
   const heads = cfg.num_attention_heads;
   const targetDType = (d: DType): DType => (outDType && isFloatDType(d) ? outDType : d);
   const castNote = (d: DType) => (outDType && isFloatDType(d) && d !== outDType ? `, cast ${d}→${outDType}` : "");
 
-  // weight-norm groups by module
+  // weight-norm groups by module, from the g/v halves the file stores
   const wn = new Map<string, { g?: string; v?: string }>();
   for (const t of infos) {
-    for (const s of WN_SUFFIXES) {
-      if (t.name.endsWith(s.suffix)) {
-        const m = t.name.slice(0, -s.suffix.length);
-        const grp = wn.get(m) ?? {};
-        if (grp[s.role] !== undefined) {
-          throw new ConversionError(`weight norm stored twice for module "${m}" (also as "${grp[s.role]}")`, {
-            file,
-            tensor: t.name,
-          });
-        }
-        grp[s.role] = t.name;
-        wn.set(m, grp);
-      }
+    const e = lookup.get(t.name)?.find((c) => c.transform.kind === "fold_weight_norm");
+    if (e?.transform.kind !== "fold_weight_norm") continue;
+    const m = e.weightNormOf!;
+    const part = e.transform.part;
+    const grp = wn.get(m) ?? {};
+    if (grp[part] !== undefined) {
+      throw new ConversionError(`weight norm stored twice for module "${m}" (also as "${grp[part]}")`, {
+        file,
+        tensor: t.name,
+      });
     }
+    grp[part] = t.name;
+    wn.set(m, grp);
+  }
+  /** What a stored tensor is: a weight-normed conv's plain weight is stale beside g/v, and the weight itself alone. */
+  const entryOf = (name: string): ArchTensor | undefined => {
+    const entries = lookup.get(name);
+    if (entries === undefined || entries.length === 1) return entries?.[0];
+    return entries.find((c) => (c.presence === "stale") === wn.has(c.weightNormOf!));
+  };
+  const staleOf = new Map<string, string>();
+  for (const t of infos) {
+    const e = entryOf(t.name);
+    if (e?.presence === "stale") staleOf.set(e.weightNormOf!, t.name);
   }
 
   const jobs: Job[] = [];
   const records: SourceRecord[] = [];
-  const recordOf = new Map<string, SourceRecord>();
-  const rec = (r: SourceRecord) => {
-    records.push(r);
-    recordOf.set(r.source, r);
-  };
+  const rec = (r: SourceRecord) => records.push(r);
+  const extra: string[] = [];
 
   for (const t of infos) {
     const base = { source: t.name, dtype: t.dtype, shape: t.shape };
-    const reason = dropReason(t.name);
-    const layer = semanticLayerIndex(t.name);
-    if (reason !== undefined) {
-      rec({ ...base, action: "drop", targets: [], transform: "none", reason });
+    const e = entryOf(t.name);
+    if (e === undefined) {
+      extra.push(t.name);
       continue;
     }
-    if (layer !== undefined && layer >= keepLayers) {
-      rec({
-        ...base,
-        action: "drop",
-        targets: [],
-        transform: "none",
-        reason: `semantic layer ${layer} ≥ ${keepLayers}: the codec reads hidden_states[${keepLayers}]`,
-      });
+    const tr = e.transform;
+    if (tr.kind === "drop") {
+      rec({ ...base, action: "drop", targets: [], transform: "none", reason: tr.reason });
       continue;
     }
-    const wnHit = WN_SUFFIXES.find((s) => t.name.endsWith(s.suffix));
-    if (wnHit) {
-      const m = t.name.slice(0, -wnHit.suffix.length);
+    if (tr.kind === "fold_weight_norm") {
+      const m = e.weightNormOf!;
       const grp = wn.get(m)!;
       if (grp.g === undefined || grp.v === undefined) {
-        const have = wnHit.role === "v" ? "weight_v (magnitude-direction pair's direction)" : "weight_g (magnitude)";
-        const lacks = wnHit.role === "v" ? "its weight_g (magnitude)" : "its weight_v (direction)";
+        const have = tr.part === "v" ? "weight_v (magnitude-direction pair's direction)" : "weight_g (magnitude)";
+        const lacks = tr.part === "v" ? "its weight_g (magnitude)" : "its weight_v (direction)";
         throw new ConversionError(`${have} without ${lacks}: cannot fold weight norm for "${m}"`, {
           file,
           tensor: t.name,
         });
       }
-      if (wnHit.role === "g") continue; // recorded with v below, once both are known
+      if (tr.part === "g") continue; // recorded with v below, once both are known
       const g = infos[index.get(grp.g)!]!;
       const v = t;
       checkWeightNormShapes(file, g, v);
@@ -133,14 +133,16 @@ export function makePlan(
       if (!isFloatDType(v.dtype)) {
         throw new ConversionError(`weight norm needs a float dtype, got ${v.dtype}`, { file, tensor: v.name });
       }
-      const target = renameKey(`${m}.weight`);
-      const stale = index.has(`${m}.weight`) ? `${m}.weight` : undefined;
+      const target = e.outputs[0]!.name;
+      const stale = staleOf.get(m);
+      if (stale !== undefined) checkStaleShape(file, infos[index.get(stale)!]!, v);
       const needed = [g.name, v.name, ...(stale ? [stale] : [])];
       jobs.push({
         kind: "fold_weight_norm",
         inputs: { g: g.name, v: v.name, stale },
         outputs: [{ name: target, dtype: targetDType(v.dtype), shape: [...v.shape] }],
         readyAt: Math.max(...needed.map((n) => index.get(n)!)),
+        module: m,
       });
       const transform = `weight norm folded: w = g·v/‖v‖ per output channel (torch CPU float32 order)${
         castNote(v.dtype)
@@ -149,21 +151,12 @@ export function makePlan(
       rec({ ...base, action: "fold_weight_norm", targets: [target], transform });
       continue;
     }
-    if (t.name.endsWith(".weight") && wn.has(t.name.slice(0, -".weight".length))) {
-      // a stale plain weight beside g/v: the folded value wins (compared when the job runs)
-      rec({
-        ...base,
-        action: "drop",
-        targets: [],
-        transform: "none",
-        reason: "stale plain weight beside weight norm's g/v: the folded value wins",
-      });
-      continue;
-    }
-    if (t.name.includes(".att.c_attn.")) {
-      if (t.shape.length !== 2 || t.shape[0]! % 3 !== 0) {
+    if (tr.kind === "split_qkv") {
+      // the original fuses q, k and v of one width (its c_attn is Linear(dim, 3·dim))
+      const weight = e.role !== "bias";
+      if (t.shape.length !== (weight ? 2 : 1) || t.shape[0]! % 3 !== 0) {
         throw new ConversionError(
-          `fused q/k/v projection has shape ${JSON.stringify(t.shape)}, expected [3·hidden, hidden]`,
+          `fused q/k/v projection has shape ${JSON.stringify(t.shape)}, expected [3·hidden${weight ? ", hidden" : ""}]`,
           { file, tensor: t.name },
         );
       }
@@ -174,12 +167,11 @@ export function makePlan(
           tensor: t.name,
         });
       }
-      const baseKey = renameKey(t.name.replace(".att.c_attn.", ".self_attn.PROJ."));
-      const targets = ["q_proj", "k_proj", "v_proj"].map((p) => baseKey.replace("PROJ", p));
+      const targets = e.outputs.map((o) => o.name);
       jobs.push({
         kind: "split_qkv",
         inputs: { src: t.name },
-        outputs: targets.map((name) => ({ name, dtype: targetDType(t.dtype), shape: [rows, t.shape[1]!] })),
+        outputs: targets.map((name) => ({ name, dtype: targetDType(t.dtype), shape: [rows, ...t.shape.slice(1)] })),
         readyAt: index.get(t.name)!,
       });
       rec({
@@ -192,7 +184,7 @@ export function makePlan(
       });
       continue;
     }
-    const target = renameKey(t.name);
+    const target = e.outputs[0]!.name;
     jobs.push({
       kind: "copy",
       inputs: { src: t.name },
@@ -211,7 +203,7 @@ export function makePlan(
   records.sort((a, b) => index.get(a.source)! - index.get(b.source)!);
   jobs.sort((a, b) => a.readyAt - b.readyAt);
   const outputs = jobs.flatMap((j) => j.outputs);
-  checkAgainstExpected(file, outputs, jobs, cfg, arch);
+  checkAgainstExpected(file, outputs, jobs, extra, cfg, arch);
   return { jobs, records, outputs };
 }
 
@@ -229,6 +221,16 @@ function checkWeightNormShapes(file: string, g: TensorInfo, v: TensorInfo): void
   }
 }
 
+/** A stale plain weight is compared with the folded one value by value: it must have the direction's shape. */
+function checkStaleShape(file: string, stale: TensorInfo, v: TensorInfo): void {
+  if (stale.shape.join() !== v.shape.join()) {
+    throw new ConversionError(
+      `stale plain weight has shape ${JSON.stringify(stale.shape)}, its direction ${v.name} ${JSON.stringify(v.shape)}`,
+      { file, tensor: stale.name },
+    );
+  }
+}
+
 function sourcesOf(jobs: readonly Job[]): Map<string, string> {
   const m = new Map<string, string>();
   for (const j of jobs) {
@@ -238,10 +240,25 @@ function sourcesOf(jobs: readonly Job[]): Map<string, string> {
   return m;
 }
 
+/** Names the original tensors (legacy weight-norm style) an expected output would have come from. */
+function originOf(cfg: Xcodec2Config, arch: OriginalArchitecture): Map<string, string> {
+  const from = new Map<string, string[]>();
+  const walk = walkArchitecture(cfg, { semanticLayers: arch.semanticModel.num_hidden_layers, buffers: false });
+  for (const t of walk.tensors) for (const o of t.outputs) from.set(o.name, [...(from.get(o.name) ?? []), t.original]);
+  // g and v of one module: "<module>.weight_g/weight_v"
+  const show = (names: string[]) => {
+    if (names.length === 1) return names[0]!;
+    const dot = names[0]!.lastIndexOf(".");
+    return `${names[0]}/${names.slice(1).map((n) => n.slice(dot + 1)).join("/")}`;
+  };
+  return new Map([...from].map(([k, v]) => [k, show(v)]));
+}
+
 function checkAgainstExpected(
   file: string,
   outputs: readonly OutputTensor[],
   jobs: readonly Job[],
+  extra: readonly string[],
   cfg: Xcodec2Config,
   arch: OriginalArchitecture,
 ): void {
@@ -254,23 +271,8 @@ function checkAgainstExpected(
     }
     produced.set(o.name, o);
   }
-  // which original tensor would have produced each expected output (to name the missing source tensor)
-  const origin = new Map<string, string>();
-  for (const t of originalTensors(arch, { buffers: false })) {
-    if (t.role === "wn_g") continue;
-    const name = t.role === "wn_v" ? `${t.module}.weight` : t.name;
-    if (name.includes(".att.c_attn.")) {
-      const b = renameKey(name.replace(".att.c_attn.", ".self_attn.PROJ."));
-      for (const p of ["q_proj", "k_proj", "v_proj"]) origin.set(b.replace("PROJ", p), t.name);
-    } else {
-      origin.set(renameKey(name), t.role === "wn_v" ? `${t.module}.weight_g/weight_v` : t.name);
-    }
-  }
-  const extra = [...produced.keys()].filter((k) => !expected.has(k));
   const missing = [...expected.keys()].filter((k) => !produced.has(k));
-  const misshapen = [...produced.values()].filter((o) =>
-    expected.has(o.name) && expected.get(o.name)!.join() !== o.shape.join()
-  );
+  const misshapen = [...produced.values()].filter((o) => expected.get(o.name)?.join() !== o.shape.join());
   const list = (xs: string[]) => xs.slice(0, 8).join(", ") + (xs.length > 8 ? `, … (${xs.length} in all)` : "");
   if (misshapen.length > 0) {
     const o = misshapen[0]!;
@@ -285,7 +287,8 @@ function checkAgainstExpected(
     );
   }
   if (missing.length > 0) {
-    const src = missing.map((k) => origin.get(k) ?? `(source of ${k})`);
+    const origin = originOf(cfg, arch);
+    const src = missing.map((k) => origin.get(k)!);
     throw new ConversionError(
       `missing tensor${missing.length > 1 ? "s" : ""}: the config implies ${
         list(missing.map((k, i) => `${k} (from ${src[i]})`))
@@ -294,12 +297,9 @@ function checkAgainstExpected(
     );
   }
   if (extra.length > 0) {
-    const src = extra.map((k) => from.get(k)!);
     throw new ConversionError(
-      `extra tensor${extra.length > 1 ? "s" : ""} the config does not account for: ${
-        list(src.map((s, i) => `${s} → ${extra[i]}`))
-      }`,
-      { file, tensor: src[0] },
+      `extra tensor${extra.length > 1 ? "s" : ""} the config does not account for: ${list([...extra])}`,
+      { file, tensor: extra[0] },
     );
   }
 }

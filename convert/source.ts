@@ -6,7 +6,13 @@
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { ConversionError } from "./errors.ts";
-import { INDEX_NAME, openSafetensors, openShardedSafetensors } from "./safetensors/mod.ts";
+import {
+  INDEX_NAME,
+  openSafetensors,
+  openShardedSafetensors,
+  SafetensorsFile,
+  ShardedSafetensors,
+} from "./safetensors/mod.ts";
 import type { TensorSource } from "./tensor_source.ts";
 
 /** Candidate checkpoint files inside a folder, in order of preference. */
@@ -61,4 +67,19 @@ async function openPickle(file: string): Promise<TensorSource> {
     );
   }
   return mod.openPickleCheckpoint(file);
+}
+
+/** The safetensors files a source consists of, when it can be read by byte ranges. */
+export function byteRangeFiles(source: TensorSource): SafetensorsFile[] | undefined {
+  if (source instanceof SafetensorsFile) return [source];
+  if (source instanceof ShardedSafetensors) return source.shards;
+  return undefined;
+}
+
+/** The files a source reads from (hashed for conversion.json). */
+export async function sourceFiles(source: TensorSource): Promise<string[]> {
+  const files = byteRangeFiles(source);
+  if (files) return files.map((f) => f.path);
+  const st = await stat(source.path).catch(() => undefined);
+  return st?.isFile() ? [source.path] : [];
 }

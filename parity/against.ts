@@ -4,7 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { openSafetensors, type SafetensorsFile } from "../convert/safetensors/mod.ts";
+import { openSafetensors, type SafetensorsFile } from "../convert/mod.ts";
 import { tieFrames } from "./fsq_ties.ts";
 import { KitError, kitTensor, readKitManifest } from "./kit.ts";
 import { maxAbsDiff } from "./metrics.ts";

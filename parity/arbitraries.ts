@@ -6,7 +6,7 @@
  * Lengths are biased towards the places where padding arithmetic breaks: 1 sample, and k·HOP−1, k·HOP, k·HOP+1.
  */
 import fc from "fast-check";
-import { HOP_LENGTH, SAMPLE_RATE } from "../convert/architecture.ts";
+import { HOP_LENGTH, SAMPLE_RATE } from "../convert/mod.ts";
 import { gaussian, mulberry32, permutation } from "./prng.ts";
 
 export type ClipKind = "speech" | "noise" | "silence" | "clipped" | "tone";
@@ -186,6 +186,42 @@ export function batchItems(spec: { duplicates: number[] }, distinct: number, max
 /** The shuffled order used in the second run of a batch (a permutation of item positions). */
 export function shuffledOrder(items: number, seed: number): number[] {
   return permutation(items, seed);
+}
+
+/** The item positions of one run of a batch: as drawn ("batch"), then shuffled ("shuffled batch"). */
+export interface BatchRun {
+  name: "batch" | "shuffled batch";
+  /** run position j holds items[order[j]] */
+  order: number[];
+}
+
+/** A batch spec's items (indices of distinct inputs, duplicates included) and the two runs every property makes. */
+export function batchRuns(
+  spec: { duplicates: number[]; shuffle: number },
+  distinct: number,
+  maxBatch: number,
+): { items: number[]; runs: BatchRun[] } {
+  const items = batchItems(spec, distinct, maxBatch);
+  return {
+    items,
+    runs: [
+      { name: "batch", order: items.map((_, j) => j) },
+      { name: "shuffled batch", order: shuffledOrder(items.length, spec.shuffle) },
+    ],
+  };
+}
+
+/** A failing batch for the report: its items (as `describeItem` names them) and the shuffled run's order. */
+export function describeBatch(
+  spec: { duplicates: number[]; shuffle: number },
+  distinct: number,
+  maxBatch: number,
+  describeItem: (i: number) => string,
+): string {
+  const items = batchItems(spec, distinct, maxBatch);
+  return `batch of ${items.length} [${items.map(describeItem).join("; ")}], shuffle ${
+    JSON.stringify(shuffledOrder(items.length, spec.shuffle))
+  }`;
 }
 
 export function describeClip(spec: ClipSpec, sources: Sources): string {

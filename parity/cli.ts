@@ -1,15 +1,11 @@
 /**
- * `xcodec2 parity`:
- *   xcodec2 parity <converted-dir> [--device cpu|webgpu|cuda|auto] [--runs N] [--seed S] [--only 1,2,…] [--path P]
- *                  [--max-seconds X] [--max-batch N] [--max-codes N] [--shrink-budget N] [--threads N]
- *                  [--json FILE] [--html FILE] [--quiet]
- *   xcodec2 parity kit <kit-dir> [--model <converted-dir>] [--device d]
- *   xcodec2 parity --against <outputs.safetensors> [--kit DIR] [--json FILE] [--html FILE]
- *   xcodec2 parity --long <converted-dir> [--quick] [--seconds S] [--audio FILE] [--device d] [--threads N]
- *                  [--json FILE]    (the long-audio context sweep: parity/long_sweep.ts)
- * Exit 0 when every property that ran passed, 1 when one failed, 2 on a usage error.
+ * `xcodec2 parity`: the property suite on a converted folder, parity kits, the comparison of another
+ * implementation's outputs against a kit, and the long-audio context sweep (`--long`: parity/long_sweep.ts); the four
+ * forms in `PARITY.synopsis`. Exit 0 when every property that ran passed, 1 when one failed, 2 on a usage error.
  */
-import { SAMPLE_RATE } from "../convert/architecture.ts";
+import { Command, type ParsedArgs } from "../common/args.ts";
+import { UsageError } from "../common/errors.ts";
+import { DEVICE_CHOICES, SAMPLE_RATE } from "../convert/mod.ts";
 import { compareAgainstKit, resolveKitDir } from "./against.ts";
 import { CI_SIZES } from "./arbitraries.ts";
 import { openCodec } from "./codec_handle.ts";
@@ -19,97 +15,89 @@ import { tinyConvertedDir } from "./reference.ts";
 import { formatTable, type ParityReport, writeReportJson } from "./report.ts";
 import { ALL_PROPERTIES, DEFAULT_RUNS, type PropertyNumber, runParity } from "./suite.ts";
 
-export const PARITY_USAGE = `usage:
-  xcodec2 parity <converted-dir> [--device cpu|webgpu|cuda|auto] [--runs N] [--seed S] [--only 1,2,...] [--path P]
-                 [--max-seconds X] [--max-batch N] [--max-codes N] [--shrink-budget N] [--threads N]
-                 [--json FILE] [--html FILE] [--quiet]
-  xcodec2 parity kit <kit-dir> [--model <converted-dir>] [--device d]
-  xcodec2 parity --against <outputs.safetensors> [--kit DIR] [--json FILE] [--html FILE]
-  xcodec2 parity --long <converted-dir> [--quick] [--seconds S] [--audio FILE] [--device d] [--threads N]
-                 [--json FILE]
-      windowed vs whole-sequence decode (rel L2, seam jumps, time) and encode (codes equal) over a grid of window
-      and context sizes; --quick: a short grid (minutes on the full-size model); default 60 s of speech
+const PARITY = new Command({
+  name: "parity",
+  summary: "Property tests on a converted folder: batched = per-sample, ours = upstream; parity kits for other " +
+    "implementations. Exit 0 when every property that ran passed, 1 when one failed.",
+  synopsis: [
+    "xcodec2 parity <converted-dir> [--device D] [--runs N] [--seed S] [--only 1,2,...] [--json FILE] [--html FILE]",
+    "xcodec2 parity kit <kit-dir> [--model <converted-dir>] [--device D]",
+    "xcodec2 parity --against <outputs.safetensors> [--kit DIR] [--json FILE] [--html FILE]",
+    "xcodec2 parity --long <converted-dir> [--quick] [--seconds S] [--audio FILE] [--device D] [--threads N] [--json FILE]",
+  ],
+  positionals: [{
+    name: "converted-dir",
+    help: "the folder to test (`kit <kit-dir>` writes a parity kit instead)",
+    optional: true,
+    variadic: true,
+  }],
+  options: {
+    device: { type: "choice", choices: DEVICE_CHOICES, default: "cpu", help: "where the graphs run" },
+    runs: { type: "integer", min: 1, max: 1_000_000, default: DEFAULT_RUNS, help: "fast-check runs per property" },
+    seed: { type: "integer", min: 0, max: 2 ** 31 - 1, help: "fast-check seed (default: random; the report shows it)" },
+    only: { type: "string", value: "1,2,...", parse: parseOnly, help: "run these properties only" },
+    path: { type: "string", value: "P", help: "replay one fast-check counterexample path (with --seed)" },
+    "max-seconds": {
+      type: "number",
+      min: 0,
+      minExclusive: true,
+      max: 600,
+      value: "X",
+      help: `longest generated clip (default ${CI_SIZES.maxClipSamples / SAMPLE_RATE} s)`,
+    },
+    "max-batch": { type: "integer", min: 1, max: 64, default: CI_SIZES.maxBatch, help: "largest generated batch" },
+    "max-codes": {
+      type: "integer",
+      min: 1,
+      max: 100_000,
+      default: CI_SIZES.maxCodes,
+      help: "longest generated code sequence",
+    },
+    "shrink-budget": { type: "integer", min: 0, max: 1_000_000, help: "graph calls allowed for shrinking a failure" },
+    threads: { type: "integer", min: 1, max: 1024, help: "CPU threads per session (default: all cores)" },
+    json: { type: "string", value: "FILE", help: "write the report as JSON" },
+    html: { type: "string", value: "FILE", help: "write the report as HTML (spectrograms of the worst cases)" },
+    quiet: { type: "boolean", help: "print the table only" },
+    model: { type: "string", value: "DIR", help: "parity kit: the converted folder (default: the bundled tiny-a)" },
+    against: { type: "string", value: "FILE", help: "compare another implementation's outputs against a kit" },
+    kit: { type: "string", value: "DIR", help: "with --against: the kit (default: the folder of the outputs file)" },
+    long: {
+      type: "boolean",
+      help: "the long-audio sweep: windowed vs whole-sequence decode (rel L2, seam jumps, time) and encode (codes " +
+        "equal) over a grid of window and context sizes",
+    },
+    quick: { type: "boolean", help: "with --long: a short grid (minutes on the full-size model)" },
+    seconds: {
+      type: "number",
+      min: 1,
+      max: 3600,
+      value: "S",
+      help: "with --long: length of the clip, the longest whose single pass still fits (default 60)",
+    },
+    audio: {
+      type: "string",
+      value: "FILE",
+      help: "with --long: speech to sweep on (default: the reference espeak clip)",
+    },
+  },
+  notes: "properties: 1 batch=loop encode, 2 batch=loop decode, 3 conversion=upstream, 4 runtime=upstream,\n" +
+    "            5 device=device (webgpu vs cpu), 6 the suite can fail (1 and 2 on a mask-free export must fail)",
+});
 
-properties: 1 batch=loop encode, 2 batch=loop decode, 3 conversion=upstream, 4 runtime=upstream,
-            5 device=device (webgpu vs cpu), 6 the suite can fail (1 and 2 on a mask-free export must fail)`;
+type Args = ParsedArgs<typeof PARITY.spec.options>;
 
-export class ParityUsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ParityUsageError";
-  }
-}
-
-const VALUE_FLAGS = new Set([
-  "--device",
-  "--runs",
-  "--seed",
-  "--only",
-  "--path",
-  "--max-seconds",
-  "--max-batch",
-  "--max-codes",
-  "--shrink-budget",
-  "--threads",
-  "--json",
-  "--html",
-  "--model",
-  "--against",
-  "--kit",
-  "--seconds",
-  "--audio",
-]);
-const BOOL_FLAGS = new Set(["--quiet", "--help", "-h", "--long", "--quick"]);
-
-export interface ParsedParityArgs {
-  positional: string[];
-  flags: Map<string, string>;
-  bools: Set<string>;
-}
-
-export function parseParityArgs(argv: string[]): ParsedParityArgs {
-  const positional: string[] = [], flags = new Map<string, string>(), bools = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    let a = argv[i];
-    let inline: string | undefined;
-    if (a.startsWith("--") && a.includes("=")) [a, inline] = [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)];
-    if (VALUE_FLAGS.has(a)) {
-      const v = inline ?? argv[++i];
-      if (v === undefined || (inline === undefined && v.startsWith("--"))) {
-        throw new ParityUsageError(`${a} needs a value`);
-      }
-      flags.set(a, v);
-    } else if (BOOL_FLAGS.has(a)) bools.add(a);
-    else if (a.startsWith("-")) throw new ParityUsageError(`unknown option ${a}`);
-    else positional.push(a);
-  }
-  return { positional, flags, bools };
-}
-
-function intFlag(flags: Map<string, string>, name: string, min: number, max: number): number | undefined {
-  const v = flags.get(name);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new ParityUsageError(`${name} must be an integer in [${min}, ${max}], got "${v}"`);
-  }
-  return n;
-}
-
-function parseOnly(v: string | undefined): PropertyNumber[] | undefined {
-  if (v === undefined) return undefined;
+function parseOnly(v: string, flag: string): PropertyNumber[] {
   const nums = v.split(",").map((s) => Number(s.trim()));
   for (const n of nums) {
     if (!ALL_PROPERTIES.includes(n as PropertyNumber)) {
-      throw new ParityUsageError(`--only takes property numbers 1–6, got "${v}"`);
+      throw new UsageError(`${flag} takes property numbers 1–6, got "${v}"`);
     }
   }
   return nums as PropertyNumber[];
 }
 
-async function emit(report: ParityReport, flags: Map<string, string>, quiet: boolean): Promise<number> {
+async function emit(report: ParityReport, { json, html, quiet }: Args["values"]): Promise<number> {
   console.log(formatTable(report));
-  const json = flags.get("--json"), html = flags.get("--html");
   if (json) {
     await writeReportJson(report, json);
     if (!quiet) console.error(`wrote ${json}`);
@@ -121,51 +109,34 @@ async function emit(report: ParityReport, flags: Map<string, string>, quiet: boo
   return report.ok ? 0 : 1;
 }
 
-export async function runParityCommand(argv: string[]): Promise<number> {
-  let args: ParsedParityArgs;
-  try {
-    args = parseParityArgs(argv);
-    if (args.bools.has("--help") || args.bools.has("-h")) {
-      console.log(PARITY_USAGE);
-      return 0;
-    }
-    return await dispatch(args);
-  } catch (e) {
-    if (e instanceof ParityUsageError) {
-      console.error(`xcodec2 parity: ${e.message}\n\n${PARITY_USAGE}`);
-      return 2;
-    }
-    throw e;
-  }
+export function runParityCommand(argv: string[]): Promise<number> {
+  return PARITY.run(argv, dispatch);
 }
 
-async function dispatch({ positional, flags, bools }: ParsedParityArgs): Promise<number> {
-  const quiet = bools.has("--quiet");
-  const log = quiet ? () => {} : (m: string) => console.error(m);
-  if (bools.has("--long")) return longSweep(positional, flags, bools, log);
-  const against = flags.get("--against");
+async function dispatch({ positionals: positional, values: v }: Args): Promise<number> {
+  const log = v.quiet ? () => {} : (m: string) => console.error(m);
+  if (v.long) return longSweep(positional, v, log);
+  for (const flag of ["quick", "seconds", "audio"] as const) {
+    if (v[flag] !== undefined && v[flag] !== false) throw new UsageError(`--${flag} goes with --long`);
+  }
+  const against = v.against;
   if (against) {
     if (positional.length) {
-      throw new ParityUsageError(`--against takes no other positional argument (got ${positional.join(" ")})`);
+      throw new UsageError(`--against takes no other positional argument (got ${positional.join(" ")})`);
     }
-    const kitDir = resolveKitDir(against, flags.get("--kit"));
-    return emit(await compareAgainstKit(against, kitDir), flags, quiet);
+    return emit(await compareAgainstKit(against, resolveKitDir(against, v.kit)), v);
   }
   if (positional[0] === "kit") {
     if (positional.length !== 2) {
-      throw new ParityUsageError("parity kit takes exactly one folder: xcodec2 parity kit <kit-dir>");
+      throw new UsageError("parity kit takes exactly one folder: xcodec2 parity kit <kit-dir>");
     }
-    const model = flags.get("--model") ?? tinyConvertedDir();
+    const model = v.model ?? tinyConvertedDir();
     if (!model) {
-      throw new ParityUsageError(
+      throw new UsageError(
         "--model <converted-dir> is required (the bundled reference checkpoint is not installed)",
       );
     }
-    const codec = await openCodec(model, {
-      device: flags.get("--device") ?? "cpu",
-      threads: intFlag(flags, "--threads", 1, 1024),
-      log,
-    });
+    const codec = await openCodec(model, { device: v.device, threads: v.threads, log });
     try {
       const m = await writeParityKit(positional[1], codec, model);
       console.log(
@@ -177,68 +148,49 @@ async function dispatch({ positional, flags, bools }: ParsedParityArgs): Promise
     }
   }
   if (positional.length !== 1) {
-    throw new ParityUsageError(
+    throw new UsageError(
       positional.length
         ? `expected one converted folder, got ${positional.length} arguments`
         : "missing <converted-dir>",
     );
   }
-  const maxSeconds = flags.get("--max-seconds");
-  if (maxSeconds !== undefined && !(Number(maxSeconds) > 0 && Number(maxSeconds) <= 600)) {
-    throw new ParityUsageError(`--max-seconds must be a number in (0, 600], got "${maxSeconds}"`);
-  }
-  const sizes = {
-    maxClipSamples: maxSeconds !== undefined
-      ? Math.max(1, Math.round(Number(maxSeconds) * SAMPLE_RATE))
-      : CI_SIZES.maxClipSamples,
-    maxBatch: intFlag(flags, "--max-batch", 1, 64) ?? CI_SIZES.maxBatch,
-    maxCodes: intFlag(flags, "--max-codes", 1, 100_000) ?? CI_SIZES.maxCodes,
-  };
   const report = await runParity(positional[0], {
-    device: flags.get("--device") ?? "cpu",
-    runs: intFlag(flags, "--runs", 1, 1_000_000) ?? DEFAULT_RUNS,
-    seed: intFlag(flags, "--seed", 0, 2 ** 31 - 1),
-    path: flags.get("--path"),
-    only: parseOnly(flags.get("--only")),
-    sizes,
-    shrinkBudget: intFlag(flags, "--shrink-budget", 0, 1_000_000),
-    threads: intFlag(flags, "--threads", 1, 1024),
+    device: v.device,
+    runs: v.runs,
+    seed: v.seed,
+    path: v.path,
+    only: v.only,
+    sizes: {
+      maxClipSamples: v["max-seconds"] === undefined
+        ? CI_SIZES.maxClipSamples
+        : Math.max(1, Math.round(v["max-seconds"] * SAMPLE_RATE)),
+      maxBatch: v["max-batch"],
+      maxCodes: v["max-codes"],
+    },
+    shrinkBudget: v["shrink-budget"],
+    threads: v.threads,
     log,
   });
-  return emit(report, flags, quiet);
+  return emit(report, v);
 }
 
-async function longSweep(
-  positional: string[],
-  flags: Map<string, string>,
-  bools: Set<string>,
-  log: (m: string) => void,
-): Promise<number> {
-  if (positional.length !== 1) throw new ParityUsageError("--long takes one converted folder");
-  const seconds = flags.get("--seconds");
-  if (seconds !== undefined && !(Number(seconds) >= 1 && Number(seconds) <= 3600)) {
-    throw new ParityUsageError(`--seconds must be a number in [1, 3600], got "${seconds}"`);
-  }
+/** `--long`: the context sweep on one converted folder (parity/long_sweep.ts), printed as tables. */
+async function longSweep(positional: string[], v: Args["values"], log: (m: string) => void): Promise<number> {
+  if (positional.length !== 1) throw new UsageError("--long takes one converted folder");
   const { runLongSweep, formatSweep, writeSweepJson } = await import("./long_sweep.ts");
   const { Xcodec2 } = await import("../runtime/codec.ts");
-  const codec = await Xcodec2.load(positional[0], {
-    device: (flags.get("--device") ?? "cpu") as "cpu",
-    precision: "fp32",
-    threads: intFlag(flags, "--threads", 1, 1024),
-    log,
-  });
+  const codec = await Xcodec2.load(positional[0], { device: v.device, precision: "fp32", threads: v.threads, log });
   try {
     const report = await runLongSweep(codec, positional[0], {
-      seconds: seconds === undefined ? undefined : Number(seconds),
-      quick: bools.has("--quick"),
-      audio: flags.get("--audio"),
+      seconds: v.seconds,
+      quick: v.quick,
+      audio: v.audio,
       log,
     });
     console.log(formatSweep(report));
-    const json = flags.get("--json");
-    if (json) {
-      await writeSweepJson(report, json);
-      log(`wrote ${json}`);
+    if (v.json) {
+      await writeSweepJson(report, v.json);
+      log(`wrote ${v.json}`);
     }
     return 0;
   } finally {

@@ -1,11 +1,12 @@
 /**
  * The slice of the runtime the parity suite drives. The properties take this interface, not the `Xcodec2` class, so
- * they can be checked on a pure-TS stand-in (parity/test_codec.ts) as well as on the real ONNX runtime.
+ * they can be checked on a pure-TS stand-in (fixtures/support/test_codec.ts) as well as on the real ONNX runtime.
  */
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { exportOnnx, ONNX_DIR } from "../convert/mod.ts";
 import type { DeviceRequest, EncodeResult } from "../runtime/types.ts";
 
 export interface ParityCodec {
@@ -74,8 +75,7 @@ export async function exportedCopy(
         );
       }
     }
-    const { exportOnnx } = await import("../convert/onnx/export.ts");
-    await exportOnnx(dir, { masks: opts.masks, fp16: opts.fp16 ?? false, out: join(dir, "onnx") });
+    await exportOnnx(dir, { masks: opts.masks, fp16: opts.fp16 ?? false, out: join(dir, ONNX_DIR) });
     return { dir, cleanup };
   } catch (e) {
     await cleanup();

@@ -4,7 +4,7 @@
  * value differently, so the properties count these frames and tolerate code differences there, and only there.
  * The bound is computed with the graph's own float32 constants (`fsqTables`) and float32 steps.
  */
-import { type FsqTables, fsqTables } from "../convert/onnx/fsq.ts";
+import { type FsqTables, fsqTables } from "../convert/mod.ts";
 
 /** Default margin: the reference data's `fsq_fragile_frames_1e-4`. */
 export const TIE_MARGIN = 1e-4;

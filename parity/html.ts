@@ -5,7 +5,7 @@
  */
 import { rename, writeFile } from "node:fs/promises";
 import process from "node:process";
-import { SAMPLE_RATE } from "../convert/architecture.ts";
+import { SAMPLE_RATE } from "../convert/mod.ts";
 import { formatError } from "./metrics.ts";
 import { encodePng, pngDataUri } from "./png.ts";
 import type { ParityReport } from "./report.ts";

@@ -11,14 +11,14 @@ import { createReadStream, existsSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import process from "node:process";
-import { FEATURE_DIM, HOP_LENGTH, SAMPLE_RATE } from "../convert/architecture.ts";
-import { writeSafetensors } from "../convert/safetensors/mod.ts";
+import { FEATURE_DIM, HOP_LENGTH, SAMPLE_RATE, writeSafetensors } from "../convert/mod.ts";
 import { writeWav } from "../runtime/audio/mod.ts";
 import { extractFeatures } from "../runtime/features/mod.ts";
 import type { ParityCodec } from "./codec_handle.ts";
-import { loadReferenceIndex, readReferenceClip, referenceRoot } from "./reference.ts";
+import { readReferenceClip, referenceIndex, referenceRoot } from "./reference.ts";
 import { float32Bytes, int32Bytes } from "./tensor_data.ts";
 import { TOLERANCES } from "./tolerances.ts";
+import { Xcodec2Error } from "../common/errors.ts";
 
 export const KIT_FORMAT = "xcodec2-kit/parity-kit/1";
 
@@ -62,7 +62,7 @@ export function syntheticKitClips(): { name: string; kind: string; samples: Floa
 async function kitClips(): Promise<{ name: string; kind: string; samples: Float32Array }[]> {
   const out = [];
   if (referenceRoot()) {
-    const index = await loadReferenceIndex();
+    const index = referenceIndex();
     for (const [name, c] of Object.entries(index.clips)) {
       out.push({ name, kind: c.kind, samples: await readReferenceClip(index, name) });
     }
@@ -137,10 +137,9 @@ export async function writeParityKit(kitDir: string, codec: ParityCodec, modelDi
   }
 }
 
-export class KitError extends Error {
+export class KitError extends Xcodec2Error {
   constructor(readonly path: string, message: string) {
     super(`${path}: ${message}`);
-    this.name = "KitError";
   }
 }
 

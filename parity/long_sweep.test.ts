@@ -4,9 +4,9 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { HOP_LENGTH } from "../convert/architecture.ts";
+import { HOP_LENGTH } from "../convert/mod.ts";
 import { Xcodec2 } from "../runtime/codec.ts";
-import { preparedTinyModel } from "../runtime/testing.ts";
+import { preparedTinyModel } from "../fixtures/support/prepared_model.ts";
 import { DECODE_GRID, ENCODE_GRID, STREAM_GRID, type WindowGrid } from "../runtime/windows.ts";
 import { runParityCommand } from "./cli.ts";
 import { formatSweep, runLongSweep, seamFigures, sweepGrids } from "./long_sweep.ts";
@@ -17,12 +17,12 @@ describe("seam figures", () => {
 
   test("a step in the error at a seam is the seam jump; the same step elsewhere is not", () => {
     const atSeam = whole.map((v, i) => (i >= 20 * HOP_LENGTH ? v + 0.5 : v));
-    const f = seamFigures(atSeam, whole, 40, grid);
+    const f = seamFigures(atSeam, whole, 40, grid, HOP_LENGTH);
     const rms = Math.sqrt(whole.reduce((a, v) => a + v * v, 0) / whole.length);
     assert.ok(Math.abs(f.seamJump - 0.5 / rms) < 1e-6, `seam jump ${f.seamJump}`);
     assert.ok(f.offSeamP99 < 1e-5, `elsewhere only float32 rounding: ${f.offSeamP99}`);
     const offSeam = whole.map((v, i) => (i >= 15 * HOP_LENGTH ? v + 0.5 : v));
-    const g = seamFigures(offSeam, whole, 40, grid);
+    const g = seamFigures(offSeam, whole, 40, grid, HOP_LENGTH);
     assert.ok(g.seamJump < 1e-5, `no step at a seam: ${g.seamJump}`);
   });
 
@@ -77,6 +77,7 @@ describe("a small sweep on tiny-a", () => {
     try {
       assert.equal(await runParityCommand(["--long"]), 2);
       assert.equal(await runParityCommand(["--long", "x", "--seconds", "0"]), 2);
+      assert.equal(await runParityCommand(["x", "--quick"]), 2, "--quick without --long");
     } finally {
       console.error = quiet;
     }

@@ -17,8 +17,7 @@
  */
 import { rename, writeFile } from "node:fs/promises";
 import process from "node:process";
-import { join } from "node:path";
-import { HOP_LENGTH, SAMPLE_RATE } from "../convert/architecture.ts";
+import { UsageError } from "../common/errors.ts";
 import type { Xcodec2 } from "../runtime/codec.ts";
 import { readAudio } from "../runtime/audio/mod.ts";
 import type { WindowNormalisation } from "../runtime/features/windowed.ts";
@@ -31,7 +30,7 @@ import {
   windowsOf,
 } from "../runtime/windows.ts";
 import { formatError, relL2 } from "./metrics.ts";
-import { referenceRoot } from "./reference.ts";
+import { referenceClipPath, referenceIndex, referenceRoot } from "./reference.ts";
 
 export interface DecodePoint extends WindowGrid {
   relL2: number;
@@ -76,6 +75,8 @@ export interface SweepOptions {
 }
 
 const CONTEXTS = [5, 25, 50, 150];
+/** The reference clip looped when no `--audio` is given: the only natural speech in the set (espeak, 3.5 s). */
+const SWEEP_CLIP = "espeak_en";
 
 /** The grids: every default, then W × L × R (full) or a line through the context sizes (quick). */
 export function sweepGrids(quick: boolean): {
@@ -110,10 +111,10 @@ export function sweepGrids(quick: boolean): {
   return { decode, encode };
 }
 
-/** `seconds` of the speech in `file`, looped. */
+/** `seconds` of the speech in `file`, looped (at the rate `readAudio` gives: the encoder's). */
 async function speech(file: string, seconds: number): Promise<Float32Array> {
-  const src = (await readAudio(file)).samples;
-  const out = new Float32Array(Math.round(seconds * SAMPLE_RATE));
+  const { samples: src, sampleRate } = await readAudio(file);
+  const out = new Float32Array(Math.round(seconds * sampleRate));
   for (let i = 0; i < out.length; i++) out[i] = src[i % src.length];
   return out;
 }
@@ -124,15 +125,16 @@ function rms(x: Float32Array): number {
   return Math.sqrt(s / Math.max(1, x.length));
 }
 
-/** Seam figures of `windowed` against `whole` for a sequence of `frames` codes on `grid`. */
+/** Seam figures of `windowed` against `whole` for a sequence of `frames` codes on `grid`, `hop` samples per code. */
 export function seamFigures(
   windowed: Float32Array,
   whole: Float32Array,
   frames: number,
   grid: WindowGrid,
+  hop: number,
 ): { seamJump: number; offSeamP99: number } {
   const scale = rms(whole) || 1;
-  const seams = new Set(windowsOf(frames, grid).slice(1).map((w) => w.start * HOP_LENGTH));
+  const seams = new Set(windowsOf(frames, grid).slice(1).map((w) => w.start * hop));
   let seamJump = 0;
   const off: number[] = [];
   for (let i = 1; i < whole.length; i++) {
@@ -163,9 +165,10 @@ export async function runLongSweep(codec: Xcodec2, model: string, opts: SweepOpt
   const log = opts.log ?? (() => {});
   const seconds = opts.seconds ?? 60;
   const quick = opts.quick ?? false;
-  const root = referenceRoot();
-  const audio = opts.audio ?? (root && join(root, "clips", "espeak_en.wav"));
-  if (!audio) throw new Error("no speech to sweep on: pass --audio <file> (the reference clips are not installed)");
+  const audio = opts.audio ?? (referenceRoot() && referenceClipPath(referenceIndex(), SWEEP_CLIP));
+  if (!audio) {
+    throw new UsageError("no speech to sweep on: pass --audio <file> (the reference clips are not installed)");
+  }
   const clip = await speech(audio, seconds);
   const grids = sweepGrids(quick);
   const whole = { singlePassLimit: Infinity };
@@ -197,7 +200,7 @@ export async function runLongSweep(codec: Xcodec2, model: string, opts: SweepOpt
     decode.push({
       ...g,
       relL2: relL2(a, ref),
-      ...seamFigures(a, ref, codes.length, g),
+      ...seamFigures(a, ref, codes.length, g, codec.facts.decoderHop),
       secondsPer10s,
       label: labelOf(g),
     });

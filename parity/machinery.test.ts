@@ -9,8 +9,9 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inflateSync } from "node:zlib";
-import { HOP_LENGTH } from "../convert/architecture.ts";
-import { openSafetensors, writeSafetensors } from "../convert/safetensors/mod.ts";
+import { HOP_LENGTH, openSafetensors, writeSafetensors } from "../convert/mod.ts";
+import { makeTestCodec } from "../fixtures/support/test_codec.ts";
+import { TINY_CONVERTED } from "../fixtures/support/reference.ts";
 import { compareAgainstKit } from "./against.ts";
 import { batchItems, CI_SIZES, renderClip, renderCodes, type Sources } from "./arbitraries.ts";
 import { runParityCommand } from "./cli.ts";
@@ -19,11 +20,10 @@ import { renderHtml } from "./html.ts";
 import { kitTensor, readKitManifest, writeParityKit } from "./kit.ts";
 import { relL2 } from "./metrics.ts";
 import { encodePng } from "./png.ts";
-import { batchDecodeProperty, batchEncodeProperty, suiteCanFailProperty } from "./properties.ts";
-import { loadReferenceIndex, readCaseTensors } from "./reference.ts";
+import { batchDecodeProperty, batchEncodeProperty, suiteCanFailProperty } from "./properties/mod.ts";
+import { readCaseTensors, referenceIndex } from "./reference.ts";
 import { formatTable, makeReport, reportJson } from "./report.ts";
 import { loadSources } from "./sources.ts";
-import { makeTestCodec } from "./test_codec.ts";
 import { bytesToFloat32, bytesToInt32, float32Bytes, int32Bytes } from "./tensor_data.ts";
 
 const small = { ...CI_SIZES, maxClipSamples: 8000, maxCodes: 60 };
@@ -120,7 +120,7 @@ describe("generators", () => {
 
 describe("FSQ ties", () => {
   test("tie frames and minimum margins match the reference data's fragile frames", async () => {
-    const index = await loadReferenceIndex();
+    const index = referenceIndex();
     let checked = 0;
     for (const [key, c] of Object.entries(index.cases)) {
       if (c.kind !== "single") continue;
@@ -230,7 +230,7 @@ describe("parity kit and --against", () => {
     try {
       const kitDir = join(dir, "kit");
       const codec = makeTestCodec({ masks: true });
-      const manifest = await writeParityKit(kitDir, codec, "fixtures/reference/checkpoints/tiny-a/converted");
+      const manifest = await writeParityKit(kitDir, codec, TINY_CONVERTED);
       assert.equal((await readKitManifest(kitDir)).clips.length, manifest.clips.length);
       assert.ok(manifest.clips.length >= 12);
       assert.match(await readFile(join(kitDir, "README.md"), "utf8"), /audio_codes.*\n?.*audio_values/s);

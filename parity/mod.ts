@@ -1,7 +1,7 @@
-/** Public entry of the parity suite: properties, the suite runner, reports, parity kits and the CLI. */
+/** Public entry of the parity suite: properties, the suite runner, reports and parity kits (the CLI is `cli.ts`). */
 export type { PropertyResult, PropertyStatus, WorstCase } from "./result.ts";
 export { Tally } from "./result.ts";
-export * from "./properties.ts";
+export * from "./properties/mod.ts";
 export {
   ALL_PROPERTIES,
   DEFAULT_RUNS,
@@ -14,7 +14,6 @@ export { formatTable, makeReport, type ParityReport, reportJson, writeReportJson
 export { renderHtml, writeReportHtml } from "./html.ts";
 export { KIT_FORMAT, KitError, type KitManifest, kitTensor, readKitManifest, writeParityKit } from "./kit.ts";
 export { compareAgainstKit } from "./against.ts";
-export { PARITY_USAGE, parseParityArgs, runParityCommand } from "./cli.ts";
 export { exportedCopy, openCodec, type ParityCodec } from "./codec_handle.ts";
 export { CI_SIZES, type Sizes, type Sources } from "./arbitraries.ts";
 export { loadSources } from "./sources.ts";

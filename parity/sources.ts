@@ -2,14 +2,14 @@
  * Material for the generators: speech-like clips and real code sequences from the reference set when it is present,
  * otherwise none (the generators then use synthetic kinds only).
  */
-import { codebookSize } from "../convert/architecture.ts";
+import { codebookSize } from "../convert/mod.ts";
 import type { Sources } from "./arbitraries.ts";
-import { loadReferenceIndex, readCaseTensors, readReferenceClip, referenceRoot } from "./reference.ts";
+import { readCaseTensors, readReferenceClip, referenceIndex, referenceRoot } from "./reference.ts";
 
 export async function loadSources(levels: readonly number[] = [4, 4, 4, 4, 4, 4, 4, 4]): Promise<Sources> {
   const sources: Sources = { speech: [], codes: [], codebookSize: codebookSize(levels) };
   if (!referenceRoot()) return sources;
-  const index = await loadReferenceIndex();
+  const index = referenceIndex();
   for (const [name, clip] of Object.entries(index.clips)) {
     if (clip.kind === "noise") continue; // noise is generated; the sources are for speech-like material
     sources.speech.push({ name, samples: await readReferenceClip(index, name) });

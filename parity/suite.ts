@@ -6,27 +6,28 @@
  *   5     WebGPU vs CPU (not run, with the reason, where no WebGPU adapter exists);
  *   6     properties 1 and 2 on a mask-free export of the same weights must fail.
  */
-import { createHash } from "node:crypto";
-import { createReadStream, existsSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { fileDigest } from "../common/checksums.ts";
+import { ONNX_DIR, readExportManifest } from "../convert/mod.ts";
 import { CI_SIZES, type Sizes } from "./arbitraries.ts";
 import { exportedCopy, openCodec, type ParityCodec } from "./codec_handle.ts";
 import {
+  BATCH_DECODE,
+  BATCH_ENCODE,
   batchDecodeProperty,
   batchEncodeProperty,
+  CONVERSION,
   conversionProperty,
+  DEVICE,
   deviceProperty,
+  RUNTIME_UPSTREAM,
   runtimeUpstreamProperty,
+  SUITE_CAN_FAIL,
   suiteCanFailProperty,
-} from "./properties.ts";
-import { BATCH_DECODE } from "./properties/batch_decode.ts";
-import { BATCH_ENCODE } from "./properties/batch_encode.ts";
-import { CONVERSION } from "./properties/conversion.ts";
-import { DEVICE } from "./properties/device.ts";
-import { RUNTIME_UPSTREAM } from "./properties/runtime_upstream.ts";
-import { SUITE_CAN_FAIL } from "./properties/suite_can_fail.ts";
-import { loadReferenceIndex, type ReferenceIndex, referenceRoot } from "./reference.ts";
+} from "./properties/mod.ts";
+import { type ReferenceIndex, referenceIndex, referenceRoot, variantDirs } from "./reference.ts";
 import { makeReport, type ParityReport } from "./report.ts";
 import { notRun, type PropertyResult } from "./result.ts";
 import { loadSources } from "./sources.ts";
@@ -77,7 +78,7 @@ export async function runParity(dir: string, opts: ParityOptions = {}): Promise<
     );
     results.push(r);
   };
-  const index: ReferenceIndex | undefined = referenceRoot() ? await loadReferenceIndex() : undefined;
+  const index: ReferenceIndex | undefined = referenceRoot() ? referenceIndex() : undefined;
   try {
     await step(1, BATCH_ENCODE, () => batchEncodeProperty(codec, base));
     await step(2, BATCH_DECODE, () => batchDecodeProperty(codec, base));
@@ -149,8 +150,7 @@ async function deviceStep(
 }
 
 async function readManifest(dir: string): Promise<{ masks: boolean } | undefined> {
-  const { readExportManifest } = await import("../convert/onnx/export.ts");
-  return readExportManifest(join(dir, "onnx")).catch(() => undefined);
+  return readExportManifest(join(dir, ONNX_DIR)).catch(() => undefined);
 }
 
 /** The reference variant whose converted weights are byte-identical to `dir`'s, if any (size first, then sha256). */
@@ -158,17 +158,10 @@ export async function identifyVariant(dir: string, index: ReferenceIndex): Promi
   const mine = join(dir, "model.safetensors");
   if (!existsSync(mine)) return undefined;
   const size = (await stat(mine)).size;
-  for (const [name, v] of Object.entries(index.variants)) {
-    const theirs = join(index.root, v.converted_checkpoint, "model.safetensors");
+  for (const name of Object.keys(index.variants)) {
+    const theirs = join(variantDirs(index, name).converted, "model.safetensors");
     if (!existsSync(theirs) || (await stat(theirs)).size !== size) continue;
-    if ((await sha256(mine)) === (await sha256(theirs))) return name;
+    if ((await fileDigest(mine)).hex === (await fileDigest(theirs)).hex) return name;
   }
   return undefined;
-}
-
-function sha256(file: string): Promise<string> {
-  return new Promise((res, rej) => {
-    const h = createHash("sha256");
-    createReadStream(file).on("data", (d) => h.update(d)).on("error", rej).on("end", () => res(h.digest("hex")));
-  });
 }

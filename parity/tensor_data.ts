@@ -1,26 +1,21 @@
-/** Raw little-endian tensor bytes ⇄ typed arrays (copies, so unaligned file slices are fine). */
-import type { DType } from "../convert/tensor_source.ts";
+/**
+ * Raw little-endian tensor bytes ⇄ typed arrays. Floats decode with the converter's casts (an aligned F32 tensor is
+ * viewed, not copied; unaligned file slices are copied first); integers are range-checked into int32.
+ */
+import { type DType, isFloatDType, toFloat32 } from "../convert/mod.ts";
+import { Xcodec2Error } from "../common/errors.ts";
 
-export class TensorDataError extends Error {
+export class TensorDataError extends Xcodec2Error {
   constructor(readonly tensor: string, message: string) {
     super(`${tensor}: ${message}`);
-    this.name = "TensorDataError";
   }
 }
 
 export function bytesToFloat32(bytes: Uint8Array, dtype: DType, name: string): Float32Array {
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (dtype === "F32") {
-    const out = new Float32Array(bytes.byteLength / 4);
-    for (let i = 0; i < out.length; i++) out[i] = dv.getFloat32(i * 4, true);
-    return out;
+  if (!isFloatDType(dtype)) {
+    throw new TensorDataError(name, `dtype ${dtype} where a float tensor (F32, F64, F16 or BF16) was expected`);
   }
-  if (dtype === "F64") {
-    const out = new Float32Array(bytes.byteLength / 8);
-    for (let i = 0; i < out.length; i++) out[i] = dv.getFloat64(i * 8, true);
-    return out;
-  }
-  throw new TensorDataError(name, `dtype ${dtype} where a float tensor (F32 or F64) was expected`);
+  return toFloat32(bytes, dtype);
 }
 
 export function bytesToInt32(bytes: Uint8Array, dtype: DType, name: string): Int32Array {
@@ -54,9 +49,4 @@ export function int32Bytes(a: Int32Array): Uint8Array {
   const dv = new DataView(out.buffer);
   for (let i = 0; i < a.length; i++) dv.setInt32(i * 4, a[i], true);
   return out;
-}
-
-/** Row `b` of a [B, ...] tensor, `n` values long, optionally only the first `take` values of that row. */
-export function row<T extends Float32Array | Int32Array>(a: T, b: number, n: number, take = n): T {
-  return a.slice(b * n, b * n + take) as T;
 }

@@ -17,8 +17,8 @@ import {
   deviceProperty,
   runtimeUpstreamProperty,
   suiteCanFailProperty,
-} from "./properties.ts";
-import { loadReferenceIndex, tinyConvertedDir } from "./reference.ts";
+} from "./properties/mod.ts";
+import { referenceIndex, tinyConvertedDir } from "./reference.ts";
 import type { PropertyResult } from "./result.ts";
 import { loadSources } from "./sources.ts";
 import { relL2 } from "./metrics.ts";
@@ -101,7 +101,7 @@ describe("parity on the tiny checkpoint", () => {
   });
 
   test("3 conversion=upstream (safetensors and pickle forms, generated style variants)", async () => {
-    const r = await conversionProperty({ seed: SEED, index: await loadReferenceIndex() });
+    const r = await conversionProperty({ seed: SEED, index: referenceIndex() });
     assert.equal(r.status, "pass", explain(r));
     assert.equal(
       r.cases,
@@ -112,7 +112,7 @@ describe("parity on the tiny checkpoint", () => {
 
   test("4 runtime=upstream on every reference clip", async () => {
     const { masked } = await setup();
-    const index = await loadReferenceIndex();
+    const index = referenceIndex();
     assert.equal(await identifyVariant(masked.dir, index), "tiny-a");
     const r = await runtimeUpstreamProperty(masked.codec, { seed: SEED, index, variant: "tiny-a" });
     assert.equal(r.status, "pass", explain(r));

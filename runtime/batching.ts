@@ -5,6 +5,8 @@
  * 3–10 s took 1.8× as long to encode and 1.6× to decode as running them one by one; `npm run bench`). Returns the
  * original indices per batch; the caller restores order.
  */
+import { InputError } from "./validate.ts";
+
 export const DEFAULT_MAX_WASTE = 1.25;
 
 export function planBuckets(
@@ -14,9 +16,9 @@ export function planBuckets(
   maxWaste = DEFAULT_MAX_WASTE,
 ): number[][] {
   if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+    throw new InputError(`batchSize must be a positive integer, got ${batchSize}`);
   }
-  if (!(maxWaste >= 1)) throw new RangeError(`maxWaste must be at least 1, got ${maxWaste}`);
+  if (!(maxWaste >= 1)) throw new InputError(`maxWaste must be at least 1, got ${maxWaste}`);
   const order = lengths.map((_, i) => i).sort((a, b) => lengths[a] - lengths[b] || a - b);
   const buckets: number[][] = [];
   let cur: number[] = [];

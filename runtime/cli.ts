@@ -4,43 +4,31 @@
  * decodes (cli_long.ts). Every output path is checked before any work starts, so a refused overwrite costs nothing
  * and leaves nothing.
  */
-import { parseArgs } from "node:util";
 import { mkdir, readdir, stat } from "node:fs/promises";
 import { basename, dirname, extname, isAbsolute, join, relative } from "node:path";
-import { CODES_PER_SECOND, codesForSamples, SAMPLE_RATE } from "../convert/architecture.ts";
+import process from "node:process";
 import { Xcodec2 } from "./codec.ts";
 import { readAudio, writeWav } from "./audio/mod.ts";
 import { type CodeItem, readCodesFile, writeCodesFile, writeNpy } from "./codes_io.ts";
 import { codesFromText } from "./codes_text.ts";
 import {
   audioProgress,
-  OptionError,
-  parseWindowArgs,
+  crossfadeOptionSpec,
   progressInSeconds,
   STDIN_PATH,
   STDOUT_PATH,
   streamDecodeToWav,
-  WINDOW_USAGE,
-  windowArgOptions,
+  windowOptions,
+  windowOptionSpecs,
 } from "./cli_long.ts";
-import type { DeviceRequest } from "./types.ts";
+import { Command, type OptionValues } from "../common/args.ts";
+import { UsageError, Xcodec2Error } from "../common/errors.ts";
+import { DEVICE_CHOICES, SAMPLE_RATE } from "../convert/mod.ts";
 import { InputError, validateClips, validateCodes } from "./validate.ts";
-
-/** The command line itself is wrong (missing arguments, bad option values): exit status 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
+import { DECODE_GRID, ENCODE_GRID, STREAM_GRID } from "./windows.ts";
 
 /** A named input is missing, or an output exists and --force was not given: exit status 1. */
-export class FileRefusedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "FileRefusedError";
-  }
-}
+export class FileRefusedError extends Xcodec2Error {}
 
 const AUDIO_EXT = new Set([".wav", ".flac", ".mp3"]);
 const exists = (p: string) => stat(p).then(() => true, () => false);
@@ -72,68 +60,91 @@ async function listFiles(inputs: string[], exts: Set<string>): Promise<{ path: s
   return out;
 }
 
-function commonOptions() {
-  return {
-    help: { type: "boolean" as const, short: "h", default: false },
-    out: { type: "string" as const, short: "o" },
-    device: { type: "string" as const, default: "auto" },
-    "batch-size": { type: "string" as const, default: "8" },
-    force: { type: "boolean" as const, default: false },
-    precision: { type: "string" as const },
-    cache: { type: "string" as const },
-  };
-}
+/** Options both commands take. */
+const COMMON_OPTIONS = {
+  out: { type: "string", short: "o", value: "PATH", required: true, help: "" },
+  device: {
+    type: "choice",
+    choices: DEVICE_CHOICES,
+    default: "auto",
+    help: "where to run; auto = cuda, then a hardware WebGPU adapter, then cpu",
+  },
+  "batch-size": { type: "integer", min: 1, max: 1024, default: 8, help: "largest number of items per graph call" },
+  precision: {
+    type: "choice",
+    choices: ["fp32", "fp16", "auto"],
+    default: "auto",
+    help: "graph precision; auto = fp32 encoder, fp16 decoder on GPUs",
+  },
+  force: { type: "boolean", help: "overwrite existing outputs" },
+  cache: {
+    type: "string",
+    value: "DIR",
+    help: "cache for converted and exported models (default $XCODEC2_CACHE or ~/.cache/xcodec2-kit)",
+  },
+} as const;
+const MODEL = { name: "model", help: "converted folder, original checkpoint, or hf://owner/repo[@revision]" } as const;
 
-function parseDevice(v: string): DeviceRequest {
-  if (!["cpu", "webgpu", "cuda", "auto"].includes(v)) {
-    throw new UsageError(`--device must be cpu, webgpu, cuda or auto, got ${v}`);
-  }
-  return v as DeviceRequest;
-}
+const LONG_AUDIO_NOTE =
+  "Inputs longer than --single-pass-limit codes (30 s) run in windows of --window centre frames " +
+  "with --left and --right frames of context (frames are codes, 50 per second); `xcodec2 parity --long` measures " +
+  "what a grid costs on your checkpoint.";
 
-function parseBatch(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 1024) {
-    throw new UsageError(`--batch-size must be an integer in [1, 1024], got ${v}`);
-  }
-  return n;
-}
+const ENCODE = new Command({
+  name: "encode",
+  summary: "Encode audio files (WAV, FLAC, MP3; 16 kHz unless --resample) into codes, batched by length.",
+  positionals: [MODEL, {
+    name: "audio",
+    help: "audio files or folders of them; - reads one file from stdin (a streamed WAV to its end)",
+    variadic: true,
+  }],
+  options: {
+    ...COMMON_OPTIONS,
+    out: { ...COMMON_OPTIONS.out, help: "a folder (one int32 .npy per file), or one file.npy / .safetensors / .jsonl" },
+    resample: { type: "boolean", help: "resample other rates to 16 kHz (libsamplerate, best quality)" },
+    ...windowOptionSpecs(ENCODE_GRID),
+  },
+  notes: LONG_AUDIO_NOTE,
+});
 
-/** Window options, with a bad value as a usage error. */
-function windowArgs(v: Record<string, unknown>) {
-  try {
-    return parseWindowArgs(v);
-  } catch (e) {
-    if (e instanceof OptionError) throw new UsageError(e.message);
-    throw e;
-  }
-}
+const DECODE = new Command({
+  name: "decode",
+  summary: "Decode codes (.npy, .jsonl, .safetensors) into 16 kHz WAV files.",
+  positionals: [MODEL, {
+    name: "codes",
+    help: "codes files or folders of them; - reads codes as text from stdin (integers, by spaces or commas)",
+    variadic: true,
+  }],
+  options: {
+    ...COMMON_OPTIONS,
+    out: { ...COMMON_OPTIONS.out, help: "file.wav (one item) or a folder; with --stream, - writes to stdout" },
+    stream: {
+      type: "boolean",
+      help: "one input → one WAV written as it decodes (playable while written; codes on stdin decode as they come)",
+    },
+    "first-chunk": {
+      type: "integer",
+      min: 1,
+      max: 10_000_000,
+      value: "CODES",
+      help: `with --stream: centre frames of the first window, for early first audio (default ${STREAM_GRID.first})`,
+    },
+    ...windowOptionSpecs(DECODE_GRID, STREAM_GRID),
+    crossfade: crossfadeOptionSpec(DECODE_GRID, STREAM_GRID),
+  },
+  notes: LONG_AUDIO_NOTE + " --stream always runs in windows (a stream cannot know its length).",
+});
 
-async function loadCodec(model: string, v: Record<string, unknown>): Promise<Xcodec2> {
-  const precision = v.precision as string | undefined;
-  if (precision && !["fp32", "fp16", "auto"].includes(precision)) {
-    throw new UsageError(`--precision must be fp32, fp16 or auto`);
-  }
-  return Xcodec2.load(model, {
-    device: parseDevice(v.device as string),
-    precision: precision as "fp32" | "fp16" | "auto" | undefined,
-    cacheDir: v.cache as string | undefined,
-  });
+function loadCodec(model: string, v: OptionValues<typeof COMMON_OPTIONS>): Promise<Xcodec2> {
+  return Xcodec2.load(model, { device: v.device, precision: v.precision, cacheDir: v.cache });
 }
 
 /**
- * Files are read and encoded at most this many at a time, and no more than CHUNK_SAMPLES of audio (10 minutes,
+ * Files are read and encoded at most this many at a time, and no more than CHUNK_SECONDS of audio (10 minutes,
  * 38 MB of float32) unless one file alone is longer, so memory stays bounded for folders of any size.
  */
 const CHUNK = 64;
-const CHUNK_SAMPLES = 600 * SAMPLE_RATE;
-
-const ENCODE_USAGE =
-  "usage: xcodec2 encode <model> <audio files or folder, or - for stdin>... --out <folder | file.npy | file.safetensors | file.jsonl> [--device auto] [--batch-size 8] [--precision fp32|fp16] [--resample] [--force] [--cache <dir>] " +
-  WINDOW_USAGE;
-const DECODE_USAGE =
-  "usage: xcodec2 decode <model> <codes file(s) or folder, or - for codes as text on stdin> --out <file.wav | folder | - for stdout with --stream> [--stream [--first-chunk CODES]] [--device auto] [--batch-size 8] [--precision fp32|fp16] [--force] [--cache <dir>] " +
-  WINDOW_USAGE;
+const CHUNK_SECONDS = 600;
 
 /** Re-throw a per-item InputError ("clip 0: …", "codes 0: …") with the file it came from. */
 function checkItem(file: string, check: () => void): void {
@@ -145,24 +156,17 @@ function checkItem(file: string, check: () => void): void {
   }
 }
 
-export async function runEncodeCommand(argv: string[]): Promise<number> {
-  const { values: v, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { ...commonOptions(), ...windowArgOptions(), resample: { type: "boolean", default: false } },
-  });
-  if (v.help) {
-    console.log(ENCODE_USAGE);
-    return 0;
-  }
-  const [model, ...inputs] = positionals;
-  if (!model || !inputs.length || !v.out) throw new UsageError(ENCODE_USAGE);
+export function runEncodeCommand(argv: string[]): Promise<number> {
+  return ENCODE.run(argv, ({ positionals: [model, ...inputs], values }) => encode(model, inputs, values));
+}
+
+async function encode(model: string, inputs: string[], v: OptionValues<typeof ENCODE.spec.options>): Promise<number> {
   const files = await listFiles(inputs, AUDIO_EXT);
   const single = /\.(safetensors|jsonl|npy)$/.test(v.out);
   if (v.out.endsWith(".npy") && files.length !== 1) {
     throw new UsageError(`--out ${v.out}: a .npy file holds one clip, ${files.length} given; give a folder`);
   }
-  const targets = single ? [v.out] : files.map((f) => join(v.out!, f.rel.replace(/\.[^.]+$/, ".npy")));
+  const targets = single ? [v.out] : files.map((f) => join(v.out, f.rel.replace(/\.[^.]+$/, ".npy")));
   if (!single) {
     // a.wav and a.flac (or x.wav in two input folders) would both become a.npy: refuse rather than keep only one
     const seen = new Map<string, string>();
@@ -179,17 +183,18 @@ export async function runEncodeCommand(argv: string[]): Promise<number> {
   if (!v.force) {
     for (const t of targets) if (await exists(t)) throw new FileRefusedError(`${t} exists; pass --force to overwrite`);
   }
-  const batchSize = parseBatch(v["batch-size"]!);
-  const windows = windowArgs(v);
+  const batchSize = v["batch-size"];
   const codec = await loadCodec(model, v);
   const bar = audioProgress("encode");
   const collected: CodeItem[] = [];
+  // readAudio gives SAMPLE_RATE audio (resampled on request), whatever the file's rate
+  const chunkSamples = CHUNK_SECONDS * SAMPLE_RATE;
   try {
     for (let i = 0; i < files.length;) {
       const first = i;
       const clips: Float32Array[] = [];
       let samples = 0;
-      while (i < files.length && clips.length < CHUNK && (clips.length === 0 || samples < CHUNK_SAMPLES)) {
+      while (i < files.length && clips.length < CHUNK && (clips.length === 0 || samples < chunkSamples)) {
         const f = files[i++];
         const clip = (await readAudio(f.path, { resample: v.resample })).samples;
         checkItem(f.path, () => validateClips([clip]));
@@ -197,7 +202,11 @@ export async function runEncodeCommand(argv: string[]): Promise<number> {
         samples += clip.length;
         bar.add(clip.length / SAMPLE_RATE);
       }
-      const codes = await codec.encode(clips, { batchSize, ...windows, onProgress: progressInSeconds(bar.advance) });
+      const codes = await codec.encode(clips, {
+        batchSize,
+        ...windowOptions(v),
+        onProgress: progressInSeconds(bar.advance, codec.facts.codesPerSecond),
+      });
       for (let j = 0; j < clips.length; j++) {
         const f = files[first + j];
         if (single) collected.push({ name: f.rel, codes: codes[j], samples: clips[j].length });
@@ -216,20 +225,13 @@ export async function runEncodeCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
-export async function runDecodeCommand(argv: string[]): Promise<number> {
-  const { values: v, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { ...commonOptions(), ...windowArgOptions(), stream: { type: "boolean", default: false } },
-  });
-  if (v.help) {
-    console.log(DECODE_USAGE);
-    return 0;
-  }
-  const [model, ...inputs] = positionals;
-  if (!model || !inputs.length || !v.out) throw new UsageError(DECODE_USAGE);
+export function runDecodeCommand(argv: string[]): Promise<number> {
+  return DECODE.run(argv, ({ positionals: [model, ...inputs], values }) => decode(model, inputs, values));
+}
+
+async function decode(model: string, inputs: string[], v: OptionValues<typeof DECODE.spec.options>): Promise<number> {
   if (v.out === STDOUT_PATH && !v.stream) throw new UsageError(`--out - (stdout) needs --stream`);
-  if (v.stream) return await streamDecodeCommand(model, inputs, v.out, v);
+  if (v.stream) return await streamDecodeCommand(model, inputs, v);
   if (v["first-chunk"] !== undefined) throw new UsageError(`--first-chunk is the stream's first window; add --stream`);
   const files = await listFiles(inputs, new Set([".npy", ".jsonl", ".safetensors"]));
   const items: (CodeItem & { rel: string; label: string })[] = [];
@@ -252,11 +254,11 @@ export async function runDecodeCommand(argv: string[]): Promise<number> {
   if (toFile && items.length !== 1) {
     throw new UsageError(`--out ${v.out}: one WAV file holds one item, ${items.length} given; give a folder`);
   }
-  const targets = toFile ? [v.out] : items.map((it) => join(v.out!, `${it.rel}.wav`));
+  const targets = toFile ? [v.out] : items.map((it) => join(v.out, `${it.rel}.wav`));
   if (!toFile) {
     // Item names come from the codes file: a name like "../../x" must not write outside --out.
     items.forEach((it, i) => {
-      const r = relative(v.out!, targets[i]);
+      const r = relative(v.out, targets[i]);
       if (!r || r.startsWith("..") || isAbsolute(r)) {
         throw new UsageError(
           `${it.label}: the name would be written outside ${v.out} (${targets[i]}); rename the item`,
@@ -270,8 +272,7 @@ export async function runDecodeCommand(argv: string[]): Promise<number> {
   if (!v.force) {
     for (const t of targets) if (await exists(t)) throw new FileRefusedError(`${t} exists; pass --force to overwrite`);
   }
-  const batchSize = parseBatch(v["batch-size"]!);
-  const windows = windowArgs(v);
+  const batchSize = v["batch-size"];
   const codec = await loadCodec(model, v);
   try {
     // Every item is checked before anything is decoded or written, and a bad one is named by file and item.
@@ -280,27 +281,30 @@ export async function runDecodeCommand(argv: string[]): Promise<number> {
     await codec.dispose();
     throw e;
   }
+  const { codesPerSecond, sampleRate } = codec.facts;
   const bar = audioProgress("decode");
-  bar.add(items.reduce((a, it) => a + it.codes.length, 0) / CODES_PER_SECOND, items.length);
+  bar.add(items.reduce((a, it) => a + it.codes.length, 0) / codesPerSecond, items.length);
   try {
     for (let i = 0; i < items.length;) {
-      // at most CHUNK items and CHUNK_SAMPLES of audio (unless one item alone is longer) are held at a time
+      // at most CHUNK items and CHUNK_SECONDS of audio (unless one item alone is longer) are held at a time
       const first = i;
       let codes = 0;
-      while (i < items.length && i - first < CHUNK && (i === first || codes < codesForSamples(CHUNK_SAMPLES))) {
+      while (i < items.length && i - first < CHUNK && (i === first || codes < CHUNK_SECONDS * codesPerSecond)) {
         codes += items[i++].codes.length;
       }
       const chunk = items.slice(first, i);
       const audio = await codec.decode(chunk.map((it) => it.codes), {
         batchSize,
-        ...windows,
-        onProgress: progressInSeconds(bar.advance),
+        ...windowOptions(v),
+        onProgress: progressInSeconds(bar.advance, codesPerSecond),
       });
       for (let j = 0; j < chunk.length; j++) {
         await mkdir(dirname(targets[first + j]), { recursive: true });
         // Trim to the source length when the codes file recorded it: the codec emits whole hops.
         const n = chunk[j].samples;
-        await writeWav(targets[first + j], n && n <= audio[j].length ? audio[j].subarray(0, n) : audio[j]);
+        await writeWav(targets[first + j], n && n <= audio[j].length ? audio[j].subarray(0, n) : audio[j], {
+          sampleRate,
+        });
       }
     }
   } finally {
@@ -325,15 +329,15 @@ async function readTextCodes(): Promise<Int32Array> {
 async function streamDecodeCommand(
   model: string,
   inputs: string[],
-  out: string,
-  v: Record<string, unknown>,
+  v: OptionValues<typeof DECODE.spec.options>,
 ): Promise<number> {
   if (inputs.length !== 1) throw new UsageError(`--stream decodes one input, ${inputs.length} given`);
+  const out = v.out;
   if (out !== STDOUT_PATH && !out.endsWith(".wav")) {
     throw new UsageError(`--stream writes one WAV: --out must be a .wav file or - (stdout), got ${out}`);
   }
-  const windows = windowArgs(v);
-  if (windows.singlePassLimit !== undefined) {
+  const { singlePassLimit, ...grid } = windowOptions(v, v["first-chunk"]);
+  if (singlePassLimit !== undefined) {
     throw new UsageError(`--single-pass-limit does not apply to --stream (a stream is always windowed)`);
   }
   let item: CodeItem | undefined;
@@ -351,7 +355,7 @@ async function streamDecodeCommand(
   const codec = await loadCodec(model, v);
   try {
     if (item) checkItem(inputs[0], () => validateCodes([item.codes], codec.codebookSize));
-    await streamDecodeToWav(codec, item ? inputs[0] : "<stdin>", item, out, windows, (m) => console.error(m));
+    await streamDecodeToWav(codec, item ? inputs[0] : "<stdin>", item, out, grid, (m) => console.error(m));
   } finally {
     await codec.dispose();
   }

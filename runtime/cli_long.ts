@@ -4,56 +4,65 @@
  */
 import cliProgress from "cli-progress";
 import process from "node:process";
-import { CODES_PER_SECOND, HOP_LENGTH } from "../convert/architecture.ts";
 import { STDIN_PATH } from "./audio/read_audio.ts";
 import { STDOUT_PATH, WavStreamWriter } from "./audio/wav_stream_writer.ts";
 import type { Xcodec2 } from "./codec.ts";
 import { codesFromText } from "./codes_text.ts";
 import type { CodeItem } from "./codes_io.ts";
-import type { WindowOptions } from "./windows.ts";
+import { SINGLE_PASS_LIMIT, type WindowGrid, type WindowOptions } from "./windows.ts";
 import { InputError } from "./validate.ts";
 
-/** A bad option value; cli.ts turns it into its UsageError (exit 2). */
-export class OptionError extends Error {
-  override name = "OptionError";
-}
+/** Window sizes are frames (codes); this bounds them far above any useful window (55 hours of codes). */
+const MAX_FRAMES = 10_000_000;
 
-/** The window options every long-audio command takes (parseArgs entries, in cli.ts's style). */
-export function windowArgOptions() {
+const defaultText = (k: keyof WindowGrid, grid: Readonly<WindowGrid>, stream?: Readonly<WindowGrid>) =>
+  `(default ${grid[k]}${stream && stream[k] !== grid[k] ? `; --stream ${stream[k]}` : ""})`;
+
+const frames = (
+  min: number,
+  help: string,
+) => ({ type: "integer", min, max: MAX_FRAMES, value: "FRAMES", help } as const);
+
+/**
+ * The window options of `encode` and `decode` (common/args.ts specs); `grid` (and `stream`) supply the defaults shown
+ * in the help. The crossfade is decode's alone (`crossfadeOptionSpec`): encode keeps each window's centre codes.
+ */
+export function windowOptionSpecs(grid: Readonly<WindowGrid>, stream?: Readonly<WindowGrid>) {
+  const dflt = (k: keyof WindowGrid) => defaultText(k, grid, stream);
   return {
-    window: { type: "string" as const },
-    left: { type: "string" as const },
-    right: { type: "string" as const },
-    crossfade: { type: "string" as const },
-    "first-chunk": { type: "string" as const },
-    "single-pass-limit": { type: "string" as const },
-  };
+    window: frames(1, `centre frames of a window of a long input ${dflt("window")}`),
+    left: frames(0, `context frames before a window's centre ${dflt("left")}`),
+    right: frames(0, `context frames after a window's centre ${dflt("right")}`),
+    "single-pass-limit": frames(
+      0,
+      `inputs of at most this many codes run in one pass, longer ones in windows (default ${SINGLE_PASS_LIMIT})`,
+    ),
+  } as const;
 }
 
-export const WINDOW_USAGE =
-  "[--window FRAMES] [--left FRAMES] [--right FRAMES] [--crossfade SAMPLES] [--single-pass-limit CODES]";
-
-function count(v: string | undefined, name: string, min: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > 10_000_000) {
-    throw new OptionError(`--${name} must be an integer ≥ ${min}, got ${v}`);
-  }
-  return n;
+/** decode's `--crossfade` (common/args.ts spec). */
+export function crossfadeOptionSpec(grid: Readonly<WindowGrid>, stream?: Readonly<WindowGrid>) {
+  return {
+    type: "integer",
+    min: 0,
+    max: MAX_FRAMES,
+    value: "SAMPLES",
+    help: `samples blended across each seam; 0: a hard cut ${defaultText("crossfade", grid, stream)}`,
+  } as const;
 }
 
-/** Window options from parsed arguments (codes are frames: 50 per second). */
-export function parseWindowArgs(v: Record<string, unknown>): WindowOptions & { singlePassLimit?: number } {
+/** The window options' parsed values, as the codec takes them (options not given are left to its defaults). */
+export function windowOptions(
+  v: { window?: number; left?: number; right?: number; crossfade?: number; "single-pass-limit"?: number },
+  first?: number,
+): WindowOptions & { singlePassLimit?: number } {
   const out: WindowOptions & { singlePassLimit?: number } = {};
-  const set = <K extends keyof typeof out>(k: K, x: (typeof out)[K] | undefined) => {
-    if (x !== undefined) out[k] = x;
-  };
-  set("window", count(v.window as string | undefined, "window", 1));
-  set("left", count(v.left as string | undefined, "left", 0));
-  set("right", count(v.right as string | undefined, "right", 0));
-  set("crossfade", count(v.crossfade as string | undefined, "crossfade", 0));
-  set("first", count(v["first-chunk"] as string | undefined, "first-chunk", 1));
-  set("singlePassLimit", count(v["single-pass-limit"] as string | undefined, "single-pass-limit", 0));
+  if (v.window !== undefined) out.window = v.window;
+  if (v.left !== undefined) out.left = v.left;
+  if (v.right !== undefined) out.right = v.right;
+  if (v.crossfade !== undefined) out.crossfade = v.crossfade;
+  if (first !== undefined) out.first = first;
+  if (v["single-pass-limit"] !== undefined) out.singlePassLimit = v["single-pass-limit"];
   return out;
 }
 
@@ -90,11 +99,14 @@ export function audioProgress(label: string, minSeconds = 30) {
   };
 }
 
-/** `onProgress` (codes done in one call) → seconds advanced, for calls that report cumulative counts. */
-export function progressInSeconds(advance: (s: number) => void): (done: number) => void {
+/**
+ * `onProgress` (codes done in one call) → seconds advanced, for calls that report cumulative counts; `codesPerSecond`
+ * is the codec's (`facts.codesPerSecond`).
+ */
+export function progressInSeconds(advance: (s: number) => void, codesPerSecond: number): (done: number) => void {
   let last = 0;
   return (done) => {
-    advance((done - last) / CODES_PER_SECOND);
+    advance((done - last) / codesPerSecond);
     last = done;
   };
 }
@@ -112,16 +124,17 @@ export async function streamDecodeToWav(
   log: (m: string) => void,
 ): Promise<number> {
   const source = item ? [item.codes] : codesFromText(process.stdin, "<stdin>");
+  const { decoderHop, sampleRate, codesPerSecond } = codec.facts;
   // the codes file may record the source length: the codec emits whole hops, so the tail is cut to it
-  const limit = item?.samples && item.samples <= item.codes.length * HOP_LENGTH ? item.samples : Infinity;
+  const limit = item?.samples && item.samples <= item.codes.length * decoderHop ? item.samples : Infinity;
   const bar = audioProgress("decode");
-  if (item) bar.add(item.codes.length / CODES_PER_SECOND);
-  const writer = await WavStreamWriter.open(out);
+  if (item) bar.add(item.codes.length / codesPerSecond);
+  const writer = await WavStreamWriter.open(out, { sampleRate });
   try {
     for await (const piece of codec.decodeStream(source, grid)) {
       const keep = piece.subarray(0, Math.max(0, limit - writer.written));
       await writer.write(keep);
-      bar.advance(piece.length / HOP_LENGTH / CODES_PER_SECOND);
+      bar.advance(piece.length / sampleRate);
     }
     await writer.close();
   } catch (e) {
@@ -132,7 +145,7 @@ export async function streamDecodeToWav(
   } finally {
     bar.stop();
   }
-  log(`streamed ${(writer.written / (HOP_LENGTH * CODES_PER_SECOND)).toFixed(2)} s of audio → ${out}`);
+  log(`streamed ${(writer.written / sampleRate).toFixed(2)} s of audio → ${out}`);
   return writer.written;
 }
 

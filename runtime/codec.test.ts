@@ -7,21 +7,20 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { cp, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { HOP_LENGTH } from "../convert/architecture.ts";
-import { exportOnnx } from "../convert/onnx/export.ts";
+import { exportOnnx, HOP_LENGTH } from "../convert/mod.ts";
 import { Xcodec2 } from "./codec.ts";
 import { cudaProviderLibraries, DeviceError } from "./devices.ts";
 import { InputError } from "./validate.ts";
+import { maxAbsDiff } from "../fixtures/support/metrics.ts";
 import {
   CLIP_NAMES,
+  clipTensors,
   fragileFrames,
-  maxAbsDiff,
   readClip,
-  referenceTensors,
-  tempDir,
   TINY_CONVERTED,
   TINY_ORIGINAL,
-} from "./testing.ts";
+} from "../fixtures/support/reference.ts";
+import { tempDir } from "../fixtures/support/temp_dir.ts";
 
 const exists = (p: string) => stat(p).then(() => true, () => false);
 
@@ -111,7 +110,7 @@ describe("Xcodec2.load", () => {
         assert.ok(orig.model.dir.startsWith(join(cacheDir, "converted")), orig.model.dir);
         assert.ok(await exists(join(orig.model.dir, "model.safetensors")));
         const [codes] = await orig.encode([clips.get("espeak_en")!]);
-        const want = (await referenceTensors("espeak_en")).get("enc.audio_codes")!.data as Int32Array;
+        const want = (await clipTensors("espeak_en")).get("enc.audio_codes")!.data as Int32Array;
         assert.deepEqual(codeMismatches(codes, want, "espeak_en"), []);
       } finally {
         await orig.dispose();
@@ -173,7 +172,7 @@ describe("encode / decode against upstream's reference tensors", () => {
       const codes = await codec.encode(names.map((n) => clips.get(n)!));
       assert.equal(codes.length, names.length);
       for (const [i, n] of names.entries()) {
-        const want = (await referenceTensors(n)).get("enc.audio_codes")!.data as Int32Array;
+        const want = (await clipTensors(n)).get("enc.audio_codes")!.data as Int32Array;
         const bad = codeMismatches(codes[i], want, n).filter((t) => !fragileFrames(n).includes(t));
         assert.deepEqual(bad, [], `${n}: codes differ at frames ${bad.join(", ")}`);
       }
@@ -206,11 +205,29 @@ describe("encode / decode against upstream's reference tensors", () => {
   );
 
   test(
+    "a batch of one-code clips (padded by one masked frame) gives each clip what it gives beside a longer clip",
+    SLOW,
+    async () => {
+      const speech = clips.get("speech_1600")!;
+      const short = [speech.slice(0, 100), speech.slice(400, 718)]; // 1 code each: the batch gets the masked frame
+      const padded = await codec.encodeBatch(short);
+      const unpadded = await codec.encodeBatch([...short, speech]); // the longest clip has 6 codes: no padding
+      for (let i = 0; i < short.length; i++) {
+        assert.equal(padded.codes[i].length, 1);
+        assert.deepEqual(padded.codes[i], unpadded.codes[i], `clip ${i}: codes differ`);
+        const scale = Math.max(...unpadded.latents[i].map(Math.abs));
+        const d = maxAbsDiff(padded.latents[i], unpadded.latents[i]);
+        assert.ok(d <= 1e-5 * scale, `clip ${i}: latents differ by ${d} (scale ${scale})`);
+      }
+    },
+  );
+
+  test(
     "decode of the reference codes gives dec.audio_values within 1e-5, exactly 320 samples per code",
     SLOW,
     async () => {
       const names = [...CLIP_NAMES];
-      const refs = await Promise.all(names.map((n) => referenceTensors(n)));
+      const refs = await Promise.all(names.map((n) => clipTensors(n)));
       const codes = refs.map((r) => r.get("enc.audio_codes")!.data as Int32Array);
       const audio = await codec.decode(codes, { batchSize: 4 });
       names.forEach((n, i) => {
@@ -232,7 +249,7 @@ describe("encode / decode against upstream's reference tensors", () => {
       const names = ["speech_1600", "noise_16123", "espeak_en"];
       const r = await codec.encodeDetailed(names.map((n) => clips.get(n)!));
       for (const [i, n] of names.entries()) {
-        const ref = await referenceTensors(n);
+        const ref = await clipTensors(n);
         const lat = ref.get("enc.latents")!;
         assert.deepEqual(lat.shape, [1, codec.config.quantization_dim, r.codes[i].length]);
         const want = lat.data as Float32Array;

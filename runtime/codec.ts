@@ -10,14 +10,27 @@
  * `encodeBatch`/`decodeBatch` expose the single-call path the parity suite checks that on.
  */
 import * as ort from "onnxruntime-node";
+import ndarray from "ndarray";
+import ops from "ndarray-ops";
 import { stat } from "node:fs/promises";
+import { join } from "node:path";
 import {
   codebookSize,
+  DECODER_INPUTS,
+  DECODER_OUTPUTS,
+  ENCODER_INPUTS,
+  ENCODER_OUTPUTS,
   FEATURE_PADDING_VALUE,
+  GRAPH_PARTS,
+  graphFileName,
+  type GraphPart,
+  graphPrecision,
   HOP_LENGTH,
+  type ModelFacts,
+  modelFacts,
   SAMPLE_RATE,
   type Xcodec2Config,
-} from "../convert/architecture.ts";
+} from "../convert/mod.ts";
 import { type BatchFeatures, batchFeatures } from "./features/mod.ts";
 import { type ResolvedDevice, resolveDevice } from "./devices.ts";
 import { createSession } from "./session.ts";
@@ -37,8 +50,6 @@ import { encodeAnyLength } from "./long_encode.ts";
 import { decodeStreamWindows } from "./stream.ts";
 
 const DEFAULT_BATCH = 8;
-type Part = "encoder" | "decoder";
-const PARTS: readonly Part[] = ["encoder", "decoder"];
 /** 8 clips of 30 s: bounds the padded encoder batch, i.e. activation memory. */
 const DEFAULT_MAX_BATCH_SAMPLES = 8 * 30 * SAMPLE_RATE;
 /**
@@ -59,13 +70,23 @@ export class Xcodec2 {
     readonly encoderPrecision: Precision,
     readonly decoderPrecision: Precision,
     /** opens a graph's session; called once per part, on first use */
-    private readonly openSession: (part: Part) => Promise<ort.InferenceSession>,
+    private readonly openSession: (part: GraphPart) => Promise<ort.InferenceSession>,
     private readonly opts: Required<Pick<LoadOptions, "maxBatchSamples">>,
   ) {}
 
   /** "fp32", "fp16", or "mixed" (fp32 encoder, fp16 decoder: what `auto` picks on GPUs). */
   get precision(): Precision | "mixed" {
     return this.encoderPrecision === this.decoderPrecision ? this.encoderPrecision : "mixed";
+  }
+
+  private factsOfConfig?: ModelFacts;
+  /**
+   * Rates and hops of this model, from its config (`modelFacts`): output samples per code (`decoderHop`, 320 for
+   * XCodec2), codes per second, the rates in and out. The long-audio paths read them here, not from XCodec2's
+   * constants, so models with other rates window correctly.
+   */
+  get facts(): ModelFacts {
+    return (this.factsOfConfig ??= modelFacts(this.config));
   }
 
   /** Number of distinct codes (65,536 for XCodec2's FSQ [4]×8). */
@@ -78,30 +99,27 @@ export class Xcodec2 {
    * (converted and exported into the cache first) or `hf://owner/repo[@revision]`.
    */
   static async load(source: string, opts: LoadOptions = {}): Promise<Xcodec2> {
+    validateLoadOptions(opts);
     const log = opts.log ?? ((m: string) => console.error(m));
     const device: ResolvedDevice = await resolveDevice(opts.device ?? "auto", log);
     const model = await resolveModel(source, { cacheDir: opts.cacheDir, log });
-    // `auto`: codes are exact-match outputs and the fp16 encoder flips some (11% on the tiny reference checkpoint,
-    // whose activations reach the hundreds), so the encoder stays fp32; the decoder's audio only moves by ~1e-3
-    // relative in fp16, so GPUs get the faster fp16 decoder.
-    const explicit = opts.precision && opts.precision !== "auto" ? opts.precision : undefined;
-    const encoderPrecision: Precision = explicit ?? "fp32";
-    const decoderPrecision: Precision = explicit ?? (device.device !== "cpu" && model.hasFp16 ? "fp16" : "fp32");
-    if (explicit === "fp16" && !model.hasFp16) {
+    const requested = opts.precision ?? "auto";
+    if (requested === "fp16" && !model.hasFp16) {
       throw new InputError(`${model.onnxDir}: no fp16 graphs (export with fp16 enabled)`);
     }
-    const file = (part: Part) => {
-      const p = part === "encoder" ? encoderPrecision : decoderPrecision;
-      return `${model.onnxDir}/${part}_model${p === "fp16" ? "_fp16" : ""}.onnx`;
-    };
-    for (const part of PARTS) {
+    // `auto` follows the contract's table per device (fp32 encoder everywhere, fp16 decoder on GPUs).
+    const encoderPrecision = graphPrecision("encoder", device.device, requested, model.hasFp16);
+    const decoderPrecision = graphPrecision("decoder", device.device, requested, model.hasFp16);
+    const file = (part: GraphPart) =>
+      join(model.onnxDir, graphFileName(part, part === "encoder" ? encoderPrecision : decoderPrecision));
+    for (const part of GRAPH_PARTS) {
       if (!(await stat(file(part)).then((s) => s.isFile(), () => false))) {
         throw new InputError(`${file(part)}: graph missing`);
       }
     }
     // Sessions open on first use: an app that only encodes (tokenising a corpus) never holds the decoder's weights,
     // and one that only decodes never holds the encoder's (full size: 1.8 GB and 0.75 GB of fp32 weights).
-    const openSession = (part: Part) => createSession(file(part), device, { threads: opts.threads });
+    const openSession = (part: GraphPart) => createSession(file(part), device, { threads: opts.threads });
     return new Xcodec2(model, model.config, device.device, encoderPrecision, decoderPrecision, openSession, {
       maxBatchSamples: opts.maxBatchSamples ??
         (device.device === "cpu" ? CPU_MAX_BATCH_SAMPLES : DEFAULT_MAX_BATCH_SAMPLES),
@@ -123,14 +141,15 @@ export class Xcodec2 {
       batchSize: opts.batchSize ?? DEFAULT_BATCH,
       maxBatchSamples: this.opts.maxBatchSamples,
       singlePassLimit: singlePassLimit(opts.singlePassLimit),
-      grid: resolveGrid(ENCODE_GRID, opts, "encode"),
+      // an encode window is never blended: `hop` only bounds a crossfade option, in input samples per code
+      grid: resolveGrid(ENCODE_GRID, opts, this.facts.inputSampleRate / this.facts.codesPerSecond, "encode"),
       normalisation: opts.normalisation ?? "clip",
       onProgress: opts.onProgress,
     });
   }
 
   /**
-   * Audio for each code sequence, HOP_LENGTH samples per code, in the caller's order. Sequences longer than the
+   * Audio for each code sequence, `facts.decoderHop` samples per code, in the caller's order. Sequences longer than the
    * single-pass limit (1,500 codes) are decoded in windows (runtime/long_decode.ts); `streaming: true` decodes
    * every sequence exactly as `decodeStream` would.
    */
@@ -140,7 +159,8 @@ export class Xcodec2 {
       batchSize: opts.batchSize ?? DEFAULT_BATCH,
       maxBatchSamples: this.opts.maxBatchSamples,
       singlePassLimit: singlePassLimit(opts.singlePassLimit),
-      grid: resolveGrid(opts.streaming ? STREAM_GRID : DECODE_GRID, opts, "decode"),
+      grid: resolveGrid(opts.streaming ? STREAM_GRID : DECODE_GRID, opts, this.facts.decoderHop, "decode"),
+      hop: this.facts.decoderHop,
       streaming: opts.streaming ?? false,
       onProgress: opts.onProgress,
     });
@@ -156,8 +176,9 @@ export class Xcodec2 {
     opts: DecodeStreamOptions = {},
   ): AsyncIterable<Float32Array> {
     this.checkOpen("decodeStream");
-    const grid = resolveGrid(STREAM_GRID, opts, "decodeStream");
-    return decodeStreamWindows(codes, async (c) => (await this.decodeBatch([c]))[0], grid, this.codebookSize);
+    const hop = this.facts.decoderHop;
+    const grid = resolveGrid(STREAM_GRID, opts, hop, "decodeStream");
+    return decodeStreamWindows(codes, async (c) => (await this.decodeBatch([c]))[0], grid, this.codebookSize, hop);
   }
 
   /** Exactly one encoder call over `clips` as given (no sorting, no splitting). */
@@ -175,19 +196,20 @@ export class Xcodec2 {
     this.checkOpen("encode");
     const B = features.frames.length;
     const f = atLeastTwoFrames(features, B);
+    const IN = ENCODER_INPUTS, OUT = ENCODER_OUTPUTS;
     const feeds = {
-      input_values: new ort.Tensor("float32", f.inputValues, [B, 1, f.Lmax]),
-      padding_mask: new ort.Tensor("int64", f.paddingMask, [B, f.Lmax]),
-      input_features: new ort.Tensor("float32", f.inputFeatures, [B, f.Fmax, f.inputFeatures.length / (B * f.Fmax)]),
-      input_features_mask: new ort.Tensor("int64", f.inputFeaturesMask, [B, f.Fmax]),
+      [IN.values]: new ort.Tensor("float32", f.inputValues, [B, 1, f.Lmax]),
+      [IN.paddingMask]: new ort.Tensor("int64", f.paddingMask, [B, f.Lmax]),
+      [IN.features]: new ort.Tensor("float32", f.inputFeatures, [B, f.Fmax, f.inputFeatures.length / (B * f.Fmax)]),
+      [IN.featuresMask]: new ort.Tensor("int64", f.inputFeaturesMask, [B, f.Fmax]),
     };
     const out = await (await this.session("encoder")).run(feeds);
     try {
-      const codes = out.audio_codes.data as BigInt64Array;
-      const latents = toFloat32(out.latents);
-      const fsq = out.fsq_input ? toFloat32(out.fsq_input) : undefined;
-      const K = out.audio_codes.dims[2];
-      const Q = out.latents.dims[1];
+      const codes = out[OUT.codes].data as BigInt64Array;
+      const latents = toFloat32(out[OUT.latents]);
+      const fsq = out[OUT.fsqInput] ? toFloat32(out[OUT.fsqInput]) : undefined;
+      const K = out[OUT.codes].dims[2];
+      const Q = out[OUT.latents].dims[1];
       const D = this.config.quantization_levels.length;
       const result: EncodeResult = { codes: [], latents: [], fsqInput: [] };
       for (let b = 0; b < B; b++) {
@@ -195,6 +217,8 @@ export class Xcodec2 {
         const c = new Int32Array(k);
         for (let t = 0; t < k; t++) c[t] = Number(codes[b * K + t]);
         result.codes.push(c);
+        // [B, Q, K] → [Q, k]: one row copy (memcpy) per q. An ndarray view with ops.assign reads the same but copies
+        // element by element: 1.4–3× slower here (8 full-size items of ≤ 10 s: 23 vs 32 ms Bun, 15 vs 47 ms Node).
         const lat = new Float32Array(Q * k);
         for (let q = 0; q < Q; q++) lat.set(latents.subarray((b * Q + q) * K, (b * Q + q) * K + k), q * k);
         result.latents.push(lat);
@@ -225,11 +249,11 @@ export class Xcodec2 {
       }
     });
     const out = await (await this.session("decoder")).run({
-      audio_codes: new ort.Tensor("int64", ids, [B, 1, K]),
-      audio_codes_mask: new ort.Tensor("int64", mask, [B, 1, K]),
+      [DECODER_INPUTS.codes]: new ort.Tensor("int64", ids, [B, 1, K]),
+      [DECODER_INPUTS.codesMask]: new ort.Tensor("int64", mask, [B, 1, K]),
     });
     try {
-      const audio = toFloat32(out.audio_values);
+      const audio = toFloat32(out[DECODER_OUTPUTS.audio]);
       const S = K * HOP_LENGTH;
       return codes.map((c, b) => audio.slice(b * S, b * S + c.length * HOP_LENGTH));
     } finally {
@@ -238,10 +262,10 @@ export class Xcodec2 {
   }
 
   private disposed = false;
-  private sessions: Partial<Record<Part, Promise<ort.InferenceSession>>> = {};
+  private sessions: Partial<Record<GraphPart, Promise<ort.InferenceSession>>> = {};
 
   /** The part's session, opened once (concurrent first calls share one opening). */
-  private session(part: Part): Promise<ort.InferenceSession> {
+  private session(part: GraphPart): Promise<ort.InferenceSession> {
     const s = (this.sessions[part] ??= this.openSession(part));
     s.catch(() => {
       if (this.sessions[part] === s) delete this.sessions[part];
@@ -252,7 +276,7 @@ export class Xcodec2 {
   /** Open both sessions now (load is lazy); useful to pay session creation before the first request. */
   async warmUp(): Promise<void> {
     this.checkOpen("warmUp");
-    await Promise.all(PARTS.map((p) => this.session(p)));
+    await Promise.all(GRAPH_PARTS.map((p) => this.session(p)));
   }
 
   private checkOpen(what: string): void {
@@ -269,25 +293,48 @@ export class Xcodec2 {
   }
 }
 
+/** Options a caller got wrong fail here, typed and named, before any model is resolved or converted. */
+function validateLoadOptions(opts: LoadOptions): void {
+  const positiveInt = (name: string, v: number | undefined) => {
+    if (v !== undefined && !(Number.isInteger(v) && v >= 1)) {
+      throw new InputError(`load: ${name} must be a positive integer, got ${v}`);
+    }
+  };
+  positiveInt("threads", opts.threads);
+  positiveInt("maxBatchSamples", opts.maxBatchSamples);
+}
+
 /**
  * Append one masked hop (and one masked feature frame) when the longest clip has a single code, for the same reason
  * `decodeBatch` pads to two frames: a one-row matrix takes a differently-rounding kernel path in onnxruntime.
+ * Each batch tensor is copied into the leading corner of its padded twin (an ndarray view and `ops.assign`: under
+ * 1 ms, and only for batches whose clips all have one code).
  */
 function atLeastTwoFrames(f: ReturnType<typeof batchFeatures>, B: number): ReturnType<typeof batchFeatures> {
   if (f.Fmax >= 2) return f;
   const D = f.inputFeatures.length / (B * f.Fmax);
   const Lmax = f.Lmax + HOP_LENGTH, Fmax = f.Fmax + 1;
-  const inputValues = new Float32Array(B * Lmax);
-  const paddingMask = new BigInt64Array(B * Lmax);
-  const inputFeatures = new Float32Array(B * Fmax * D).fill(FEATURE_PADDING_VALUE);
-  const inputFeaturesMask = new BigInt64Array(B * Fmax);
-  for (let b = 0; b < B; b++) {
-    inputValues.set(f.inputValues.subarray(b * f.Lmax, (b + 1) * f.Lmax), b * Lmax);
-    paddingMask.set(f.paddingMask.subarray(b * f.Lmax, (b + 1) * f.Lmax), b * Lmax);
-    inputFeatures.set(f.inputFeatures.subarray(b * f.Fmax * D, (b + 1) * f.Fmax * D), b * Fmax * D);
-    inputFeaturesMask.set(f.inputFeaturesMask.subarray(b * f.Fmax, (b + 1) * f.Fmax), b * Fmax);
-  }
-  return { ...f, inputValues, paddingMask, inputFeatures, inputFeaturesMask, Lmax, Fmax };
+  return {
+    ...f,
+    inputValues: padded(f.inputValues, [B, f.Lmax], new Float32Array(B * Lmax), [B, Lmax]),
+    paddingMask: padded(f.paddingMask, [B, f.Lmax], new BigInt64Array(B * Lmax), [B, Lmax]),
+    inputFeatures: padded(
+      f.inputFeatures,
+      [B, f.Fmax, D],
+      new Float32Array(B * Fmax * D).fill(FEATURE_PADDING_VALUE),
+      [B, Fmax, D],
+    ),
+    inputFeaturesMask: padded(f.inputFeaturesMask, [B, f.Fmax], new BigInt64Array(B * Fmax), [B, Fmax]),
+    Lmax,
+    Fmax,
+  };
+}
+
+/** `src` (row-major `shape`) copied into the leading corner of `dst` (row-major `dstShape`, already filled). */
+function padded<T extends Float32Array | BigInt64Array>(src: T, shape: number[], dst: T, dstShape: number[]): T {
+  // (the casts: @types/ndarray knows BigInt64Array only over a plain ArrayBuffer)
+  ops.assign(ndarray(dst as ndarray.Data, dstShape).hi(...shape), ndarray(src as ndarray.Data, shape));
+  return dst;
 }
 
 /** The caller's single-pass limit in codes, checked; default SINGLE_PASS_LIMIT. */

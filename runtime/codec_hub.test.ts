@@ -1,5 +1,5 @@
 /**
- * `Xcodec2.load("hf://owner/repo")` against the fake Hub on 127.0.0.1 (fixtures/fake_hub.ts, reached through
+ * `Xcodec2.load("hf://owner/repo")` against the fake Hub on 127.0.0.1 (fixtures/support/fake_hub.ts, reached through
  * HF_ENDPOINT): an original checkpoint repo is downloaded, converted and exported into the cache; a converted repo
  * is downloaded and exported; both encode like upstream's reference; a second load makes no Hub download.
  */
@@ -7,9 +7,10 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type FakeHub, startFakeHub } from "../fixtures/fake_hub.ts";
+import { type FakeHub, startFakeHub } from "../fixtures/support/fake_hub.ts";
 import { Xcodec2 } from "./codec.ts";
-import { readClip, referenceTensors, tempDir, TINY_CONVERTED, TINY_ORIGINAL } from "./testing.ts";
+import { clipTensors, readClip, TINY_CONVERTED, TINY_ORIGINAL } from "../fixtures/support/reference.ts";
+import { tempDir } from "../fixtures/support/temp_dir.ts";
 
 let hub: FakeHub;
 let cacheDir: string;
@@ -32,7 +33,7 @@ before(async () => {
   delete process.env.HF_TOKEN; // public repos: no token must be needed
   cacheDir = join(await tempDir(), "cache");
   clip = await readClip("speech_1600");
-  want = (await referenceTensors("speech_1600")).get("enc.audio_codes")!.data as Int32Array;
+  want = (await clipTensors("speech_1600")).get("enc.audio_codes")!.data as Int32Array;
 });
 
 after(async () => {

@@ -10,17 +10,11 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { HOP_LENGTH } from "../convert/architecture.ts";
+import { HOP_LENGTH } from "../convert/mod.ts";
 import { Xcodec2 } from "./codec.ts";
-import {
-  agreement,
-  CLIP_NAMES,
-  fragileFrames,
-  preparedTinyModel,
-  readClip,
-  referenceTensors,
-  relL2,
-} from "./testing.ts";
+import { agreement, relL2 } from "../fixtures/support/metrics.ts";
+import { preparedTinyModel } from "../fixtures/support/prepared_model.ts";
+import { CLIP_NAMES, clipTensors, fragileFrames, readClip } from "../fixtures/support/reference.ts";
 
 const NO_WEBGPU = process.env.XCODEC2_NO_WEBGPU === "1";
 const SKIP = NO_WEBGPU ? "XCODEC2_NO_WEBGPU=1: WebGPU (Vulkan) not installed on purpose" : false;
@@ -58,7 +52,7 @@ describe("webgpu vs cpu on the tiny checkpoint", { skip: SKIP, timeout: 300_000 
     report(`cpu fp32: decode ${seconds(t0)} s`);
     // sanity: the CPU baseline itself is upstream's
     for (const [i, n] of CLIP_NAMES.entries()) {
-      const want = (await referenceTensors(n)).get("enc.audio_codes")!.data as Int32Array;
+      const want = (await clipTensors(n)).get("enc.audio_codes")!.data as Int32Array;
       const bad = [...want].flatMap((c, t) => (c !== cpuCodes[i][t] && !fragileFrames(n).includes(t) ? [t] : []));
       assert.deepEqual(bad, [], `${n}: cpu codes differ from the reference at ${bad}`);
     }

@@ -3,7 +3,7 @@ import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { writeSafetensors } from "../convert/safetensors/mod.ts";
+import { writeSafetensors } from "../convert/mod.ts";
 import {
   type CodeItem,
   CodesFileError,
@@ -12,7 +12,7 @@ import {
   readCodesFile,
   writeCodesFile,
 } from "./codes_io.ts";
-import { tempDir } from "./testing.ts";
+import { tempDir } from "../fixtures/support/temp_dir.ts";
 
 let dir: string;
 before(async () => {

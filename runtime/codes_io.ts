@@ -6,12 +6,12 @@
  * Readers check declared sizes before allocating and name the file and item in every error.
  */
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
-import { openSafetensors, writeSafetensors } from "../convert/safetensors/mod.ts";
+import { openSafetensors, writeSafetensors } from "../convert/mod.ts";
+import { Xcodec2Error } from "../common/errors.ts";
 
-export class CodesFileError extends Error {
+export class CodesFileError extends Xcodec2Error {
   constructor(readonly file: string, message: string) {
     super(`${file}: ${message}`);
-    this.name = "CodesFileError";
   }
 }
 

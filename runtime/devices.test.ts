@@ -20,7 +20,7 @@ import {
   type WebGpuProbe,
 } from "./devices.ts";
 import { createSession, run } from "./session.ts";
-import { pseudoRandom, tinyMatMulAddModel } from "./tiny_model_fixture.ts";
+import { pseudoRandom, tinyMatMulAddModel } from "../fixtures/support/tiny_onnx.ts";
 
 // CI sets XCODEC2_NO_WEBGPU=1 only where Vulkan cannot be installed; everywhere else a missing Vulkan is a failure.
 const NO_WEBGPU = process.env.XCODEC2_NO_WEBGPU === "1";

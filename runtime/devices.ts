@@ -19,9 +19,10 @@ import { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { basename, dirname, join } from "node:path";
 
-export type DeviceChoice = "cpu" | "webgpu" | "cuda" | "auto";
-export type Device = Exclude<DeviceChoice, "auto">;
-export const DEVICE_CHOICES: readonly DeviceChoice[] = ["cpu", "webgpu", "cuda", "auto"];
+import { type Device, DEVICE_CHOICES, type DeviceChoice } from "../convert/mod.ts";
+import { Xcodec2Error } from "../common/errors.ts";
+
+export type { Device, DeviceChoice };
 
 export interface ResolvedDevice {
   device: Device;
@@ -33,13 +34,12 @@ export interface ResolvedDevice {
 }
 
 /** An explicitly requested device is not usable here; the message says what is missing and how to get it. */
-export class DeviceError extends Error {
+export class DeviceError extends Xcodec2Error {
   constructor(
     readonly device: string,
     message: string,
   ) {
     super(message);
-    this.name = "DeviceError";
   }
 }
 
@@ -168,7 +168,7 @@ export function vulkanDriverManifests(env: NodeJS.ProcessEnv = process.env): Vul
 
 /**
  * y = x·W + b with x [batch, 2] → y [batch, 2], opset 17, weights inline (173 bytes). Same bytes as
- * `tinyMatMulAddModel(2, 2)` in tiny_model_fixture.ts (a test checks that), embedded so probes need no files.
+ * `tinyMatMulAddModel(2, 2)` in fixtures/support/tiny_onnx.ts (a test checks that), embedded so probes need no files.
  */
 const PROBE_MODEL_BASE64 =
   "CAg6pAEKHAoBeAoBVxICeHcaCG1hdG11bF8wIgZNYXRNdWwKFgoCeHcKAWISAXkaBWFkZF8xIgNBZGQSB2ZpeHR1cmUqGwoCAgIQAUIBV0oQTe8Gv+" +

@@ -12,12 +12,14 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { codesForSamples, HOP_LENGTH } from "../convert/architecture.ts";
+import { codesForSamples, HOP_LENGTH } from "../convert/mod.ts";
 import { mulberry32 } from "../parity/prng.ts";
 import { tieFrames } from "../parity/fsq_ties.ts";
 import { TOLERANCES } from "../parity/tolerances.ts";
 import { Xcodec2 } from "./codec.ts";
-import { preparedTinyModel, readClip, relL2 } from "./testing.ts";
+import { preparedTinyModel } from "../fixtures/support/prepared_model.ts";
+import { readClip } from "../fixtures/support/reference.ts";
+import { relL2 } from "../fixtures/support/metrics.ts";
 import { InputError } from "./validate.ts";
 import type { WindowOptions } from "./windows.ts";
 

@@ -12,7 +12,6 @@
  * in the stream's order, through the same joiner. A stream runs exactly those calls, so the two agree bit for bit
  * (onnxruntime's CPU kernels round differently with the batch shape, so batching windows here would break that).
  */
-import { HOP_LENGTH } from "../convert/architecture.ts";
 import { planBuckets } from "./batching.ts";
 import { type Window, type WindowGrid, WindowJoiner, windowsOf } from "./windows.ts";
 
@@ -21,6 +20,8 @@ export interface LongDecodeSettings {
   maxBatchSamples: number;
   singlePassLimit: number;
   grid: WindowGrid;
+  /** output samples per code (the codec's `facts.decoderHop`) */
+  hop: number;
   streaming: boolean;
   onProgress?: (doneCodes: number, totalCodes: number) => void;
 }
@@ -44,12 +45,12 @@ export async function decodeAnyLength(
   let done = 0;
   // windowed sequences are joined into these; a single-pass one takes its call's output as it is
   const out: Float32Array[] = codes.map((c) =>
-    new Float32Array(s.streaming || c.length > s.singlePassLimit ? c.length * HOP_LENGTH : 0)
+    new Float32Array(s.streaming || c.length > s.singlePassLimit ? c.length * s.hop : 0)
   );
 
   if (s.streaming) {
     for (const [item, c] of codes.entries()) {
-      const joiner = new WindowJoiner(s.grid);
+      const joiner = new WindowJoiner(s.grid, s.hop);
       let at = 0;
       for (const w of windowsOf(c.length, s.grid)) {
         const [audio] = await decodeBatch([c.subarray(w.from, w.to)]);
@@ -75,10 +76,10 @@ export async function decodeAnyLength(
       continue;
     }
     const windows = windowsOf(c.length, s.grid);
-    joins.set(item, { windows, joiner: new WindowJoiner(s.grid), at: 0, next: 0, early: new Map() });
+    joins.set(item, { windows, joiner: new WindowJoiner(s.grid, s.hop), at: 0, next: 0, early: new Map() });
     for (const window of windows) jobs.push({ item, window, codes: c.subarray(window.from, window.to) });
   }
-  const buckets = planBuckets(jobs.map((j) => j.codes.length * HOP_LENGTH), s.batchSize, s.maxBatchSamples);
+  const buckets = planBuckets(jobs.map((j) => j.codes.length * s.hop), s.batchSize, s.maxBatchSamples);
   for (const bucket of buckets) {
     const audio = await decodeBatch(bucket.map((j) => jobs[j].codes));
     bucket.forEach((j, b) => {

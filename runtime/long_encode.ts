@@ -13,7 +13,7 @@
  * onnxruntime call; the graphs' per-item masks make that invisible to each of them. Memory: a window's activations,
  * plus the fbank rows of a long clip (half the size of its float32 samples) while its windows run.
  */
-import { codesForSamples, HOP_LENGTH } from "../convert/architecture.ts";
+import { codesForSamples, HOP_LENGTH } from "../convert/mod.ts";
 import { planBuckets } from "./batching.ts";
 import { type BatchFeatures, type ClipFeatures, extractFeatures } from "./features/mod.ts";
 import { padFeatures } from "./features/extractor.ts";

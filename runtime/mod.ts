@@ -19,12 +19,22 @@ export {
   type WindowOptions,
   windowsOf,
 } from "./windows.ts";
+export { UsageError, Xcodec2Error } from "../common/errors.ts";
 export { InputError } from "./validate.ts";
-export { DEVICE_CHOICES, DeviceError, resolveDevice } from "./devices.ts";
+export { DeviceError, resolveDevice } from "./devices.ts";
 export { SessionError } from "./session.ts";
 export { defaultCacheDir } from "./model_source.ts";
 export { planBuckets } from "./batching.ts";
 export { AudioError, readAudio, writeWav } from "./audio/mod.ts";
 export { batchFeatures, extractFeatures } from "./features/mod.ts";
 export { type CodeItem, CodesFileError, readCodesFile, writeCodesFile } from "./codes_io.ts";
-export { CODES_PER_SECOND, codesForSamples, HOP_LENGTH, SAMPLE_RATE } from "../convert/architecture.ts";
+export {
+  CODES_PER_SECOND,
+  codesForSamples,
+  DEVICE_CHOICES,
+  DEVICES,
+  HOP_LENGTH,
+  type ModelFacts,
+  PRECISIONS,
+  SAMPLE_RATE,
+} from "../convert/mod.ts";

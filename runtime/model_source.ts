@@ -10,8 +10,20 @@ import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
-import { readXcodec2Config, type Xcodec2Config } from "../convert/architecture.ts";
-import { EXPORT_FORMAT, exportOnnx, readExportManifest } from "../convert/onnx/export.ts";
+import {
+  convertCheckpoint,
+  downloadCheckpoint,
+  EXPORT_FORMAT,
+  exportOnnx,
+  GRAPH_PARTS,
+  graphFileName,
+  HUB_SCHEME,
+  ONNX_DIR,
+  type Precision,
+  readExportManifest,
+  readXcodec2Config,
+  type Xcodec2Config,
+} from "../convert/mod.ts";
 import { InputError } from "./validate.ts";
 
 export interface ResolvedModel {
@@ -19,6 +31,7 @@ export interface ResolvedModel {
   dir: string;
   onnxDir: string;
   config: Xcodec2Config;
+  /** both graphs were exported in fp16 too */
   hasFp16: boolean;
   /** false for graphs exported with `--no-masks` */
   masks: boolean;
@@ -85,10 +98,15 @@ async function describe(dir: string, onnxDir: string): Promise<ResolvedModel> {
     dir,
     onnxDir,
     config,
-    hasFp16: await exists(join(onnxDir, "encoder_model_fp16.onnx")) &&
-      await exists(join(onnxDir, "decoder_model_fp16.onnx")),
+    hasFp16: await hasGraphs(onnxDir, "fp16"),
     masks: manifest?.masks ?? true,
   };
+}
+
+/** Does `onnxDir` hold both graphs in this precision? */
+async function hasGraphs(onnxDir: string, precision: Precision): Promise<boolean> {
+  for (const part of GRAPH_PARTS) if (!(await exists(join(onnxDir, graphFileName(part, precision))))) return false;
+  return true;
 }
 
 /** Build `target` by running `build(tmp)` into a temporary sibling, then renaming it into place. */
@@ -112,8 +130,7 @@ export async function resolveModel(
   const log = opts.log ?? (() => {});
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
   let local = source;
-  if (source.startsWith("hf://")) {
-    const { downloadCheckpoint } = await import("../convert/hub.ts");
+  if (source.startsWith(HUB_SCHEME)) {
     // Without an explicit cacheDir, the standard Hub cache (shared with Python's huggingface_hub) is used.
     local = await downloadCheckpoint(
       source,
@@ -125,14 +142,12 @@ export async function resolveModel(
   const folder = (await stat(local)).isDirectory() ? local : dirname(local);
 
   if (await isConverted(folder)) {
-    const onnxDir = join(folder, "onnx");
-    if (await exists(join(onnxDir, "encoder_model.onnx")) && await exists(join(onnxDir, "decoder_model.onnx"))) {
-      return describe(folder, onnxDir);
-    }
+    const onnxDir = join(folder, ONNX_DIR);
+    if (await hasGraphs(onnxDir, "fp32")) return describe(folder, onnxDir);
     // Export into the cache rather than into the user's folder, which may be read-only or shared.
     // Keyed on the whole folder: sharded checkpoints have no single model.safetensors, and config.json matters too.
     const entry = join(cacheDir, "onnx", await cacheKey(folder));
-    if (!(await exists(join(entry, "encoder_model.onnx")))) {
+    if (!(await hasGraphs(entry, "fp32"))) {
       log(`exporting ONNX graphs of ${folder} into ${entry}`);
       await buildAtomically(entry, async (tmp) => {
         await exportOnnx(folder, { out: tmp, log });
@@ -143,13 +158,12 @@ export async function resolveModel(
 
   // An original checkpoint (folder or single file): convert, then export, once.
   const entry = join(cacheDir, "converted", `${basename(local).replace(/[^\w.-]/g, "_")}-${await cacheKey(local)}`);
-  if (!(await exists(join(entry, "onnx", "decoder_model.onnx")))) {
+  if (!(await hasGraphs(join(entry, ONNX_DIR), "fp32"))) {
     log(`converting ${local} into ${entry}`);
-    const { convertCheckpoint } = await import("../convert/mod.ts");
     await buildAtomically(entry, async (tmp) => {
       await convertCheckpoint({ source: local, out: tmp, log });
       await exportOnnx(tmp, { log });
     });
   }
-  return describe(entry, join(entry, "onnx"));
+  return describe(entry, join(entry, ONNX_DIR));
 }

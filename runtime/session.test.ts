@@ -6,8 +6,8 @@ import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import { resolveDevice } from "./devices.ts";
 import { createSession, defaultThreads, run, SessionError, sessionOptions } from "./session.ts";
-import { encodeModel, pseudoRandom, tinyMatMulAddGraph, tinyMatMulAddModel } from "./tiny_model_fixture.ts";
-import { maxAbsDiff } from "../parity/metrics.ts";
+import { maxAbsDiff } from "../fixtures/support/metrics.ts";
+import { encodeModel, pseudoRandom, tinyMatMulAddGraph, tinyMatMulAddModel } from "../fixtures/support/tiny_onnx.ts";
 
 /** Reference y = x·W + b in float64, straight from the fixture's weights. */
 function reference(x: Float32Array, batch: number, inDim: number, outDim: number): Float64Array {

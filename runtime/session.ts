@@ -17,6 +17,7 @@ import { existsSync, statSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { basename } from "node:path";
 import type { Log, ResolvedDevice } from "./devices.ts";
+import { Xcodec2Error } from "../common/errors.ts";
 
 export interface CreateSessionOptions {
   /** Intra-op threads for CPU kernels (also CPU fallback nodes on GPU devices). Default: available cores. */
@@ -33,13 +34,12 @@ export interface CreateSessionOptions {
 }
 
 /** A model file could not be opened as a session on the chosen device. */
-export class SessionError extends Error {
+export class SessionError extends Xcodec2Error {
   constructor(
     readonly modelPath: string,
     message: string,
   ) {
     super(message);
-    this.name = "SessionError";
   }
 }
 

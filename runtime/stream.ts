@@ -24,11 +24,13 @@ export async function* decodeStreamWindows(
   decodeOne: DecodeOne,
   grid: WindowGrid,
   codebook: number,
+  /** output samples per code (the codec's `facts.decoderHop`) */
+  hop: number,
 ): AsyncGenerator<Float32Array, void, undefined> {
   if (input === null || typeof input !== "object" || !(Symbol.asyncIterator in input || Symbol.iterator in input)) {
     throw new InputError("decodeStream: expected an async iterable of code arrays");
   }
-  const joiner = new WindowJoiner(grid);
+  const joiner = new WindowJoiner(grid, hop);
   // Frames [base, received) are held at buf[head …]: frames before the next window's left context are dropped by
   // moving `head`, and the buffer is compacted (or grown) only when an arriving piece does not fit behind them.
   let buf = new Int32Array(1024);

@@ -1,9 +1,11 @@
 /** Public types of the runtime library. */
 import type { WindowOptions } from "./windows.ts";
 import type { WindowNormalisation } from "./features/windowed.ts";
+import type { DeviceChoice, Precision } from "../convert/mod.ts";
 
-export type DeviceRequest = "cpu" | "webgpu" | "cuda" | "auto";
-export type Precision = "fp32" | "fp16";
+/** `cpu`, `webgpu`, `cuda` or `auto` (the list is the contract's `DEVICE_CHOICES`). */
+export type DeviceRequest = DeviceChoice;
+export type { Precision };
 
 export interface LoadOptions {
   /** where to run; `auto` = cuda, then a hardware WebGPU adapter, then cpu (default `auto`) */

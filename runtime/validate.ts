@@ -1,11 +1,9 @@
 /** Input checks for the runtime: each error names the offending item, so a bad clip in a batch of 1,000 is findable. */
 
-export class InputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "InputError";
-  }
-}
+import { Xcodec2Error } from "../common/errors.ts";
+
+/** A clip, a code sequence or an option the caller passed is unusable; the message names the item. */
+export class InputError extends Xcodec2Error {}
 
 export function validateClips(clips: unknown): asserts clips is Float32Array[] {
   if (!Array.isArray(clips)) throw new InputError("encode: expected an array of Float32Array clips");

@@ -8,7 +8,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { HOP_LENGTH } from "../convert/architecture.ts";
+import { HOP_LENGTH } from "../convert/mod.ts";
 import { decodeAnyLength, type LongDecodeSettings } from "./long_decode.ts";
 import { decodeStreamWindows } from "./stream.ts";
 import { InputError } from "./validate.ts";
@@ -41,16 +41,16 @@ const gridArb: fc.Arbitrary<WindowGrid> = fc.record({
  * A stand-in decoder whose output depends on the whole input window (its mean code, like a GroupNorm statistic) and
  * on the window's length, so any difference in what a window is given shows up in its samples. It logs its calls.
  */
-function standIn() {
+function standIn(hop = HOP_LENGTH) {
   const calls: string[] = [];
   const decodeOne = async (codes: Int32Array): Promise<Float32Array> => {
     calls.push(codes.join(","));
     let mean = 0;
     for (const c of codes) mean += c / codes.length;
-    const out = new Float32Array(codes.length * HOP_LENGTH);
+    const out = new Float32Array(codes.length * hop);
     for (let f = 0; f < codes.length; f++) {
-      for (let i = 0; i < HOP_LENGTH; i++) {
-        out[f * HOP_LENGTH + i] = Math.sin(codes[f] * 0.001 + i * 0.05) * 0.5 + mean * 1e-6 + codes.length * 1e-4;
+      for (let i = 0; i < hop; i++) {
+        out[f * hop + i] = Math.sin(codes[f] * 0.001 + i * 0.05) * 0.5 + mean * 1e-6 + codes.length * 1e-4;
       }
     }
     return out;
@@ -59,7 +59,7 @@ function standIn() {
 }
 
 function twinSettings(grid: WindowGrid): LongDecodeSettings {
-  return { batchSize: 8, maxBatchSamples: Infinity, singlePassLimit: 0, grid, streaming: true };
+  return { batchSize: 8, maxBatchSamples: Infinity, singlePassLimit: 0, grid, hop: HOP_LENGTH, streaming: true };
 }
 
 async function collect(it: AsyncIterable<Float32Array>): Promise<Float32Array> {
@@ -120,9 +120,11 @@ describe("window grid", () => {
   });
 
   test("options are checked and named", () => {
-    assert.deepEqual(resolveGrid(DECODE_GRID, {}), DECODE_GRID);
-    assert.equal(resolveGrid(DECODE_GRID, { window: 300 }).first, 300, "a plain grid's first window follows `window`");
-    assert.equal(resolveGrid(STREAM_GRID, { window: 300 }).first, STREAM_GRID.first, "a stream keeps its short first");
+    assert.deepEqual(resolveGrid(DECODE_GRID, {}, HOP_LENGTH), DECODE_GRID);
+    const plain = resolveGrid(DECODE_GRID, { window: 300 }, HOP_LENGTH);
+    assert.equal(plain.first, 300, "a plain grid's first window follows `window`");
+    const stream = resolveGrid(STREAM_GRID, { window: 300 }, HOP_LENGTH);
+    assert.equal(stream.first, STREAM_GRID.first, "a stream keeps its short first");
     const bad: [Partial<WindowGrid>, RegExp][] = [
       [{ window: 0 }, /decode: window must be an integer ≥ 1, got 0/],
       [{ left: -1 }, /left must be an integer ≥ 0/],
@@ -132,39 +134,39 @@ describe("window grid", () => {
     ];
     for (const [opts, msg] of bad) {
       assert.throws(
-        () => resolveGrid(DECODE_GRID, opts, "decode"),
+        () => resolveGrid(DECODE_GRID, opts, HOP_LENGTH, "decode"),
         (e: Error) => e instanceof InputError && msg.test(e.message),
       );
     }
+    // the crossfade's bounds are in the model's samples per code: 700 samples fit two frames of 480 (24 kHz, 50/s)
+    assert.equal(resolveGrid(DECODE_GRID, { first: 2, crossfade: 700 }, 480).crossfade, 700);
   });
 });
 
 describe("joiner", () => {
-  test("hard cut: the output is each window's centre, HOP samples per frame", async () => {
-    const g: WindowGrid = { first: 3, window: 4, left: 2, right: 1, crossfade: 0 };
-    const codes = randomCodes(17, 1);
-    const { decodeOne } = standIn();
-    const joiner = new WindowJoiner(g);
-    const parts: Float32Array[] = [];
-    for (const w of windowsOf(codes.length, g)) {
-      const audio = await decodeOne(codes.subarray(w.from, w.to));
-      const piece = joiner.push(w, audio);
-      assert.deepEqual(
-        piece,
-        audio.subarray((w.start - w.from) * HOP_LENGTH, (w.end - w.from) * HOP_LENGTH),
-        `window ${w.index}`,
-      );
-      parts.push(piece);
-    }
-    assert.equal(joiner.finish().length, 0);
-    assert.equal(parts.reduce((a, p) => a + p.length, 0), codes.length * HOP_LENGTH);
-  });
+  for (const hop of [HOP_LENGTH, 480]) {
+    test(`hard cut: the output is each window's centre, ${hop} samples per frame`, async () => {
+      const g: WindowGrid = { first: 3, window: 4, left: 2, right: 1, crossfade: 0 };
+      const codes = randomCodes(17, 1);
+      const { decodeOne } = standIn(hop);
+      const joiner = new WindowJoiner(g, hop);
+      const parts: Float32Array[] = [];
+      for (const w of windowsOf(codes.length, g)) {
+        const audio = await decodeOne(codes.subarray(w.from, w.to));
+        const piece = joiner.push(w, audio);
+        assert.deepEqual(piece, audio.subarray((w.start - w.from) * hop, (w.end - w.from) * hop), `window ${w.index}`);
+        parts.push(piece);
+      }
+      assert.equal(joiner.finish().length, 0);
+      assert.equal(parts.reduce((a, p) => a + p.length, 0), codes.length * hop);
+    });
+  }
 
   test("crossfade: each seam's samples move linearly from the earlier window to the later one", async () => {
     const g: WindowGrid = { first: 4, window: 4, left: 2, right: 2, crossfade: 200 };
     const codes = randomCodes(12, 2);
     const { decodeOne } = standIn();
-    const joiner = new WindowJoiner(g);
+    const joiner = new WindowJoiner(g, HOP_LENGTH);
     const ws = windowsOf(codes.length, g);
     const audio = await Promise.all(ws.map((w) => decodeOne(codes.subarray(w.from, w.to))));
     const parts = ws.map((w, k) => joiner.push(w, audio[k]));
@@ -188,7 +190,7 @@ describe("joiner", () => {
   test("windows must be joined in order and with their full audio", () => {
     const g = { ...STREAM_GRID };
     const [w0, w1] = windowsOf(200, g);
-    const j = new WindowJoiner(g);
+    const j = new WindowJoiner(g, HOP_LENGTH);
     assert.throws(() => j.push(w1, new Float32Array((w1.to - w1.from) * HOP_LENGTH)), /out of order/);
     assert.throws(() => j.push(w0, new Float32Array(5)), /5 samples for 20 frames/);
   });
@@ -205,7 +207,9 @@ describe("decodeStreamWindows = decodeAnyLength(streaming) on a stand-in decoder
         async (g, n, split, seed) => {
           const codes = randomCodes(n, seed);
           const a = standIn(), b = standIn();
-          const streamed = await collect(decodeStreamWindows(pieces(codes, split), a.decodeOne, g, CODEBOOK));
+          const streamed = await collect(
+            decodeStreamWindows(pieces(codes, split), a.decodeOne, g, CODEBOOK, HOP_LENGTH),
+          );
           if (n === 0) {
             assert.equal(streamed.length, 0);
             assert.deepEqual(a.calls, []);
@@ -237,7 +241,7 @@ describe("decodeStreamWindows = decodeAnyLength(streaming) on a stand-in decoder
       ranAt.push(fed);
       return decodeOne(c);
     };
-    await collect(decodeStreamWindows(oneByOne(), counting, g, CODEBOOK));
+    await collect(decodeStreamWindows(oneByOne(), counting, g, CODEBOOK, HOP_LENGTH));
     // window 0 needs 10 + 10 codes, window 1 needs 60 + 10, …; the last ([160, 200)) runs when the input ends
     assert.deepEqual(ranAt, [20, 70, 120, 170, 200]);
     assert.equal(calls.length, 5);

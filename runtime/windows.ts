@@ -16,9 +16,11 @@
  * Joining: with `crossfade` = 0 the context is discarded and windows meet at a frame boundary (a hard cut). With
  * `crossfade` = X samples, the two windows around each seam are blended linearly over X samples centred on the seam
  * (both have decoded those samples: the earlier one as right context, the later one as left context), which needs
- * X/2 ≤ 320·min(left, right); where a sequence end leaves less context, the blend narrows to what both cover.
+ * X/2 ≤ hop·min(left, right); where a sequence end leaves less context, the blend narrows to what both cover.
+ *
+ * Frames are codes. The samples per frame (`hop`: 320 output samples per code for XCodec2) belong to the model, not
+ * to the grid: callers pass the codec's (`Xcodec2.facts`), so models with other rates use the same grids.
  */
-import { CODES_PER_SECOND, HOP_LENGTH } from "../convert/architecture.ts";
 import { InputError } from "./validate.ts";
 
 export interface WindowGrid {
@@ -44,11 +46,12 @@ export interface Window {
 }
 
 /**
- * Sequences up to this many codes (30 s) are encoded and decoded in one pass, exactly as without windows. Above it,
- * one pass costs more than linear time and memory (full-size decoder: 1.2 s per 10 s at 10 s, 2.3 at 60 s, 4.8 at
- * 180 s), and the windowed path takes over.
+ * Sequences up to this many codes (30 s at 50 codes per second) are encoded and decoded in one pass, exactly as
+ * without windows. Above it, one pass costs more than linear time and memory (full-size decoder: 1.2 s per 10 s at
+ * 10 s, 2.3 at 60 s, 4.8 at 180 s), and the windowed path takes over. It is a number of frames, not of seconds,
+ * because what grows with the square of the length (attention, the relative-position term) is counted in frames.
  */
-export const SINGLE_PASS_LIMIT = 30 * CODES_PER_SECOND;
+export const SINGLE_PASS_LIMIT = 1_500;
 
 /**
  * Defaults, chosen from `xcodec2 parity --long` on the bundled tiny-a checkpoint (60 s of speech; README "Audio of
@@ -86,8 +89,16 @@ export const ENCODE_GRID: Readonly<WindowGrid> = { first: 500, window: 500, left
 /** The caller's window options: any subset of the grid. */
 export type WindowOptions = Partial<WindowGrid>;
 
-/** `opts` over `defaults`, checked: every field a non-negative integer, centres at least one frame. */
-export function resolveGrid(defaults: Readonly<WindowGrid>, opts: WindowOptions = {}, what = "windows"): WindowGrid {
+/**
+ * `opts` over `defaults`, checked: every field a non-negative integer, centres at least one frame, and a crossfade
+ * (in samples, `hop` per frame) that fits the centres and the context.
+ */
+export function resolveGrid(
+  defaults: Readonly<WindowGrid>,
+  opts: WindowOptions,
+  hop: number,
+  what = "windows",
+): WindowGrid {
   const window = opts.window ?? defaults.window;
   const grid: WindowGrid = {
     window, // checked first: `first` follows it below
@@ -103,15 +114,15 @@ export function resolveGrid(defaults: Readonly<WindowGrid>, opts: WindowOptions 
       throw new InputError(`${what}: ${k} must be an integer ≥ ${min}, got ${v}`);
     }
   }
-  if (grid.crossfade > HOP_LENGTH * Math.min(grid.first, grid.window)) {
+  if (grid.crossfade > hop * Math.min(grid.first, grid.window)) {
     throw new InputError(
       `${what}: crossfade ${grid.crossfade} samples is longer than a window's centre ` +
-        `(${HOP_LENGTH * Math.min(grid.first, grid.window)} samples)`,
+        `(${hop * Math.min(grid.first, grid.window)} samples)`,
     );
   }
-  if (grid.crossfade > 0 && grid.crossfade > 2 * HOP_LENGTH * Math.min(grid.left, grid.right)) {
+  if (grid.crossfade > 0 && grid.crossfade > 2 * hop * Math.min(grid.left, grid.right)) {
     throw new InputError(
-      `${what}: crossfade ${grid.crossfade} samples needs ${Math.ceil(grid.crossfade / 2 / HOP_LENGTH)} frames of ` +
+      `${what}: crossfade ${grid.crossfade} samples needs ${Math.ceil(grid.crossfade / 2 / hop)} frames of ` +
         `context on each side, left is ${grid.left} and right ${grid.right}`,
     );
   }
@@ -157,34 +168,34 @@ export function framesNeeded(k: number, g: WindowGrid): number {
 }
 
 /** Half-width of the blend at the seam after window `w` (0 at a hard cut, or where a neighbour lacks context). */
-function halfFade(w: Window, g: WindowGrid): number {
+function halfFade(w: Window, g: WindowGrid, hop: number): number {
   const nextFrom = Math.max(0, w.end - g.left);
-  return Math.min(Math.floor(g.crossfade / 2), (w.to - w.end) * HOP_LENGTH, (w.end - nextFrom) * HOP_LENGTH);
+  return Math.min(Math.floor(g.crossfade / 2), (w.to - w.end) * hop, (w.end - nextFrom) * hop);
 }
 
 /**
  * Joins decoded windows, pushed in order, into consecutive pieces of the output signal. Both the stream and the
  * offline path push the same windows through this one class, so they produce the same samples bit for bit; only
- * where the pieces are cut differs. Each window's audio covers its input frames [from, to).
+ * where the pieces are cut differs. Each window's audio covers its input frames [from, to), `hop` samples per frame.
  */
 export class WindowJoiner {
   /** the previous window's audio over the blend region after its centre: [seam − h, seam + h) */
   private tail = new Float32Array(0);
   private expected = 0;
 
-  constructor(private readonly grid: WindowGrid) {}
+  constructor(private readonly grid: WindowGrid, private readonly hop: number) {}
 
   /** The samples that became final with window `w`: from the end of the previous piece to before the next seam. */
   push(w: Window, audio: Float32Array): Float32Array {
     if (w.index !== this.expected) throw new Error(`window ${w.index} joined out of order (expected ${this.expected})`);
-    if (audio.length !== (w.to - w.from) * HOP_LENGTH) {
+    if (audio.length !== (w.to - w.from) * this.hop) {
       throw new Error(`window ${w.index}: ${audio.length} samples for ${w.to - w.from} frames`);
     }
     this.expected++;
-    const at = (frame: number) => (frame - w.from) * HOP_LENGTH; // absolute frame → index into `audio`
+    const at = (frame: number) => (frame - w.from) * this.hop; // absolute frame → index into `audio`
     const hIn = this.tail.length / 2; // the blend into this window's start
-    const hOut = halfFade(w, this.grid);
-    const out = new Float32Array((w.end - w.start) * HOP_LENGTH + hIn - hOut);
+    const hOut = halfFade(w, this.grid, this.hop);
+    const out = new Float32Array((w.end - w.start) * this.hop + hIn - hOut);
     const head = audio.subarray(at(w.start) - hIn, at(w.start) + hIn);
     for (let i = 0; i < 2 * hIn; i++) {
       const x = (i + 0.5) / (2 * hIn);

@@ -24,11 +24,14 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { codesForSamples, HOP_LENGTH, readXcodec2Config, SAMPLE_RATE } from "../convert/architecture.ts";
 import { decoderFlops, encoderFlops, totalFlops } from "../convert/onnx/flops.ts";
+import { EXPORT_MANIFEST, externalDataFileName, GRAPH_PARTS, graphFileName, ONNX_DIR } from "../convert/mod.ts";
+import { Command } from "../common/args.ts";
 import { longChild, type LongChildArgs, type LongFigures, longRows, runLongPhases } from "./bench_long.ts";
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = resolve(dirname(SELF), "..");
-const CLIP_SOURCE = join(ROOT, "fixtures", "reference", "clips", "espeak_en.wav");
+/** The reference clip the speech-like bench clips loop over. */
+const SOURCE_CLIP = "espeak_en";
 const MATMUL_N = 2048;
 
 export const TARGETS = { encodeSecondsPer10s: 5, decodeSecondsPer10s: 0.7, batchedSpeedup: 1.5, rssOverWeights: 1.3 };
@@ -95,8 +98,8 @@ export function clipLengths(count: number, lo: number, hi: number, seed = 1234):
 
 /** Speech-like clips: loops of the reference espeak clip at different offsets. */
 async function speechClips(seconds: number[]): Promise<Float32Array[]> {
-  const { readAudio } = await import("../runtime/audio/read_audio.ts");
-  const src = (await readAudio(CLIP_SOURCE)).samples;
+  const { readReferenceClip, referenceIndex } = await import("../parity/reference.ts");
+  const src = await readReferenceClip(referenceIndex(), SOURCE_CLIP);
   return seconds.map((s, i) => {
     const n = Math.round(s * SAMPLE_RATE), off = (i * 7919) % src.length;
     const c = new Float32Array(n);
@@ -272,7 +275,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
   // convert: the full-size run uses the converter benchmark itself (cp vs convert in one run, its peak RSS)
   let convert: BenchResult["convert"];
   const haveConverted = existsSync(join(converted, "model.safetensors")) &&
-    existsSync(join(converted, "onnx", "export.json"));
+    existsSync(join(converted, ONNX_DIR, EXPORT_MANIFEST));
   if (opts.skipConvert && haveConverted) {
     const prev = join(ROOT, "bench-results", "convert.json");
     const j = !quick && existsSync(prev) ? JSON.parse(readFileSync(prev, "utf8")) : undefined;
@@ -337,8 +340,10 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
   }
 
   const cfg = await readXcodec2Config(join(converted, "config.json"));
-  const weightsBytes = (await stat(join(converted, "onnx", "encoder_model.onnx_data"))).size +
-    (await stat(join(converted, "onnx", "decoder_model.onnx_data"))).size;
+  let weightsBytes = 0;
+  for (const part of GRAPH_PARTS) {
+    weightsBytes += (await stat(join(converted, ONNX_DIR, externalDataFileName(graphFileName(part, "fp32"))))).size;
+  }
 
   log("MatMul peak");
   const mm = child<{ gflops: number[] }>({ phase: "matmul", threads });
@@ -376,7 +381,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
   const e1 = phase("encode", 1, encGflop), e8 = phase("encode", 8, encGflop), e8b = phase("encode", 8, encGflop, true);
   const d1 = phase("decode", 1, decGflop), d8 = phase("decode", 8, decGflop), d8b = phase("decode", 8, decGflop, true);
   const maxRss = Math.max(e1.peakRssBytes, e8.peakRssBytes, d1.peakRssBytes, d8.peakRssBytes);
-  const long = runLongPhases(child, { dir: converted, threads, clipSource: CLIP_SOURCE }, {
+  const long = runLongPhases(child, { dir: converted, threads, sourceClip: SOURCE_CLIP }, {
     quick,
     hour: opts.hour ?? false,
     log,
@@ -491,20 +496,33 @@ async function cli(argv: string[]): Promise<void> {
     process.stdout.write("\n" + JSON.stringify({ ...(res as object), peakRssBytes }) + "\n");
     process.exit(0); // onnxruntime's threads must not keep the child alive
   }
-  const known = new Set(["--quick", "--skip-convert", "--threads", "--out", "--hour"]);
-  for (const a of argv) {
-    if (a.startsWith("--") && !known.has(a)) throw new Error(`unknown option ${a} (known: ${[...known].join(", ")})`);
-  }
-  const val = (k: string) => (argv.includes(k) ? argv[argv.indexOf(k) + 1] : undefined);
-  const r = await runBench({
-    quick: argv.includes("--quick"),
-    skipConvert: argv.includes("--skip-convert"),
-    threads: val("--threads") ? Number(val("--threads")) : undefined,
-    outFile: val("--out"),
-    hour: argv.includes("--hour"),
+  process.exitCode = await BENCH.run(argv, async ({ values: v }) => {
+    const r = await runBench({
+      quick: v.quick,
+      skipConvert: v["skip-convert"],
+      threads: v.threads,
+      outFile: v.out,
+      hour: v.hour,
+    });
+    process.stdout.write(formatTable(r));
+    process.stdout.write(`wrote ${v.out ?? "bench-results/bench.json"}\n`);
+    return 0;
   });
-  process.stdout.write(formatTable(r));
-  process.stdout.write(`wrote ${val("--out") ?? "bench-results/bench.json"}\n`);
 }
+
+const BENCH = new Command({
+  name: "bench",
+  program: "npm run bench --",
+  summary: "End-to-end benchmark on a synthetic checkpoint: convert, export, CPU encode and decode, each phase in " +
+    "its own process.",
+  positionals: [],
+  options: {
+    quick: { type: "boolean", help: "the tiny architecture and short clips: a smoke run of every piece" },
+    "skip-convert": { type: "boolean", help: "reuse the converted folder (and its graphs) in the cache when present" },
+    threads: { type: "integer", min: 1, max: 1024, default: 2, help: "intra-op threads of every session" },
+    out: { type: "string", value: "FILE", help: "the JSON results (default bench-results/bench.json)" },
+    hour: { type: "boolean", help: "also decode one hour of codes and encode a one-hour clip (full size: ~30 min)" },
+  },
+});
 
 if ((import.meta as { main?: boolean }).main) await cli(process.argv.slice(2));

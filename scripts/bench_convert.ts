@@ -16,6 +16,7 @@ import { cpus, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { Command, type OptionValues } from "../common/args.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const CACHE = join(ROOT, ".cache", "bench");
@@ -127,13 +128,28 @@ async function largestTensorBytes(
   };
 }
 
+const BENCH_CONVERT = new Command({
+  name: "bench_convert",
+  program: "npx bun scripts/bench_convert.ts",
+  summary: "Convert the full-size synthetic checkpoint and compare its time with cp of the same file, and its " +
+    "peak RSS with the largest tensor + 256 MB.",
+  positionals: [],
+  options: {
+    runs: { type: "integer", min: 1, max: 100, default: 2, help: "conversions (and copies) to time" },
+    keep: { type: "boolean", help: "keep the converted folder" },
+    compare: { type: "string", value: "DIR", help: "also run DIR/convert.ts (an earlier convert/) every iteration" },
+  },
+});
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv[0] === "--child") return child(argv[1]!, argv[2]!, argv[3]);
-  const compare = argv.includes("--compare") ? argv[argv.indexOf("--compare") + 1] : undefined;
-  const runs = argv.includes("--runs") ? Number(argv[argv.indexOf("--runs") + 1]) : 2;
-  const keep = argv.includes("--keep");
+  process.exitCode = await BENCH_CONVERT.run(argv, ({ values }) => measure(values));
+}
 
+async function measure(
+  { runs, keep, compare }: OptionValues<typeof BENCH_CONVERT.spec.options>,
+): Promise<number> {
   const file = join(SOURCE, "model.safetensors");
   if (!existsSync(file)) {
     process.stderr.write(`generating the full-size synthetic checkpoint into ${SOURCE} (~3.3 GB, once)\n`);
@@ -252,6 +268,7 @@ async function main(): Promise<void> {
   await writeFile(join(ROOT, "bench-results", "convert.json"), JSON.stringify(result, null, 2) + "\n");
   process.stdout.write(`wrote bench-results/convert.json\n`);
   if (!keep) await rm(out, { recursive: true, force: true });
+  return 0;
 }
 
 await main();

@@ -8,7 +8,6 @@
  *  - with --hour: one hour of codes decoded and a one-hour clip encoded (time, peak RSS).
  * Each runs in its own child process (bench.ts), so each peak RSS is that phase's own.
  */
-import { codesForSamples, SAMPLE_RATE } from "../convert/architecture.ts";
 import { mulberry32 } from "../parity/prng.ts";
 import { STREAM_GRID } from "../runtime/windows.ts";
 
@@ -58,8 +57,8 @@ export interface LongChildArgs {
   threads: number;
   /** length of the long run */
   seconds: number;
-  /** speech source for encode (looped) */
-  clipSource: string;
+  /** the reference clip the encode runs loop over (a name in fixtures/reference) */
+  sourceClip: string;
 }
 
 function randomCodes(n: number, seed: number, codebook: number): Int32Array {
@@ -67,10 +66,11 @@ function randomCodes(n: number, seed: number, codebook: number): Int32Array {
   return Int32Array.from({ length: n }, () => Math.floor(r() * codebook));
 }
 
-async function speech(source: string, seconds: number, offset = 0): Promise<Float32Array> {
-  const { readAudio } = await import("../runtime/audio/read_audio.ts");
-  const src = (await readAudio(source)).samples;
-  const out = new Float32Array(Math.round(seconds * SAMPLE_RATE));
+/** `seconds` of a reference clip at `sampleRate` (the encoder's input rate, the clips' own), looped from `offset`. */
+async function speech(name: string, sampleRate: number, seconds: number, offset = 0): Promise<Float32Array> {
+  const { readReferenceClip, referenceIndex } = await import("../parity/reference.ts");
+  const src = await readReferenceClip(referenceIndex(), name);
+  const out = new Float32Array(Math.round(seconds * sampleRate));
   for (let i = 0; i < out.length; i++) out[i] = src[(i + offset) % src.length];
   return out;
 }
@@ -85,7 +85,9 @@ export async function longChild(args: LongChildArgs): Promise<Record<string, num
     return (performance.now() - t0) / 1000;
   };
   try {
-    const codes = (s: number, seed: number) => randomCodes(codesForSamples(s * SAMPLE_RATE), seed, codec.codebookSize);
+    const { codesPerSecond, sampleRate, inputSampleRate } = codec.facts;
+    const looped = (s: number, offset?: number) => speech(args.sourceClip, inputSampleRate, s, offset);
+    const codes = (s: number, seed: number) => randomCodes(Math.round(s * codesPerSecond), seed, codec.codebookSize);
     switch (args.phase) {
       case "long-decode":
       case "hour-decode": {
@@ -96,10 +98,10 @@ export async function longChild(args: LongChildArgs): Promise<Record<string, num
       }
       case "long-encode":
       case "hour-encode": {
-        await codec.encode([await speech(args.clipSource, 1)]);
-        const ten = await speech(args.clipSource, 10, 777);
+        await codec.encode([await looped(1)]);
+        const ten = await looped(10, 777);
         const clip = args.phase === "long-encode" ? await time(() => codec.encode([ten])) : NaN;
-        const audio = await speech(args.clipSource, args.seconds, 4242);
+        const audio = await looped(args.seconds, 4242);
         const long = await time(() => codec.encode([audio]));
         return { clipSecondsPer10s: clip, longSecondsPer10s: (long / args.seconds) * 10, wallSeconds: long };
       }
@@ -124,7 +126,7 @@ export async function longChild(args: LongChildArgs): Promise<Record<string, num
         const steady = (performance.now() - t1) / 1000;
         return {
           firstAudioSeconds: (first - fedFirst) / 1000,
-          rtf: steady / (rest / SAMPLE_RATE),
+          rtf: steady / (rest / sampleRate),
           firstPieceSamples: firstLength,
         };
       }
@@ -139,7 +141,7 @@ type Child = (args: LongChildArgs) => Record<string, number> & { peakRssBytes: n
 /** Run every long phase (`hour`: also the one-hour runs) through `child`, and judge the figures. */
 export function runLongPhases(
   child: Child,
-  base: { dir: string; threads: number; clipSource: string },
+  base: { dir: string; threads: number; sourceClip: string },
   opts: { quick: boolean; hour: boolean; log: (m: string) => void },
 ): LongFigures {
   // quick (tiny model): 35 s, long enough for the default grids to window it (1,750 codes > the 1,500 limit)

@@ -6,12 +6,12 @@ import assert from "node:assert/strict";
 import { mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startFakeHub } from "../../fixtures/fake_hub.ts";
-import type { FakeHub } from "../../fixtures/fake_hub.ts";
+import { startFakeHub } from "../../fixtures/support/fake_hub.ts";
+import type { FakeHub } from "../../fixtures/support/fake_hub.ts";
+import { TINY_ORIGINAL } from "../../fixtures/support/reference.ts";
 import { downloadCheckpoint } from "./download.ts";
 import { HubError } from "./errors.ts";
 
-const ORIGINAL = new URL("../../fixtures/reference/checkpoints/tiny-a/original/", import.meta.url);
 const TOKEN = "hf_fakeDownloadTokenAbc123XYZ";
 const WRONG = "hf_wrongTokenZZZ987654321";
 
@@ -23,8 +23,8 @@ let commit: string;
 const README = "---\nlicense: cc-by-nc-4.0\n---\n# tiny xcodec2\n";
 
 before(async () => {
-  weights = new Uint8Array(await readFile(new URL("model.safetensors", ORIGINAL)));
-  config = new Uint8Array(await readFile(new URL("config.json", ORIGINAL)));
+  weights = new Uint8Array(await readFile(join(TINY_ORIGINAL, "model.safetensors")));
+  config = new Uint8Array(await readFile(join(TINY_ORIGINAL, "config.json")));
   hub = await startFakeHub({ token: TOKEN, lifetimeMs: 60_000 });
   commit = hub.addRepo("HKUSTAudio/xcodec2", {
     "model.safetensors": weights,

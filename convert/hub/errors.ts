@@ -5,6 +5,7 @@
  * the token, but a proxy, a redirect or a misbehaving server could echo it back, so every message that leaves this
  * package passes through `scrubSecret` first. The original error is NOT kept as `cause` for the same reason.
  */
+import { Xcodec2Error } from "../../common/errors.ts";
 
 export type HubErrorCode =
   | "bad-source" // the hf:// string does not parse
@@ -17,8 +18,7 @@ export type HubErrorCode =
   | "integrity" // downloaded bytes do not match the size / hash the Hub announced
   | "bad-folder"; // the folder to upload is missing or empty
 
-export class HubError extends Error {
-  override readonly name = "HubError";
+export class HubError extends Xcodec2Error {
   constructor(
     readonly code: HubErrorCode,
     message: string,

@@ -10,23 +10,23 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { snapshotDownload } from "@huggingface/hub";
-import { startFakeHub } from "../../fixtures/fake_hub.ts";
-import type { FakeHub } from "../../fixtures/fake_hub.ts";
+import { startFakeHub } from "../../fixtures/support/fake_hub.ts";
+import type { FakeHub } from "../../fixtures/support/fake_hub.ts";
+import { TINY_ORIGINAL } from "../../fixtures/support/reference.ts";
 import { downloadCheckpoint } from "./download.ts";
 
 const TOKEN = "hf_interopToken42";
-const ORIGINAL = new URL("../../fixtures/reference/checkpoints/tiny-a/original/", import.meta.url);
 
 let hub: FakeHub;
 let work: string;
 let weights: Uint8Array;
 
 before(async () => {
-  weights = new Uint8Array(await readFile(new URL("model.safetensors", ORIGINAL)));
+  weights = new Uint8Array(await readFile(join(TINY_ORIGINAL, "model.safetensors")));
   hub = await startFakeHub({ token: TOKEN, lifetimeMs: 60_000 });
   hub.addRepo("acme/tiny", {
     "model.safetensors": weights,
-    "config.json": await readFile(new URL("config.json", ORIGINAL)),
+    "config.json": await readFile(join(TINY_ORIGINAL, "config.json")),
   });
   work = await mkdtemp(join(tmpdir(), "xcodec2-hub-interop-"));
 });

@@ -11,9 +11,8 @@
  * Redirects are followed by hand so the Authorization header only ever goes to the Hub's own origin (LFS files
  * redirect to a signed CDN URL that must not receive the token).
  */
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { open, rename, rm, stat } from "node:fs/promises";
+import { fileDigest } from "../../common/checksums.ts";
 import { HubError } from "./errors.ts";
 
 export interface ExpectedHash {
@@ -52,13 +51,6 @@ async function sizeOf(path: string): Promise<number> {
   } catch {
     return 0;
   }
-}
-
-async function hashFile(path: string, algo: ExpectedHash["algo"], size: number): Promise<string> {
-  const h = createHash(algo === "sha256" ? "sha256" : "sha1");
-  if (algo === "git-sha1") h.update(`blob ${size}\0`);
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest("hex");
 }
 
 async function errorText(resp: Response): Promise<string> {
@@ -202,7 +194,10 @@ export async function downloadResumable(p: ResumableDownloadParams): Promise<voi
     );
   }
   if (p.hash) {
-    const got = await hashFile(incomplete, p.hash.algo, p.size);
+    const got = (await fileDigest(
+      incomplete,
+      p.hash.algo === "sha256" ? {} : { algo: "sha1", prefix: `blob ${p.size}\0` },
+    )).hex;
     if (got !== p.hash.hex) {
       await rm(incomplete, { force: true });
       throw new HubError(

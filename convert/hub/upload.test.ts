@@ -7,13 +7,13 @@ import assert from "node:assert/strict";
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { startFakeHub } from "../../fixtures/fake_hub.ts";
-import type { FakeHub } from "../../fixtures/fake_hub.ts";
+import { startFakeHub } from "../../fixtures/support/fake_hub.ts";
+import type { FakeHub } from "../../fixtures/support/fake_hub.ts";
+import { TINY_CONVERTED } from "../../fixtures/support/reference.ts";
 import { DEFAULT_COMMIT_MESSAGE, pushToHub } from "./upload.ts";
 import { HubError } from "./errors.ts";
 
-const CONVERTED = fileURLToPath(new URL("../../fixtures/reference/checkpoints/tiny-a/converted/", import.meta.url));
+const CONVERTED = TINY_CONVERTED;
 const TOKEN = "hf_fakeUploadTokenQwerty12345";
 const WRONG = "hf_notTheRightOne000111222";
 

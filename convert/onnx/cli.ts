@@ -1,29 +1,33 @@
 /** `xcodec2 export <converted-dir>`: write the ONNX graphs beside a converted checkpoint. */
-import { parseArgs } from "node:util";
+import { Command } from "../../common/args.ts";
+import { EXIT } from "../../common/errors.ts";
 import { exportOnnx } from "./export.ts";
 
-export async function runExportCommand(argv: string[]): Promise<number> {
-  const { values: v, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      out: { type: "string" },
-      "no-masks": { type: "boolean", default: false },
-      "no-fp16": { type: "boolean", default: false },
+const EXPORT = new Command({
+  name: "export",
+  summary: "Build the ONNX graphs of a converted folder: encoder_model.onnx and decoder_model.onnx (+ fp16 variants).",
+  positionals: [{ name: "converted-dir", help: "a converted (Hugging Face Xcodec2Model) folder" }],
+  options: {
+    out: { type: "string", value: "DIR", help: "where the graphs go (default <converted-dir>/onnx)" },
+    "no-masks": {
+      type: "boolean",
+      help: "upstream's leaking batch graphs, without per-item masks (for parity testing only)",
     },
+    "no-fp16": { type: "boolean", help: "write the fp32 graphs only" },
+  },
+});
+
+export function runExportCommand(argv: string[]): Promise<number> {
+  return EXPORT.run(argv, async ({ positionals: [dir], values: v }) => {
+    const report = await exportOnnx(dir, {
+      out: v.out,
+      masks: !v["no-masks"],
+      fp16: !v["no-fp16"],
+      log: (m) => console.error(m),
+    });
+    if (!report.masks) {
+      console.error("note: exported WITHOUT per-item masks: batches leak padding (for parity testing only)");
+    }
+    return EXIT.ok;
   });
-  if (positionals.length !== 1) {
-    console.error("usage: xcodec2 export <converted-dir> [--out DIR (default <dir>/onnx)] [--no-masks] [--no-fp16]");
-    return 2;
-  }
-  const report = await exportOnnx(positionals[0], {
-    out: v.out,
-    masks: !v["no-masks"],
-    fp16: !v["no-fp16"],
-    log: (m) => console.error(m),
-  });
-  if (!report.masks) {
-    console.error("note: exported WITHOUT per-item masks: batches leak padding (for parity testing only)");
-  }
-  return 0;
 }

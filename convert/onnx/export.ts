@@ -1,6 +1,6 @@
 /**
- * Export a converted checkpoint to the transformers.js layout:
- *   <dir>/onnx/encoder_model.onnx, decoder_model.onnx (+ `_fp16` variants), external data in `*.onnx_data`.
+ * Export a converted checkpoint to the transformers.js layout that `contract.ts` names:
+ *   <dir>/onnx/encoder_model.onnx, decoder_model.onnx (+ fp16 variants), external data beside each, export.json.
  * The graphs are built in TypeScript from the converted weights (`encoder/`, `decoder/`), not traced.
  *
  * WHY the fp32 graphs have their own `*.onnx_data` instead of pointing into `../model.safetensors` (which would
@@ -10,18 +10,27 @@
  * offsets would have been fine (accepted, read instead of mapped). Sharing would need the graphs at the top level,
  * which is not the transformers.js layout, so each graph carries its own weights.
  */
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { type FloatDType, GraphBuilder } from "./graph.ts";
+import { GraphBuilder } from "./graph.ts";
 import { WeightError, Weights } from "./weights.ts";
 import { buildEncoder } from "./encoder/encoder.ts";
 import { buildDecoder } from "./decoder/decoder.ts";
 import { HOP_LENGTH, readXcodec2Config, type Xcodec2Config } from "../architecture.ts";
+import {
+  EXPORT_FORMAT,
+  EXPORT_MANIFEST,
+  GRAPH_PARTS,
+  graphFileName,
+  type Precision,
+  PRECISION_DTYPE,
+  PRECISIONS,
+} from "./contract.ts";
 
 export interface ExportOptions {
   /** per-item masks (default true); false writes the naive, leaking batch graphs (upstream's behaviour) */
   masks?: boolean;
-  /** also write the `_fp16` graphs (default true) */
+  /** also write the fp16 graphs (default true) */
   fp16?: boolean;
   /** output folder (default `<convertedDir>/onnx`) */
   out?: string;
@@ -30,7 +39,7 @@ export interface ExportOptions {
 
 export interface ExportedGraph {
   file: string;
-  precision: "fp32" | "fp16";
+  precision: Precision;
   modelBytes: number;
   dataBytes: number;
   seconds: number;
@@ -40,9 +49,6 @@ export interface ExportReport {
   masks: boolean;
   graphs: ExportedGraph[];
 }
-
-/** Metadata written into every graph and into `onnx/export.json`; the runtime reads `masks` from it. */
-export const EXPORT_FORMAT = "xcodec2-kit/onnx/1";
 
 /** Tensors of a converted checkpoint that no inference graph reads (kept by upstream for training). */
 const UNUSED_AT_INFERENCE = (name: string) => name === "semantic_encoder.masked_spec_embed";
@@ -85,20 +91,19 @@ async function exportWith(
 ): Promise<ExportReport> {
   const log = opts.log ?? (() => {});
   await mkdir(out, { recursive: true });
-  const precisions: FloatDType[] = opts.fp16 === false ? ["float32"] : ["float32", "float16"];
+  const precisions = opts.fp16 === false ? PRECISIONS.filter((p) => p !== "fp16") : PRECISIONS;
   const graphs: ExportedGraph[] = [];
   const metadata = { format: EXPORT_FORMAT, masks: String(masks), hop_length: String(HOP_LENGTH) };
-  for (const part of ["encoder", "decoder"] as const) {
-    for (const dtype of precisions) {
+  for (const part of GRAPH_PARTS) {
+    for (const precision of precisions) {
       const t0 = performance.now();
-      const g = new GraphBuilder(`xcodec2_${part}`, dtype);
+      const g = new GraphBuilder(`xcodec2_${part}`, PRECISION_DTYPE[precision]);
       if (part === "encoder") buildEncoder(g, w, cfg, { masks });
       else buildDecoder(g, w, cfg, { masks });
-      const suffix = dtype === "float16" ? "_fp16" : "";
-      const file = join(out, `${part}_model${suffix}.onnx`);
+      const file = join(out, graphFileName(part, precision));
       const sizes = await g.save(file, { metadata });
       const seconds = (performance.now() - t0) / 1000;
-      graphs.push({ file, precision: dtype === "float16" ? "fp16" : "fp32", ...sizes, seconds });
+      graphs.push({ file, precision, ...sizes, seconds });
       log(
         `built ${basename(file)} (${((sizes.modelBytes + sizes.dataBytes) / 1e6).toFixed(1)} MB, ${
           seconds.toFixed(1)
@@ -118,9 +123,9 @@ async function exportWith(
     config: configSummary(cfg),
     graphs: graphs.map((g) => ({ ...g, file: g.file.slice(out.length + 1) })),
   };
-  const tmp = join(out, `export.json.tmp-${process.pid}`);
+  const tmp = join(out, `${EXPORT_MANIFEST}.tmp-${process.pid}`);
   await writeFile(tmp, JSON.stringify(manifest, null, 2) + "\n");
-  await rename(tmp, join(out, "export.json"));
+  await rename(tmp, join(out, EXPORT_MANIFEST));
   return { dir: out, masks, graphs };
 }
 
@@ -132,11 +137,4 @@ function configSummary(cfg: Xcodec2Config) {
     quantization_levels: cfg.quantization_levels,
     semantic_layers: cfg.semantic_model_config.num_hidden_layers,
   };
-}
-
-/** The export manifest of a folder, or undefined when it has none. */
-export async function readExportManifest(onnxDir: string): Promise<{ format: string; masks: boolean } | undefined> {
-  const p = join(onnxDir, "export.json");
-  if (!(await stat(p).then(() => true, () => false))) return undefined;
-  return JSON.parse(await readFile(p, "utf8"));
 }

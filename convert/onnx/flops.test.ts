@@ -1,12 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { readXcodec2Config } from "../architecture.ts";
 import { decoderFlops, encoderFlops, totalFlops } from "./flops.ts";
+import { TINY_CONVERTED } from "../../fixtures/support/reference.ts";
 
-const TINY = fileURLToPath(
-  new URL("../../fixtures/reference/checkpoints/tiny-a/converted/config.json", import.meta.url),
-);
+const TINY = join(TINY_CONVERTED, "config.json");
 
 test("FLOP counts scale with length: linear parts linearly, attention quadratically", async () => {
   const cfg = await readXcodec2Config(TINY);

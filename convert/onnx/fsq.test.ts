@@ -1,9 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as ort from "onnxruntime-node";
-import { fsqDecode, fsqEncode, fsqTables } from "./fsq.ts";
-import { float16BitsToFloat32, float32ToFloat16Bits } from "./float16.ts";
-import { int64, maxAbs, maxAbsDiff, referenceCases, referenceTensors, session, tinyA } from "./decoder/testing.ts";
+import { fsqDecode, fsqEncode } from "./fsq.ts";
+import { fsqTables } from "./fsq_tables.ts";
+import { f16ToF32, f32ToF16Bits } from "../dtype_cast.ts";
+import { int64, session, tinyA } from "../../fixtures/support/graph_session.ts";
+import { maxAbs, maxAbsDiff } from "../../fixtures/support/metrics.ts";
+import { caseTensors, clipTensors, referenceCases } from "../../fixtures/support/reference.ts";
 
 test("FSQ tables follow vector-quantize-pytorch's bound for L = 4", () => {
   const t = fsqTables([4, 4, 4, 4, 4, 4, 4, 4]);
@@ -31,20 +34,20 @@ test("fsqEncode on fc_encoder_out gives upstream's fsq_input, codes and latents;
     g.output("latents", fsqDecode(g, w2, cfg, c), "float32", ["B", cfg.quantization_dim, "K"]);
   });
   try {
-    const cases = Object.values(await referenceCases()).filter((c) => c.kind === "single");
+    const cases = Object.values(referenceCases()).filter((c) => c.kind === "single");
     assert.ok(cases.length >= 8);
     for (const c of cases) {
-      const ref = await referenceTensors(c.file);
-      const x = ref("enc.fc_encoder_out");
+      const ref = await caseTensors(c.key);
+      const x = ref.tensor("enc.fc_encoder_out");
       const out = await enc.s.run({ x: new ort.Tensor("float32", x.data as Float32Array, x.shape) });
-      const fsqIn = ref("enc.fsq_input").data;
+      const fsqIn = ref.tensor("enc.fsq_input").data;
       const inRel = maxAbsDiff(out.fsq_input.data as Float32Array, fsqIn) / maxAbs(fsqIn);
       const codes = Array.from(out.codes.data as BigInt64Array, Number);
-      const refCodes = Array.from(ref("enc.audio_codes").data);
+      const refCodes = Array.from(ref.tensor("enc.audio_codes").data);
       assert.deepEqual(out.codes.dims, [1, 1, refCodes.length]);
       const fragile = new Set(c["fsq_fragile_frames_1e-4"] ?? []);
       const flips = codes.map((v, i) => (v !== refCodes[i] ? i : -1)).filter((i) => i >= 0);
-      const latents = ref("enc.latents").data;
+      const latents = ref.tensor("enc.latents").data;
       const latErr = maxAbsDiff(out.latents.data as Float32Array, latents) / maxAbs(latents);
       const d = await dec.s.run({ codes: int64(refCodes, [1, 1, refCodes.length]) });
       const decErr = maxAbsDiff(d.latents.data as Float32Array, latents) / maxAbs(latents);
@@ -86,11 +89,11 @@ test("fsqDecode is the inverse of the code arithmetic for every digit, and toler
 
 test("fp16 graph keeps the FSQ in fp32: codes agree with fp32 for fp32-representable inputs", async () => {
   const { cfg } = await tinyA();
-  const ref = await referenceTensors("single_espeak_en.safetensors");
-  const x = ref("enc.fc_encoder_out");
+  const ref = await clipTensors("espeak_en");
+  const x = ref.tensor("enc.fc_encoder_out");
   // Round the input to fp16 first so both graphs see the same numbers: any code difference would then come from
   // fp16 arithmetic inside the quantizer.
-  const xh = Float32Array.from(x.data as Float32Array, (v) => float16BitsToFloat32(float32ToFloat16Bits(v)));
+  const xh = Float32Array.from(x.data as Float32Array, (v) => f16ToF32(f32ToF16Bits(v)));
   const run = async (dtype: "float32" | "float16") => {
     const { w: wi } = await tinyA();
     const s = await session(dtype, (g) => {

@@ -16,42 +16,10 @@
  */
 import type { GraphBuilder } from "./graph.ts";
 import type { Weights } from "./weights.ts";
-import type { Xcodec2Config } from "../architecture.ts";
+import type { Xcodec2Config } from "../architecture/mod.ts";
 import { linear, transpose2d } from "./layers.ts";
-
-/** vector-quantize-pytorch FSQ's `bound` margin. */
-const FSQ_BOUND_EPS = 1e-3;
-
-/** Per-dimension FSQ constants, rounded to fp32 step by step as torch computes them (float32 tensors). */
-export interface FsqTables {
-  levels: number[];
-  halfRange: Float32Array;
-  offset: Float32Array;
-  shift: Float32Array;
-  /** L // 2 (integer) */
-  halfWidth: number[];
-  /** Π_{j<d} L_j */
-  basis: number[];
-}
-
-export function fsqTables(levels: readonly number[]): FsqTables {
-  const f = Math.fround;
-  const d = levels.length;
-  const halfRange = new Float32Array(d), offset = new Float32Array(d), shift = new Float32Array(d);
-  const basis: number[] = [];
-  let acc = 1;
-  for (let i = 0; i < d; i++) {
-    const L = levels[i];
-    if (!Number.isInteger(L) || L < 2) throw new RangeError(`FSQ level ${i} is ${L}; levels must be integers ≥ 2`);
-    // torch: (levels − 1) * (1 + eps) / 2 with an int32 tensor and python floats → float32 ops
-    halfRange[i] = f(f((L - 1) * f(1 + FSQ_BOUND_EPS)) / 2);
-    offset[i] = L % 2 === 0 ? 0.5 : 0;
-    shift[i] = f(Math.atanh(f(offset[i] / halfRange[i])));
-    basis.push(acc);
-    acc *= L;
-  }
-  return { levels: [...levels], halfRange, offset, shift, halfWidth: levels.map((L) => Math.floor(L / 2)), basis };
-}
+import { ModuleCursor } from "./module.ts";
+import { type FsqTables, fsqTables } from "./fsq_tables.ts";
 
 /** bound(z) = tanh(z + shift)·half_range − offset, fp32, broadcast over the last axis. */
 function bound(g: GraphBuilder, t: FsqTables, z: string): string {
@@ -63,12 +31,18 @@ function bound(g: GraphBuilder, t: FsqTables, z: string): string {
 }
 
 /** Linear with fp32 weights whatever the compute dtype (x must be fp32). */
-function linearF32(g: GraphBuilder, w: Weights, prefix: string, x: string): string {
-  const [out, inp] = w.shape(`${prefix}.weight`);
-  const wt = transpose2d(w.f32(`${prefix}.weight`), out, inp);
-  const y = g.matmul(x, g.weightF32(`${prefix}.weight`, wt, [inp, out]));
-  return g.add(y, g.weightF32(`${prefix}.bias`, w.f32(`${prefix}.bias`, [out]), [out]));
+function linearF32(m: ModuleCursor, x: string): string {
+  const g = m.g;
+  return m.scope(() => {
+    const [out, inp] = m.shape("weight");
+    const wt = transpose2d(m.f32("weight"), out, inp);
+    const y = g.matmul(x, g.weightF32(m.tensor("weight"), wt, [inp, out]));
+    return g.add(y, g.weightF32(m.tensor("bias"), m.f32("bias", [out]), [out]));
+  });
 }
+
+/** The model's `quantizer` module. */
+const quantizer = (g: GraphBuilder, w: Weights, cfg: Xcodec2Config) => ModuleCursor.root(g, w, cfg).pp("quantizer");
 
 export interface FsqEncodeResult {
   /** [B, 1, K] int64, 0 … Π L − 1 */
@@ -81,17 +55,18 @@ export interface FsqEncodeResult {
 
 /** x: `fc_encoder` output [B, K, H+Hs] in the compute dtype. */
 export function fsqEncode(g: GraphBuilder, w: Weights, cfg: Xcodec2Config, x: string): FsqEncodeResult {
-  return g.scope("quantizer", () => {
+  const q = quantizer(g, w, cfg);
+  return q.scope(() => {
     const t = fsqTables(cfg.quantization_levels);
     const d = t.levels.length;
     const x32 = g.dtype === "float32" ? x : g.cast(x, "float32");
-    const fsqInput = linearF32(g, w, "quantizer.project_in", x32); // [B, K, D]
+    const fsqInput = linearF32(q.pp("project_in"), x32); // [B, K, D]
     const rounded = g.op("Round", [bound(g, t, bound(g, t, fsqInput))]); // −L//2 … L//2 − (L even)
     const levelIndex = g.cast(g.add(rounded, g.constant(t.halfWidth, [d], "float32")), "int64");
     const code = g.reduceSum(g.mul(levelIndex, g.constant(t.basis, [d], "int64")), [-1], false); // [B, K]
     const codes = g.unsqueeze(code, [1]); // [B, 1, K]
     const values = g.div(rounded, g.constant(t.halfWidth, [d], "float32")); // implicit codebook value, exact
-    const latents = projectOut(g, w, g.toCompute(values));
+    const latents = projectOut(q.pp("project_out"), g.toCompute(values));
     return { codes, latents, fsqInput };
   });
 }
@@ -107,21 +82,22 @@ export function fsqDecode(g: GraphBuilder, w: Weights, cfg: Xcodec2Config, codes
  * out-of-range codes in padded positions cannot make the graph fail.
  */
 export function fsqDecodeSeq(g: GraphBuilder, w: Weights, cfg: Xcodec2Config, codes: string): string {
-  return g.scope("quantizer", () => {
+  const q = quantizer(g, w, cfg);
+  return q.scope(() => {
     const t = fsqTables(cfg.quantization_levels);
     const d = t.levels.length;
     const c = g.unsqueeze(g.squeeze(codes, [1]), [2]); // [B, K, 1]
-    const q = g.op("Div", [c, g.constant(t.basis, [d], "int64")]);
+    const digits = g.op("Div", [c, g.constant(t.basis, [d], "int64")]);
     // Mod with fmod = 0 takes the divisor's sign: the level index is in [0, L) even for negative padding codes.
-    const levelIndex = g.op("Mod", [q, g.constant(t.levels, [d], "int64")], { fmod: 0 }); // [B, K, D]
+    const levelIndex = g.op("Mod", [digits, g.constant(t.levels, [d], "int64")], { fmod: 0 }); // [B, K, D]
     const centred = g.sub(g.cast(levelIndex, "float32"), g.constant(t.halfWidth, [d], "float32"));
     const values = g.div(centred, g.constant(t.halfWidth, [d], "float32"));
-    return projectOut(g, w, g.toCompute(values), false);
+    return projectOut(q.pp("project_out"), g.toCompute(values), false);
   });
 }
 
 /** project_out: [B, K, D] → [B, Q, K] (or [B, K, Q] with `channelsFirst` false). */
-function projectOut(g: GraphBuilder, w: Weights, values: string, channelsFirst = true): string {
-  const y = linear(g, w, "quantizer.project_out", values);
-  return channelsFirst ? g.transpose(y, [0, 2, 1]) : y;
+function projectOut(m: ModuleCursor, values: string, channelsFirst = true): string {
+  const y = linear(m, values);
+  return channelsFirst ? m.g.transpose(y, [0, 2, 1]) : y;
 }

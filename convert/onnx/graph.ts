@@ -10,7 +10,9 @@
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { ATTR_TYPE, ModelProto, ONNX_DTYPE, type OnnxDType } from "./proto.ts";
-import { toFloat16Array } from "./float16.ts";
+import { toFloat16Bits } from "../dtype_cast.ts";
+import { externalDataFileName } from "./contract.ts";
+import { Xcodec2Error } from "../../common/errors.ts";
 
 export type Dim = number | string;
 export type FloatDType = "float32" | "float16";
@@ -69,12 +71,7 @@ export interface SaveOptions {
   metadata?: Record<string, string>;
 }
 
-export class GraphError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "GraphError";
-  }
-}
+export class GraphError extends Xcodec2Error {}
 
 export class GraphBuilder {
   readonly nodes: NodeDef[] = [];
@@ -99,6 +96,20 @@ export class GraphBuilder {
       return fn();
     } finally {
       this.scopes.pop();
+    }
+  }
+
+  /**
+   * Run `fn` with node names prefixed by exactly `path`, whatever the enclosing scopes: a module's place in the model
+   * tree (`acoustic_encoder/block/0/conv1`), set by `ModuleCursor.scope`.
+   */
+  scopeAt<T>(path: readonly string[], fn: () => T): T {
+    const saved = this.scopes;
+    this.scopes = [...path];
+    try {
+      return fn();
+    } finally {
+      this.scopes = saved;
     }
   }
 
@@ -162,7 +173,7 @@ export class GraphBuilder {
    */
   weight(name: string, data: Float32Array | (() => Float32Array), dims: number[]): string {
     const dtype = this.dtype === "float16" ? "float16" : "float32";
-    const encode = (d: Float32Array) => (dtype === "float16" ? toFloat16Array(d) : d);
+    const encode = (d: Float32Array) => (dtype === "float16" ? toFloat16Bits(d) : d);
     return typeof data === "function"
       ? this.initializer(name, dtype, dims, async () => asBytes(encode(data())))
       : this.initializer(name, dtype, dims, encode(data));
@@ -184,7 +195,7 @@ export class GraphBuilder {
         data = Float32Array.from(values as ArrayLike<number>);
         break;
       case "float16":
-        data = toFloat16Array(Float32Array.from(values as ArrayLike<number>));
+        data = toFloat16Bits(Float32Array.from(values as ArrayLike<number>));
         break;
       case "float64":
         data = Float64Array.from(values as ArrayLike<number>);
@@ -356,7 +367,7 @@ export class GraphBuilder {
   async save(path: string, opts: SaveOptions = {}): Promise<{ modelBytes: number; dataBytes: number }> {
     this.validate();
     const threshold = opts.inline ? Infinity : opts.externalThreshold ?? 1024;
-    const dataName = basename(path) + "_data";
+    const dataName = externalDataFileName(basename(path));
     const dataPath = join(dirname(path), dataName);
     await mkdir(dirname(path), { recursive: true });
     const tmpModel = `${path}.tmp-${process.pid}`;

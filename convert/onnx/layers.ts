@@ -4,10 +4,11 @@
  *
  * Layout conventions: convolution stacks are [B, C, T]; sequence stacks (attention, linears) are [B, T, C].
  * Per-item valid lengths travel as int64 [B] tensors ("lengths") at the current time resolution.
+ * Layers with weights take the module they are (`ModuleCursor`): it names their weights and scopes their nodes.
  */
 import type { GraphBuilder } from "./graph.ts";
 import { float } from "./graph.ts";
-import type { Weights } from "./weights.ts";
+import type { ModuleCursor } from "./module.ts";
 
 /** Valid-position mask from lengths: bool [B, T] (T = x.shape[timeAxis]). */
 export function lengthMask(g: GraphBuilder, lengths: string, x: string, timeAxis: number): string {
@@ -37,15 +38,18 @@ export function convLengths(
   return g.add(g.op("Div", [num, g.int(stride)]), g.int(1)); // int64 Div truncates; num ≥ 0 for valid items
 }
 
-/** y = x·Wᵀ + b for x [..., in] with a torch Linear weight [out, in]. */
-export function linear(g: GraphBuilder, w: Weights, prefix: string, x: string, bias = true): string {
-  const [out, inp] = w.shape(`${prefix}.weight`);
-  let y = g.matmul(
-    x,
-    g.weight(`${prefix}.weight`, () => transpose2d(w.f32(`${prefix}.weight`, [out, inp]), out, inp), [inp, out]),
-  );
-  if (bias) y = g.add(y, g.weight(`${prefix}.bias`, w.f32(`${prefix}.bias`, [out]), [out]));
-  return y;
+/** y = x·Wᵀ (+ b when the module has a bias) for x [..., in] with a torch Linear weight [out, in]. */
+export function linear(m: ModuleCursor, x: string): string {
+  const g = m.g;
+  return m.scope(() => {
+    const [out, inp] = m.shape("weight");
+    let y = g.matmul(
+      x,
+      g.weight(m.tensor("weight"), () => transpose2d(m.f32("weight", [out, inp]), out, inp), [inp, out]),
+    );
+    if (m.has("bias")) y = g.add(y, g.weight(m.tensor("bias"), m.f32("bias", [out]), [out]));
+    return y;
+  });
 }
 
 export function transpose2d(a: Float32Array, rows: number, cols: number): Float32Array {
@@ -63,39 +67,53 @@ export interface ConvOpts {
 }
 
 /** Conv1d over [B, C, T] with a torch weight [out, in/groups, k]; explicit (left, right) zero padding. */
-export function conv1d(g: GraphBuilder, w: Weights, prefix: string, x: string, o: ConvOpts = {}): string {
-  const shape = w.shape(`${prefix}.weight`);
-  const inputs = [x, g.weight(`${prefix}.weight`, () => w.f32(`${prefix}.weight`, shape), shape)];
-  if (o.bias ?? w.has(`${prefix}.bias`)) {
-    inputs.push(g.weight(`${prefix}.bias`, w.f32(`${prefix}.bias`, [shape[0]]), [shape[0]]));
-  }
-  const [pl, pr] = o.padding ?? [0, 0];
-  return g.op("Conv", inputs, {
-    kernel_shape: [shape[2]],
-    strides: [o.stride ?? 1],
-    pads: [pl, pr],
-    dilations: [o.dilation ?? 1],
-    group: o.groups ?? 1,
+export function conv1d(m: ModuleCursor, x: string, o: ConvOpts = {}): string {
+  const g = m.g;
+  return m.scope(() => {
+    const shape = m.shape("weight");
+    const inputs = [x, g.weight(m.tensor("weight"), () => m.f32("weight", shape), shape)];
+    if (o.bias ?? m.has("bias")) inputs.push(g.weight(m.tensor("bias"), m.f32("bias", [shape[0]]), [shape[0]]));
+    const [pl, pr] = o.padding ?? [0, 0];
+    return g.op("Conv", inputs, {
+      kernel_shape: [shape[2]],
+      strides: [o.stride ?? 1],
+      pads: [pl, pr],
+      dilations: [o.dilation ?? 1],
+      group: o.groups ?? 1,
+    });
   });
 }
 
+/** "Same" zero padding of a stride-1 conv with an odd kernel: (k − 1)·dilation / 2 on each side. */
+export function samePadding(m: ModuleCursor, dilation = 1): [number, number] {
+  const [, , k] = m.shape("weight");
+  const p = ((k - 1) * dilation) >> 1;
+  return [p, p];
+}
+
 /** LayerNorm over the last axis with weight and bias. */
-export function layerNorm(g: GraphBuilder, w: Weights, prefix: string, x: string, eps: number): string {
-  const [c] = w.shape(`${prefix}.weight`);
-  return g.op("LayerNormalization", [
-    x,
-    g.weight(`${prefix}.weight`, w.f32(`${prefix}.weight`), [c]),
-    g.weight(`${prefix}.bias`, w.f32(`${prefix}.bias`), [c]),
-  ], { axis: -1, epsilon: float(eps) });
+export function layerNorm(m: ModuleCursor, x: string, eps: number): string {
+  const g = m.g;
+  return m.scope(() => {
+    const [c] = m.shape("weight");
+    return g.op("LayerNormalization", [
+      x,
+      g.weight(m.tensor("weight"), m.f32("weight"), [c]),
+      g.weight(m.tensor("bias"), m.f32("bias"), [c]),
+    ], { axis: -1, epsilon: float(eps) });
+  });
 }
 
 /** RMSNorm over the last axis: x · rsqrt(mean(x²) + eps) · weight (statistics in fp32, as upstream). */
-export function rmsNorm(g: GraphBuilder, w: Weights, prefix: string, x: string, eps: number): string {
-  const [c] = w.shape(`${prefix}.weight`);
-  const x32 = g.dtype === "float32" ? x : g.cast(x, "float32");
-  const ms = g.reduceMean(g.mul(x32, x32), [-1]);
-  const y = g.toCompute(g.div(x32, g.sqrt(g.add(ms, g.scalarF32(eps)))));
-  return g.mul(y, g.weight(`${prefix}.weight`, w.f32(`${prefix}.weight`), [c]));
+export function rmsNorm(m: ModuleCursor, x: string, eps: number): string {
+  const g = m.g;
+  return m.scope(() => {
+    const [c] = m.shape("weight");
+    const x32 = g.dtype === "float32" ? x : g.cast(x, "float32");
+    const ms = g.reduceMean(g.mul(x32, x32), [-1]);
+    const y = g.toCompute(g.div(x32, g.sqrt(g.add(ms, g.scalarF32(eps)))));
+    return g.mul(y, g.weight(m.tensor("weight"), m.f32("weight"), [c]));
+  });
 }
 
 /**

@@ -1,29 +1,33 @@
 /**
  * Named float weights of a converted checkpoint, as the model definitions need them: `f32(name)` gives a
- * Float32Array whatever the stored dtype, `shape(name)` its shape. Every read is recorded so an export can prove it
- * used every tensor of the checkpoint (a silently unused weight is a wrong graph).
+ * Float32Array whatever the stored dtype, `shape(name)` its shape. Once the architecture walk's shapes are declared
+ * (`declareShapes`), the file must hold each of them and a read of anything else is refused, so a graph is built only
+ * from tensors the walk accounts for, with the shapes it says. Every read is recorded so an export can prove it used
+ * every tensor of the checkpoint (a silently unused weight is a wrong graph).
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
-import { float16BitsToFloat32 } from "./float16.ts";
+import { isFloatDType, toFloat32 } from "../dtype_cast.ts";
+import type { DType } from "../tensor_source.ts";
 import { openSafetensors } from "../safetensors/mod.ts";
+import { Xcodec2Error } from "../../common/errors.ts";
 
-export class WeightError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "WeightError";
-  }
-}
+/** The converted checkpoint lacks a tensor the graphs read, or holds it in another shape or dtype. */
+export class WeightError extends Xcodec2Error {}
 
 interface Entry {
-  dtype: string;
+  dtype: DType;
   shape: number[];
   begin: number;
   end: number;
 }
 
+const sameShape = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
+
 export class Weights {
   private used = new Set<string>();
+  private declared: Map<string, readonly number[]> | undefined;
   /**
    * Reads go through a file descriptor, one tensor at a time and synchronously (model definitions are plain
    * functions), so an export holds the graph's own copies of the weights but never the whole checkpoint file too.
@@ -63,44 +67,54 @@ export class Weights {
     return out;
   }
 
+  /**
+   * The tensors the architecture walk declares for this checkpoint's config (`expectedConvertedTensors(cfg)`): each
+   * must be in the file with the declared shape, and from now on only they can be read.
+   */
+  declareShapes(tensors: readonly { name: string; shape: readonly number[] }[]): void {
+    const declared = new Map(tensors.map((t) => [t.name, t.shape]));
+    for (const [name, shape] of declared) {
+      const e = this.entries.get(name);
+      if (!e) throw new WeightError(`${this.path}: tensor ${name} is missing (the config implies [${shape}])`);
+      if (!sameShape(e.shape, shape)) {
+        throw new WeightError(`${this.path}: tensor ${name} has shape [${e.shape}], the config implies [${shape}]`);
+      }
+    }
+    this.declared = declared;
+  }
+
+  /** The entry of a tensor the model may read: present, and declared by the architecture walk once one is. */
+  private entry(name: string): Entry {
+    const e = this.entries.get(name);
+    if (!e) throw new WeightError(`${this.path}: tensor ${name} is missing`);
+    if (this.declared && !this.declared.has(name)) {
+      throw new WeightError(`${this.path}: tensor ${name} is not part of the architecture the config describes`);
+    }
+    return e;
+  }
+
   has(name: string): boolean {
-    return this.entries.has(name);
+    return this.entries.has(name) && (this.declared?.has(name) ?? true);
   }
   names(): string[] {
     return [...this.entries.keys()];
   }
 
   shape(name: string): number[] {
-    const e = this.entries.get(name);
-    if (!e) throw new WeightError(`${this.path}: tensor ${name} is missing`);
-    return e.shape;
+    return this.entry(name).shape;
   }
 
   /** The tensor as float32 (F32 copied, F16/BF16 widened), shape checked when `expect` is given. */
   f32(name: string, expect?: number[]): Float32Array {
-    const e = this.entries.get(name);
-    if (!e) throw new WeightError(`${this.path}: tensor ${name} is missing`);
-    if (expect && (expect.length !== e.shape.length || expect.some((d, i) => d !== e.shape[i]))) {
+    const e = this.entry(name);
+    if (expect && !sameShape(expect, e.shape)) {
       throw new WeightError(`${this.path}: tensor ${name} has shape [${e.shape}], expected [${expect}]`);
     }
     this.used.add(name);
-    const bytes = this.bytes(e, name);
-    switch (e.dtype) {
-      case "F32":
-        return new Float32Array(bytes.buffer);
-      case "F16":
-        return Float32Array.from(new Uint16Array(bytes.buffer), float16BitsToFloat32);
-      case "BF16": {
-        const h = new Uint16Array(bytes.buffer);
-        const out = new Uint32Array(h.length);
-        for (let i = 0; i < h.length; i++) out[i] = h[i] << 16;
-        return new Float32Array(out.buffer);
-      }
-      case "F64":
-        return Float32Array.from(new Float64Array(bytes.buffer));
-      default:
-        throw new WeightError(`${this.path}: tensor ${name} has dtype ${e.dtype}, a float was expected`);
+    if (!isFloatDType(e.dtype)) {
+      throw new WeightError(`${this.path}: tensor ${name} has dtype ${e.dtype}, a float was expected`);
     }
+    return toFloat32(this.bytes(e, name), e.dtype);
   }
 
   /** Raw tensor (any dtype) for tests and reference data: typed view over a copy of its bytes. */

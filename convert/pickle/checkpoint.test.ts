@@ -12,11 +12,11 @@ import {
   tensorsOf,
   viewsCheckpoint,
 } from "../../fixtures/pickle/checkpoints.ts";
+import { TINY_ORIGINAL, TINY_ORIGINAL_PICKLE } from "../../fixtures/support/reference.ts";
 import { openPickleCheckpoint, PickleCheckpoint, PickleError, ZipFormatError } from "./mod.ts";
 
-const TINY = "fixtures/reference/checkpoints/tiny-a";
-const TORCH_BIN = `${TINY}/original-pickle/pytorch_model.bin`;
-const SAFETENSORS = `${TINY}/original/model.safetensors`;
+const TORCH_BIN = join(TINY_ORIGINAL_PICKLE, "pytorch_model.bin");
+const SAFETENSORS = join(TINY_ORIGINAL, "model.safetensors");
 
 async function assertSameTensors(src: TensorSource, expected: TensorData[]): Promise<void> {
   assert.deepEqual(src.list().map((i) => i.name).sort(), expected.map((t) => t.name).sort());

@@ -6,21 +6,20 @@ import { join } from "node:path";
 import { convertCheckpoint } from "../convert.ts";
 import { openSafetensors } from "../safetensors/mod.ts";
 import { lightningCkpt, tensorsOf } from "../../fixtures/pickle/checkpoints.ts";
-
-const TINY = "fixtures/reference/checkpoints/tiny-a";
+import { TINY_ORIGINAL, TINY_ORIGINAL_PICKLE } from "../../fixtures/support/reference.ts";
 
 test("converting the pickled forms of tiny-a (torch's .bin, our Lightning .ckpt) gives the same files as its safetensors", async () => {
   const dir = mkdtempSync(join(tmpdir(), "xcodec2-pickle-convert-"));
   try {
-    const st = await openSafetensors(`${TINY}/original/model.safetensors`);
+    const st = await openSafetensors(join(TINY_ORIGINAL, "model.safetensors"));
     const tensors = await tensorsOf(st);
     await st.close();
     const ckpt = join(dir, "epoch=4-step=1400000.ckpt");
     writeFileSync(ckpt, lightningCkpt(tensors));
-    const config = `${TINY}/original/config.json`;
+    const config = join(TINY_ORIGINAL, "config.json");
     const sources = {
-      safetensors: `${TINY}/original/model.safetensors`,
-      torch_bin: `${TINY}/original-pickle/pytorch_model.bin`,
+      safetensors: join(TINY_ORIGINAL, "model.safetensors"),
+      torch_bin: join(TINY_ORIGINAL_PICKLE, "pytorch_model.bin"),
       lightning: ckpt,
     };
     const outputs: Record<string, Buffer> = {};

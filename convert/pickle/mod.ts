@@ -9,6 +9,7 @@ import { PickleCheckpoint } from "./checkpoint.ts";
 
 export { PickleError, PickleSecurityError, ZipFormatError } from "./errors.ts";
 export { PickleCheckpoint } from "./checkpoint.ts";
+export { ZipReader } from "./zip_reader.ts";
 
 export function openPickleCheckpoint(path: string): Promise<TensorSource> {
   return PickleCheckpoint.open(path);

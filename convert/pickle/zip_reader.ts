@@ -10,7 +10,7 @@
 
 import { type FileHandle, open } from "node:fs/promises";
 import { inflateRawSync } from "node:zlib";
-import { crc32 } from "./crc32.ts";
+import { crc32 } from "../../common/checksums.ts";
 import { ZipFormatError } from "./errors.ts";
 
 export interface ZipEntry {

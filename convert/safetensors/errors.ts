@@ -1,6 +1,6 @@
 /** A malformed or unreadable safetensors file (or shard index), naming the file and, where one is at fault, the tensor. */
-export class SafetensorsError extends Error {
-  override readonly name = "SafetensorsError";
+import { Xcodec2Error } from "../../common/errors.ts";
+export class SafetensorsError extends Xcodec2Error {
   readonly file: string;
   readonly tensor: string | undefined;
   readonly detail: string;

@@ -5,7 +5,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { runTarget } from "./harness.ts";
-import { DEFAULT_SEED, TARGETS } from "./targets.ts";
+import { DEFAULT_SEED, TARGETS } from "./targets/mod.ts";
 import { applyMutation } from "./mutate.ts";
 
 const RUNS = 300;

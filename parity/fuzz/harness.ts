@@ -5,11 +5,12 @@
  * declared size), a case over the time bound, or files left behind (partial outputs).
  */
 
-import type { TensorSource } from "../../convert/tensor_source.ts";
+import type { TensorSource } from "../../convert/mod.ts";
 import fc from "fast-check";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Xcodec2Error } from "../../common/errors.ts";
 
 /** One input file: the file name (its extension selects the format) and its bytes. */
 export interface FuzzInput {
@@ -70,9 +71,8 @@ export async function readEveryTensor(src: TensorSource, path: string): Promise<
   }
 }
 
-export class FuzzContractError extends Error {
-  override name = "FuzzContractError";
-}
+/** A parser broke its contract on a fuzzed input (threw an untyped error, hung, or returned inconsistent data). */
+export class FuzzContractError extends Xcodec2Error {}
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -6,9 +6,9 @@
  * Prints per-target counts (cases, successes, typed errors by class, slowest case) and exits non-zero if any case
  * broke the contract (untyped exception, hang, partial output), with the reproducing seed and path.
  */
-import { parseArgs } from "node:util";
+import { Command, type OptionValues } from "../../common/args.ts";
 import { type FuzzResult, runTarget } from "./harness.ts";
-import { DEFAULT_SEED, TARGETS } from "./targets.ts";
+import { DEFAULT_SEED, TARGETS } from "./targets/mod.ts";
 
 export function formatResult(r: FuzzResult): string {
   const errors = Object.entries(r.errors).map(([k, v]) => `${k} ${v}`).join(", ") || "none";
@@ -18,36 +18,41 @@ export function formatResult(r: FuzzResult): string {
     `slowest ${r.maxCaseMs.toFixed(0)} ms  total ${(r.elapsedMs / 1000).toFixed(1)} s${r.failure ? "  FAILED" : ""}`;
 }
 
-async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      runs: { type: "string", default: "10000" },
-      target: { type: "string", multiple: true },
-      seed: { type: "string", default: String(DEFAULT_SEED) },
-      "timeout-ms": { type: "string", default: "10000" },
-      list: { type: "boolean", default: false },
-      survey: { type: "boolean", default: false },
+const FUZZ = new Command({
+  name: "fuzz",
+  program: "npm run fuzz --",
+  summary: "Fuzz every parser (safetensors, pickle, zip, audio, codes, config): each case must end in a typed error " +
+    "naming the file, or in a consistent result, within the time bound.",
+  positionals: [],
+  options: {
+    runs: { type: "integer", min: 1, max: 1e9, default: 10_000, help: "cases per target" },
+    target: {
+      type: "list",
+      choices: TARGETS.map((t) => t.name),
+      value: "NAME[,NAME...]",
+      help: "these targets only (default: all)",
     },
-  });
-  if (values.list) {
+    seed: { type: "integer", min: -(2 ** 31), max: 2 ** 31 - 1, default: DEFAULT_SEED, help: "fast-check seed" },
+    "timeout-ms": { type: "integer", min: 1, max: 3_600_000, default: 10_000, help: "bound on one case" },
+    survey: { type: "boolean", help: "record every distinct violation and keep going (bug hunting)" },
+    list: { type: "boolean", help: "list the targets and exit" },
+  },
+});
+
+function main(argv: string[]): Promise<number> {
+  return FUZZ.run(argv, ({ values }) => fuzz(values));
+}
+
+async function fuzz(v: OptionValues<typeof FUZZ.spec.options>): Promise<number> {
+  if (v.list) {
     for (const t of TARGETS) console.log(`${t.name.padEnd(12)} ${t.description}`);
     return 0;
   }
-  const runs = Number(values.runs);
-  const seed = Number(values.seed);
-  if (!Number.isInteger(runs) || runs <= 0 || !Number.isInteger(seed)) {
-    console.error("--runs and --seed must be integers");
-    return 2;
-  }
-  const wanted = values.target ?? TARGETS.map((t) => t.name);
-  const unknown = wanted.filter((n) => !TARGETS.some((t) => t.name === n));
-  if (unknown.length) {
-    console.error(`unknown target(s) ${unknown.join(", ")}; known: ${TARGETS.map((t) => t.name).join(", ")}`);
-    return 2;
-  }
+  const wanted = v.target.length ? v.target : TARGETS.map((t) => t.name);
+  const opts = { runs: v.runs, seed: v.seed, caseTimeoutMs: v["timeout-ms"], survey: v.survey };
   let failed = false;
   for (const t of TARGETS.filter((t) => wanted.includes(t.name))) {
-    const r = await runTarget(t, { runs, seed, caseTimeoutMs: Number(values["timeout-ms"]), survey: values.survey });
+    const r = await runTarget(t, opts);
     console.log(formatResult(r));
     for (const [k, v] of Object.entries(r.violations)) {
       failed = true;
@@ -61,4 +66,4 @@ async function main(): Promise<number> {
   return failed ? 1 : 0;
 }
 
-if (import.meta.main) process.exit(await main());
+if (import.meta.main) process.exit(await main(process.argv.slice(2)));

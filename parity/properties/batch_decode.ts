@@ -3,15 +3,15 @@
  * constant and real codes), every item's audio equals that sequence decoded alone within the relative-L2 gate, and
  * both are exactly HOP_LENGTH samples per code. A shuffled order of the items is checked the same way.
  */
-import { HOP_LENGTH } from "../../convert/architecture.ts";
+import { HOP_LENGTH } from "../../convert/mod.ts";
 import {
-  batchItems,
+  batchRuns,
   CI_SIZES,
   type CodeBatchSpec,
   codeBatchSpecArb,
+  describeBatch,
   describeCodes,
   renderCodes,
-  shuffledOrder,
 } from "../arbitraries.ts";
 import type { ParityCodec } from "../codec_handle.ts";
 import { runFcProperty } from "../fc_runner.ts";
@@ -24,19 +24,15 @@ export const BATCH_DECODE = "2 batch=loop decode";
 
 export function batchDecodeProperty(codec: ParityCodec, opts: BatchPropertyOptions): Promise<PropertyResult> {
   const sizes = opts.sizes ?? CI_SIZES;
-  const describe = (spec: CodeBatchSpec) => {
-    const items = batchItems(spec, spec.seqs.length, sizes.maxBatch);
-    return `batch of ${items.length} [${
-      items.map((i) => describeCodes(spec.seqs[i], opts.sources)).join("; ")
-    }], shuffle ${JSON.stringify(shuffledOrder(items.length, spec.shuffle))}`;
-  };
+  const describe = (spec: CodeBatchSpec) =>
+    describeBatch(spec, spec.seqs.length, sizes.maxBatch, (i) => describeCodes(spec.seqs[i], opts.sources));
   return runFcProperty(
     opts.name ?? BATCH_DECODE,
     "audio rel L2",
     codeBatchSpecArb(sizes, opts.sources),
     async (spec, tally) => {
       const seqs = spec.seqs.map((s) => renderCodes(s, opts.sources));
-      const items = batchItems(spec, seqs.length, sizes.maxBatch);
+      const { items, runs } = batchRuns(spec, seqs.length, sizes.maxBatch);
       const alone: Float32Array[] = [];
       for (const [i, s] of seqs.entries()) {
         const [a] = await codec.decodeBatch([s]);
@@ -48,13 +44,12 @@ export function batchDecodeProperty(codec: ParityCodec, opts: BatchPropertyOptio
         }
         alone.push(a);
       }
-      const orders = [items.map((_, j) => j), shuffledOrder(items.length, spec.shuffle)];
       let failure: string | undefined;
-      for (const [run, order] of orders.entries()) {
+      for (const { name, order } of runs) {
         const out = await codec.decodeBatch(order.map((j) => seqs[items[j]]));
         for (let j = 0; j < order.length; j++) {
           const s = items[order[j]];
-          const where = `${run === 0 ? "batch" : "shuffled batch"} item ${j} (sequence ${s}, ${seqs[s].length} codes)`;
+          const where = `${name} item ${j} (sequence ${s}, ${seqs[s].length} codes)`;
           if (out[j].length !== seqs[s].length * HOP_LENGTH) {
             return {
               ok: false,

@@ -4,16 +4,16 @@
  * Codes must match exactly except on tie frames (an FSQ value within the tie margin of x.5 in either run); those are
  * counted in `ties`. `maxError` is the largest |Δ| of the FSQ input (before the bound) between batch and alone.
  */
-import { codesForSamples } from "../../convert/architecture.ts";
+import { codesForSamples } from "../../convert/mod.ts";
 import type { EncodeResult } from "../../runtime/types.ts";
 import {
-  batchItems,
+  batchRuns,
   type BatchSpec,
   batchSpecArb,
   CI_SIZES,
+  describeBatch,
   describeClip,
   renderClip,
-  shuffledOrder,
   type Sizes,
   type Sources,
 } from "../arbitraries.ts";
@@ -72,25 +72,19 @@ export function compareEncoded(
 export function batchEncodeProperty(codec: ParityCodec, opts: BatchPropertyOptions): Promise<PropertyResult> {
   const sizes = opts.sizes ?? CI_SIZES;
   const levels = codec.config.quantization_levels;
-  const describe = (spec: BatchSpec) => {
-    const items = batchItems(spec, spec.clips.length, sizes.maxBatch);
-    return `batch of ${items.length} [${
-      items.map((i) => describeClip(spec.clips[i], opts.sources)).join("; ")
-    }], shuffle ${JSON.stringify(shuffledOrder(items.length, spec.shuffle))}`;
-  };
+  const describe = (spec: BatchSpec) =>
+    describeBatch(spec, spec.clips.length, sizes.maxBatch, (i) => describeClip(spec.clips[i], opts.sources));
   return runFcProperty(
     opts.name ?? BATCH_ENCODE,
     "FSQ input max |Δ|",
     batchSpecArb(sizes, opts.sources),
     async (spec, tally) => {
       const clips = spec.clips.map((c) => renderClip(c, opts.sources));
-      const items = batchItems(spec, clips.length, sizes.maxBatch);
+      const { items, runs } = batchRuns(spec, clips.length, sizes.maxBatch);
       const alone: EncodeResult[] = [];
       for (const c of clips) alone.push(await codec.encodeBatch([c]));
-      const orders = [items.map((_, j) => j), shuffledOrder(items.length, spec.shuffle)];
-      for (const [run, order] of orders.entries()) {
-        const batchClips = order.map((j) => clips[items[j]]);
-        const r = await codec.encodeBatch(batchClips);
+      for (const { name, order } of runs) {
+        const r = await codec.encodeBatch(order.map((j) => clips[items[j]]));
         for (let j = 0; j < order.length; j++) {
           const c = items[order[j]];
           const why = compareEncoded(
@@ -103,9 +97,7 @@ export function batchEncodeProperty(codec: ParityCodec, opts: BatchPropertyOptio
           if (why) {
             return {
               ok: false,
-              why: `${run === 0 ? "batch" : "shuffled batch"} item ${j} (clip ${c}, ${
-                clips[c].length
-              } samples): ${why}`,
+              why: `${name} item ${j} (clip ${c}, ${clips[c].length} samples): ${why}`,
             };
           }
         }

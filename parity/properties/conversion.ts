@@ -7,8 +7,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openSafetensors, type SafetensorsFile } from "../../convert/safetensors/mod.ts";
-import type { ReferenceIndex } from "../reference.ts";
+import { openSafetensors, type SafetensorsFile } from "../../convert/mod.ts";
+import { type ReferenceIndex, variantDirs } from "../reference.ts";
 import { fromTally, notRun, type PropertyResult, Tally } from "../result.ts";
 import { bytesToFloat32 } from "../tensor_data.ts";
 import { TOLERANCES } from "../tolerances.ts";
@@ -25,10 +25,10 @@ export interface ConversionCase {
 /** The stored forms of every reference variant. */
 export function referenceConversionCases(index: ReferenceIndex): ConversionCase[] {
   const out: ConversionCase[] = [];
-  for (const [name, v] of Object.entries(index.variants)) {
-    const expected = join(index.root, v.converted_checkpoint);
-    out.push({ label: `${name} safetensors`, source: join(index.root, v.original_checkpoint), expected });
-    out.push({ label: `${name} pickle`, source: join(index.root, v.original_checkpoint + "-pickle"), expected });
+  for (const name of Object.keys(index.variants)) {
+    const dirs = variantDirs(index, name);
+    out.push({ label: `${name} safetensors`, source: dirs.original, expected: dirs.converted });
+    out.push({ label: `${name} pickle`, source: dirs.originalPickle, expected: dirs.converted });
   }
   return out;
 }

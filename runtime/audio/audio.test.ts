@@ -1,14 +1,14 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readReferenceTensors } from "../features/reference_tensors.ts";
 import { AudioError, decodeAudioBytes, readAudio, writeWav } from "./mod.ts";
-import { encodeSilentMp3, encodeTestFlac, encodeTestWav, pcmValue } from "./test_encoders.ts";
+import { encodeSilentMp3, encodeTestFlac, encodeTestWav, pcmValue } from "../../fixtures/audio/encoders.ts";
+import { clipPath, clipTensors } from "../../fixtures/support/reference.ts";
+import { referenceIndex } from "../../parity/reference.ts";
 
-const REF = new URL("../../fixtures/reference/", import.meta.url).pathname;
-const cases = JSON.parse(readFileSync(REF + "cases.json", "utf8")) as { clips: Record<string, { samples: number }> };
+const cases = referenceIndex();
 
 async function expectAudioError(p: Promise<unknown>, problem: string, file: string, message?: RegExp) {
   await assert.rejects(p, (e: unknown) => {
@@ -26,12 +26,12 @@ const sine = (n: number, k = 1, amp = 0.5) => Float64Array.from({ length: n }, (
 describe("reference clips", () => {
   for (const [name, info] of Object.entries(cases.clips)) {
     test(`${name} reads as exactly the samples the reference fed the model`, async () => {
-      const a = await readAudio(`${REF}clips/${name}.wav`);
+      const a = await readAudio(clipPath(name));
       assert.equal(a.samples.length, info.samples);
       assert.equal(a.sampleRate, 16000);
       assert.equal(a.sourceRate, 16000);
       assert.equal(a.channels, 1);
-      const iv = (await readReferenceTensors(`${REF}tensors/tiny-a/single_${name}.safetensors`)).get(
+      const iv = (await clipTensors(name)).get(
         "fe.input_values",
       )!;
       assert.deepEqual(a.samples, (iv.data as Float32Array).subarray(0, info.samples));

@@ -1,4 +1,5 @@
 /** What went wrong with an audio file, for callers that branch on it. */
+import { Xcodec2Error } from "../../common/errors.ts";
 export type AudioProblem =
   | "unreadable" // the file could not be read from disk
   | "unknown-format" // not WAV, FLAC or MP3
@@ -10,8 +11,7 @@ export type AudioProblem =
   | "write-failed"; // writing a WAV failed
 
 /** Any problem reading, decoding, resampling or writing audio. The message always names the file. */
-export class AudioError extends Error {
-  override readonly name = "AudioError";
+export class AudioError extends Xcodec2Error {
   constructor(
     readonly file: string,
     readonly problem: AudioProblem,

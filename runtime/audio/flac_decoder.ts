@@ -1,7 +1,7 @@
 /** FLAC through @wasm-audio-decoders/flac (libFLAC compiled to WASM). */
 import { FLACDecoder } from "@wasm-audio-decoders/flac";
 import { AudioError } from "./errors.ts";
-import type { DecodedAudio } from "./decoded_audio.ts";
+import { type DecodedAudio, withWasmDecoder } from "./decoded_audio.ts";
 
 export function isFlac(bytes: Uint8Array): boolean {
   return bytes.length >= 4 && bytes[0] === 0x66 && bytes[1] === 0x4c && bytes[2] === 0x61 && bytes[3] === 0x43; // "fLaC"
@@ -24,10 +24,8 @@ function toIntegerScale(decoded: Float32Array, bitDepth: number): Float32Array {
   return out;
 }
 
-export async function decodeFlac(bytes: Uint8Array, file: string): Promise<DecodedAudio> {
-  const decoder = new FLACDecoder();
-  try {
-    await decoder.ready;
+export function decodeFlac(bytes: Uint8Array, file: string): Promise<DecodedAudio> {
+  return withWasmDecoder(file, "FLAC", new FLACDecoder(), async (decoder) => {
     const result = await decoder.decodeFile(bytes);
     if (result.errors.length > 0) {
       const first = result.errors[0];
@@ -44,10 +42,5 @@ export async function decodeFlac(bytes: Uint8Array, file: string): Promise<Decod
       channelData: result.channelData.map((c) => toIntegerScale(c.subarray(0, result.samplesDecoded), result.bitDepth)),
       sampleRate: result.sampleRate,
     };
-  } catch (e) {
-    if (e instanceof AudioError) throw e;
-    throw new AudioError(file, "decode-failed", `FLAC decoder failed: ${(e as Error)?.message ?? e}`, { cause: e });
-  } finally {
-    decoder.free();
-  }
+  });
 }

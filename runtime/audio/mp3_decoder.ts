@@ -1,7 +1,7 @@
 /** MP3 (MPEG-1/2 layer III, also I/II) through mpg123-decoder (libmpg123 compiled to WASM). */
 import { MPEGDecoder } from "mpg123-decoder";
 import { AudioError } from "./errors.ts";
-import type { DecodedAudio } from "./decoded_audio.ts";
+import { type DecodedAudio, withWasmDecoder } from "./decoded_audio.ts";
 
 /** An ID3v2 tag or an MPEG audio frame sync (11 set bits) at the start. */
 export function looksLikeMp3(bytes: Uint8Array): boolean {
@@ -9,11 +9,9 @@ export function looksLikeMp3(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0xff && (bytes[1] & 0xe0) === 0xe0;
 }
 
-export async function decodeMp3(bytes: Uint8Array, file: string): Promise<DecodedAudio> {
+export function decodeMp3(bytes: Uint8Array, file: string): Promise<DecodedAudio> {
   // Gapless mode trims the encoder delay and padding (LAME/Xing headers), so lengths match the source audio.
-  const decoder = new MPEGDecoder({ enableGapless: true });
-  try {
-    await decoder.ready;
+  return withWasmDecoder(file, "MP3", new MPEGDecoder({ enableGapless: true }), (decoder) => {
     const result = decoder.decode(bytes);
     if (result.samplesDecoded === 0 || result.channelData.length === 0) {
       const why = result.errors.length > 0 ? `: ${result.errors[0].message}` : "";
@@ -23,10 +21,5 @@ export async function decodeMp3(bytes: Uint8Array, file: string): Promise<Decode
       channelData: result.channelData.map((c) => c.slice(0, result.samplesDecoded)),
       sampleRate: result.sampleRate,
     };
-  } catch (e) {
-    if (e instanceof AudioError) throw e;
-    throw new AudioError(file, "decode-failed", `MP3 decoder failed: ${(e as Error)?.message ?? e}`, { cause: e });
-  } finally {
-    decoder.free();
-  }
+  });
 }

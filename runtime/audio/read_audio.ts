@@ -4,7 +4,7 @@
  */
 import { readFile } from "node:fs/promises";
 import process from "node:process";
-import { SAMPLE_RATE } from "../../convert/architecture.ts";
+import { SAMPLE_RATE } from "../../convert/mod.ts";
 import { AudioError } from "./errors.ts";
 import type { DecodedAudio } from "./decoded_audio.ts";
 import { downmixToMono } from "./downmix.ts";

@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { rename, unlink, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { SAMPLE_RATE } from "../../convert/architecture.ts";
+import { SAMPLE_RATE } from "../../convert/mod.ts";
 import { AudioError } from "./errors.ts";
 
 export type WavSampleFormat = "f32" | "pcm16";

@@ -1,29 +1,14 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { codesForSamples, FEATURE_DIM, FEATURE_PADDING_VALUE, paddedSamples } from "../../convert/architecture.ts";
-import { readAudio } from "../audio/mod.ts";
+import { codesForSamples, FEATURE_DIM, FEATURE_PADDING_VALUE, paddedSamples } from "../../convert/mod.ts";
 import { batchFeatures, extractFeatures, FeatureInputError } from "./mod.ts";
-import { readReferenceTensors } from "./reference_tensors.ts";
-import { maxAbsDiff } from "../../parity/metrics.ts";
+import { maxAbsDiff } from "../../fixtures/support/metrics.ts";
+import { caseTensors, readClip } from "../../fixtures/support/reference.ts";
+import { referenceIndex } from "../../parity/reference.ts";
 
-const REF = new URL("../../fixtures/reference/", import.meta.url).pathname;
-const cases = JSON.parse(readFileSync(REF + "cases.json", "utf8")) as {
-  clips: Record<string, { samples: number; kind: string }>;
-  cases: Record<string, { file: string; clips: string[] }>;
-};
+const cases = referenceIndex();
 /** The reference README's gates: 1e-4 absolute, 3e-4 for noise. */
 const tolerance = (clip: string) => (cases.clips[clip].kind === "noise" ? 3e-4 : 1e-4);
-
-const clipCache = new Map<string, Float32Array>();
-async function clip(name: string): Promise<Float32Array> {
-  let s = clipCache.get(name);
-  if (s === undefined) {
-    s = (await readAudio(`${REF}clips/${name}.wav`)).samples;
-    clipCache.set(name, s);
-  }
-  return s;
-}
 
 function assertMaskEqual(ours: BigInt64Array, ref: ArrayLike<number>, what: string) {
   assert.equal(ours.length, ref.length, `${what} length`);
@@ -37,8 +22,8 @@ describe("extractFeatures equals upstream Xcodec2FeatureExtractor", () => {
   for (const [key, c] of singles) {
     test(key, async () => {
       const name = c.clips[0];
-      const audio = await clip(name);
-      const ref = await readReferenceTensors(`${REF}tensors/tiny-a/${c.file}`);
+      const audio = await readClip(name);
+      const ref = await caseTensors(key);
       const fe = extractFeatures(audio);
 
       const iv = ref.get("fe.input_values")!;
@@ -67,8 +52,8 @@ describe("extractFeatures equals upstream Xcodec2FeatureExtractor", () => {
 describe("batchFeatures equals upstream's padded batches", () => {
   for (const [key, c] of batches) {
     test(key, async () => {
-      const audios = await Promise.all(c.clips.map(clip));
-      const ref = await readReferenceTensors(`${REF}tensors/tiny-a/${c.file}`);
+      const audios = await Promise.all(c.clips.map((name) => readClip(name)));
+      const ref = await caseTensors(key);
       const b = batchFeatures(audios);
       const B = audios.length;
 
@@ -92,7 +77,7 @@ describe("batchFeatures equals upstream's padded batches", () => {
       const sums = ref.get("fe.padding_mask_sum");
       if (sums !== undefined) {
         assert.deepEqual(
-          Array.from(sums.data as BigInt64Array, Number),
+          Array.from(sums.data, Number),
           audios.map((a) => a.length + 1),
         );
       }
@@ -107,7 +92,7 @@ describe("batchFeatures equals upstream's padded batches", () => {
     });
   }
   test("boundary3 stores the batched waveform tensors (so the exact comparison above ran)", async () => {
-    const ref = await readReferenceTensors(`${REF}tensors/tiny-a/batch_boundary3.safetensors`);
+    const ref = await caseTensors("tiny-a/batch/boundary3");
     assert.ok(ref.has("fe.input_values") && ref.has("fe.padding_mask"));
   });
 });

@@ -22,7 +22,7 @@ import {
   HOP_LENGTH,
   paddedSamples,
   SAMPLE_RATE,
-} from "../../convert/architecture.ts";
+} from "../../convert/mod.ts";
 import { FeatureInputError } from "./errors.ts";
 import { KaldiFbank, type KaldiFbankOptions } from "./kaldi_fbank.ts";
 

@@ -21,7 +21,7 @@ import {
   FBANK_MEL_BINS,
   FEATURE_STRIDE,
   HOP_LENGTH,
-} from "../../convert/architecture.ts";
+} from "../../convert/mod.ts";
 import {
   applyBinNormalisation,
   binStatistics,

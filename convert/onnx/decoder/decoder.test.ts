@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import type * as ort from "onnxruntime-node";
 import { HOP_LENGTH } from "../../architecture.ts";
 import { buildDecoder } from "./decoder.ts";
-import { int64, maxAbs, maxAbsDiff, referenceCases, referenceTensors, relL2, session, tinyA } from "./testing.ts";
+import { int64, session, tinyA } from "../../../fixtures/support/graph_session.ts";
+import { maxAbs, maxAbsDiff, relL2 } from "../../../fixtures/support/metrics.ts";
+import { caseTensors, referenceCases } from "../../../fixtures/support/reference.ts";
 
 type Session = Awaited<ReturnType<typeof session>>;
 
@@ -55,12 +57,12 @@ describe("decoder graph (tiny-a, onnxruntime-node CPU)", () => {
 
   before(async () => {
     fp32 = await decoderSession("float32", true);
-    for (const c of Object.values(await referenceCases()).filter((c) => c.kind === "single")) {
-      const ref = await referenceTensors(c.file);
+    for (const c of Object.values(referenceCases()).filter((c) => c.kind === "single")) {
+      const ref = await caseTensors(c.key);
       clips.push({
         name: c.clips[0],
-        codes: Array.from(ref("enc.audio_codes").data),
-        audio: ref("dec.audio_values").data as Float32Array,
+        codes: Array.from(ref.tensor("enc.audio_codes").data),
+        audio: ref.tensor("dec.audio_values").data as Float32Array,
       });
     }
     clips = clips.sort((a, b) => a.codes.length - b.codes.length);

@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as ort from "onnxruntime-node";
 import { hannWindow, inverseRealDftBasis, overlapAdd } from "./istft_head.ts";
-import { maxAbsDiff, session } from "./testing.ts";
+import { session } from "../../../fixtures/support/graph_session.ts";
+import { maxAbsDiff } from "../../../fixtures/support/metrics.ts";
 
 function rng(seed: number) {
   return () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;

@@ -16,7 +16,7 @@
  */
 import { sinCos } from "../trig.ts";
 import type { GraphBuilder } from "../graph.ts";
-import type { Weights } from "../weights.ts";
+import type { ModuleCursor } from "../module.ts";
 import { lengthMask, linear } from "../layers.ts";
 
 /** Periodic Hann window of length n (torch.hann_window's default). */
@@ -62,32 +62,24 @@ export function overlapAdd(g: GraphBuilder, frames: string, hop: number, ratio: 
 }
 
 /**
- * x [B, T, H] (after the final LayerNorm) → audio [B, hop·T] float32. `lengths` (int64 [B], or null) limits each
- * item's frames. Samples in [hop·length, hop·length + (n_fft − hop)/2) still hold the last frames' tails, as the
- * trimmed single run would if it were longer: the caller zeroes samples past hop·length.
+ * `m` = the head: x [B, T, H] (after the final LayerNorm) → audio [B, hop·T] float32. `lengths` (int64 [B], or
+ * null) limits each item's frames. Samples in [hop·length, hop·length + (n_fft − hop)/2) still hold the last
+ * frames' tails, as the trimmed single run would if it were longer: the caller zeroes samples past hop·length.
  */
-export function istftHead(
-  g: GraphBuilder,
-  w: Weights,
-  prefix: string,
-  x: string,
-  lengths: string | null,
-  nFft: number,
-  hop: number,
-): string {
-  return g.scope(prefix, () => {
+export function istftHead(m: ModuleCursor, x: string, lengths: string | null, nFft: number, hop: number): string {
+  const g = m.g;
+  return m.scope(() => {
     if (nFft % hop !== 0 || (nFft - hop) % 2 !== 0) {
       throw new RangeError(`n_fft ${nFft} must be a multiple of hop ${hop} with even overlap`);
     }
     const ratio = nFft / hop;
     const bins = nFft / 2 + 1;
-    const [out] = w.shape(`${prefix}.linear.weight`);
+    const proj = m.pp("linear");
+    const [out] = proj.shape("weight");
     if (out !== 2 * bins) {
-      throw new RangeError(`${prefix}.linear.weight: ${out} rows, expected n_fft + 2 = ${2 * bins}`);
+      throw new RangeError(`${proj.tensor("weight")}: ${out} rows, expected n_fft + 2 = ${2 * bins}`);
     }
-    const pred = g.dtype === "float32"
-      ? linear(g, w, `${prefix}.linear`, x)
-      : g.cast(linear(g, w, `${prefix}.linear`, x), "float32");
+    const pred = g.dtype === "float32" ? linear(proj, x) : g.cast(linear(proj, x), "float32");
     const magnitude = g.op("Min", [g.exp(g.slice(pred, [0], [bins], [2])), g.scalarF32(1e2)]);
     const phase = g.slice(pred, [bins], [2 * bins], [2]);
     // placement-independent sin/cos: onnxruntime's vectorised kernels round per SIMD lane (see trig.ts)
@@ -96,7 +88,7 @@ export function istftHead(
     const window = hannWindow(nFft);
     let frames = g.matmul(
       spectrum,
-      g.weightF32(`${prefix}.inverse_dft_basis`, inverseRealDftBasis(nFft, window), [2 * bins, nFft]),
+      g.weightF32(m.tensor("inverse_dft_basis"), inverseRealDftBasis(nFft, window), [2 * bins, nFft]),
     );
 
     const windowSq = g.constant(Float32Array.from(window, (v) => Math.fround(v) ** 2), [1, 1, nFft], "float32");

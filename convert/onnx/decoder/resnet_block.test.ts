@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as ort from "onnxruntime-node";
 import { groupNorm, RESNET_GROUP_NORM_EPS, RESNET_GROUPS } from "./resnet_block.ts";
-import { int64, maxAbsDiff, session, tinyA } from "./testing.ts";
+import { int64, session, tinyA } from "../../../fixtures/support/graph_session.ts";
+import { maxAbsDiff } from "../../../fixtures/support/metrics.ts";
 
 /** float64 GroupNorm of one item x [C, T] (all T frames), affine. */
 function groupNormRef(x: Float32Array, C: number, T: number, gamma: Float32Array, beta: Float32Array): Float64Array {

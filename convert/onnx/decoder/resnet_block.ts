@@ -9,7 +9,8 @@
  */
 import { float as floatAttr, type GraphBuilder } from "../graph.ts";
 import type { Weights } from "../weights.ts";
-import { conv1d, lengthMask, zeroPast } from "../layers.ts";
+import { conv1d, lengthMask, samePadding, zeroPast } from "../layers.ts";
+import { ModuleCursor } from "../module.ts";
 
 /** Upstream `Xcodec2ResNetBlock` / original `Normalize`: nn.GroupNorm(num_groups=32, eps=1e-6). */
 export const RESNET_GROUPS = 32;
@@ -19,6 +20,7 @@ export const RESNET_GROUP_NORM_EPS = 1e-6;
  * GroupNorm over x [B, C, T] (statistics per item and group over channels-in-group × time), affine per channel.
  * With `lengths`, the statistics use only time steps < length: sums over the valid frames divided by
  * (C/groups)·length. Statistics are computed in fp32 in every precision (fp16 sums over long clips would overflow).
+ * `prefix` names the norm module (`acoustic_decoder.prior_net.0.norm1`).
  */
 export function groupNorm(
   g: GraphBuilder,
@@ -29,8 +31,9 @@ export function groupNorm(
   groups = RESNET_GROUPS,
   eps = RESNET_GROUP_NORM_EPS,
 ): string {
-  return g.scope(prefix, () => {
-    const [c] = w.shape(`${prefix}.weight`);
+  const m = ModuleCursor.at(g, w, prefix);
+  return m.scope(() => {
+    const [c] = m.shape("weight");
     if (c % groups !== 0) throw new RangeError(`${prefix}: ${c} channels do not split into ${groups} groups`);
     const cg = c / groups;
     const x32 = g.dtype === "float32" ? x : g.cast(x, "float32");
@@ -53,20 +56,22 @@ export function groupNorm(
       normed = g.div(centred, g.sqrt(g.add(variance, g.scalarF32(eps))));
     }
     const y = g.toCompute(g.op("Reshape", [normed, g.shape(x)]));
-    const gamma = g.weight(`${prefix}.weight`, w.f32(`${prefix}.weight`), [c, 1]);
-    const beta = g.weight(`${prefix}.bias`, w.f32(`${prefix}.bias`), [c, 1]);
+    const gamma = g.weight(m.tensor("weight"), m.f32("weight"), [c, 1]);
+    const beta = g.weight(m.tensor("bias"), m.f32("bias"), [c, 1]);
     return g.add(g.mul(y, gamma), beta);
   });
 }
 
-/** One ResNet block over x [B, C, T]. */
-export function resnetBlock(g: GraphBuilder, w: Weights, prefix: string, x: string, lengths: string | null): string {
-  return g.scope(prefix, () => {
+/** The ResNet block `m` over x [B, C, T]. */
+export function resnetBlock(m: ModuleCursor, x: string, lengths: string | null): string {
+  const g = m.g;
+  return m.scope(() => {
+    const norm = (name: string, h: string) => groupNorm(g, m.w, m.pp(name).name, h, lengths);
     const conv = (name: string, h: string) =>
-      conv1d(g, w, `${prefix}.${name}`, lengths === null ? h : zeroPast(g, h, lengths, 2), { padding: [1, 1] });
-    let h = g.silu(groupNorm(g, w, `${prefix}.norm1`, x, lengths));
+      conv1d(m.pp(name), lengths === null ? h : zeroPast(g, h, lengths, 2), { padding: samePadding(m.pp(name)) });
+    let h = g.silu(norm("norm1", x));
     h = conv("conv1", h);
-    h = g.silu(groupNorm(g, w, `${prefix}.norm2`, h, lengths));
+    h = g.silu(norm("norm2", h));
     h = conv("conv2", h);
     return g.add(x, h);
   });

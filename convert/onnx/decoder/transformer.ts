@@ -14,8 +14,8 @@
  * never read (convs zero them, GroupNorm ignores them, the ISTFT head drops them).
  */
 import type { GraphBuilder } from "../graph.ts";
-import type { Weights } from "../weights.ts";
-import type { Xcodec2Config } from "../../architecture.ts";
+import type { ModuleCursor } from "../module.ts";
+import type { Xcodec2Config } from "../../architecture/mod.ts";
 import { keyPaddingBias, linear, rmsNorm, transpose2d } from "../layers.ts";
 
 /**
@@ -72,82 +72,63 @@ export function foldHeadRope(
   return out;
 }
 
-/** Linear without bias from a torch weight [out, in] that `weight` transforms when the graph is saved. */
-function linearFrom(
-  g: GraphBuilder,
-  name: string,
-  weight: () => Float32Array,
-  out: number,
-  inp: number,
-  x: string,
-): string {
-  return g.matmul(x, g.weight(name, () => transpose2d(weight(), out, inp), [inp, out]));
+/**
+ * A q or k projection `m` with the head-axis RoPE and `scale` folded into its torch weight [n_heads·head_dim, in]
+ * (and bias, when the config has attention biases) when the graph is saved.
+ */
+function ropeProjection(m: ModuleCursor, x: string, nHeads: number, d: number, theta: number, scale = 1): string {
+  const g = m.g;
+  return m.scope(() => {
+    const [out, inp] = m.shape("weight");
+    const weight = () => transpose2d(foldHeadRope(m.f32("weight", [out, inp]), nHeads, d, inp, theta, scale), out, inp);
+    let y = g.matmul(x, g.weight(m.tensor("weight"), weight, [inp, out]));
+    if (m.has("bias")) {
+      y = g.add(y, g.weight(m.tensor("bias"), foldHeadRope(m.f32("bias", [out]), nHeads, d, 1, theta, scale), [out]));
+    }
+    return y;
+  });
 }
 
-/** Multi-head self-attention over x [B, T, H]; `bias` [B, 1, 1, T] hides padded keys (or null). */
-function selfAttention(
-  g: GraphBuilder,
-  w: Weights,
-  cfg: Xcodec2Config,
-  prefix: string,
-  x: string,
-  bias: string | null,
-): string {
+/** Multi-head self-attention `m` over x [B, T, H]; `bias` [B, 1, 1, T] hides padded keys (or null). */
+function selfAttention(m: ModuleCursor, cfg: Xcodec2Config, x: string, bias: string | null): string {
+  const g = m.g;
   const nHeads = cfg.num_attention_heads, d = cfg.head_dim;
   if (cfg.num_key_value_heads !== nHeads) {
     throw new RangeError(
-      `${prefix}: grouped-query attention (${nHeads} heads, ${cfg.num_key_value_heads} kv heads) is not supported`,
+      `${m.name}: grouped-query attention (${nHeads} heads, ${cfg.num_key_value_heads} kv heads) is not supported`,
     );
   }
-  const [qOut, hidden] = w.shape(`${prefix}.q_proj.weight`);
+  const [qOut] = m.pp("q_proj").shape("weight");
   if (qOut !== nHeads * d) {
-    throw new RangeError(`${prefix}.q_proj.weight: ${qOut} rows, expected heads·head_dim = ${nHeads * d}`);
+    throw new RangeError(`${m.pp("q_proj").tensor("weight")}: ${qOut} rows, expected heads·head_dim = ${nHeads * d}`);
   }
-  const theta = cfg.rope_parameters.rope_theta;
-  const q = linearFrom(
-    g,
-    `${prefix}.q_proj.weight`,
-    () => foldHeadRope(w.f32(`${prefix}.q_proj.weight`, [qOut, hidden]), nHeads, d, hidden, theta, 1 / Math.sqrt(d)),
-    qOut,
-    hidden,
-    x,
-  );
-  const k = linearFrom(
-    g,
-    `${prefix}.k_proj.weight`,
-    () => foldHeadRope(w.f32(`${prefix}.k_proj.weight`, [qOut, hidden]), nHeads, d, hidden, theta),
-    qOut,
-    hidden,
-    x,
-  );
-  const v = linear(g, w, `${prefix}.v_proj`, x, false);
-  const heads = (t: string) => g.transpose(g.reshape(t, [0, 0, nHeads, d]), [0, 2, 1, 3]); // [B, nH, T, d]
-  let scores = g.matmul(heads(q), g.transpose(g.reshape(k, [0, 0, nHeads, d]), [0, 2, 3, 1])); // [B, nH, T, T]
-  if (bias !== null) scores = g.add(scores, bias);
-  const ctx = g.matmul(g.softmax(scores, -1), heads(v)); // [B, nH, T, d]
-  const merged = g.reshape(g.transpose(ctx, [0, 2, 1, 3]), [0, 0, nHeads * d]);
-  return linear(g, w, `${prefix}.o_proj`, merged, false);
+  return m.scope(() => {
+    const theta = cfg.rope_parameters.rope_theta;
+    const q = ropeProjection(m.pp("q_proj"), x, nHeads, d, theta, 1 / Math.sqrt(d));
+    const k = ropeProjection(m.pp("k_proj"), x, nHeads, d, theta);
+    const v = linear(m.pp("v_proj"), x);
+    const heads = (t: string) => g.transpose(g.reshape(t, [0, 0, nHeads, d]), [0, 2, 1, 3]); // [B, nH, T, d]
+    let scores = g.matmul(heads(q), g.transpose(g.reshape(k, [0, 0, nHeads, d]), [0, 2, 3, 1])); // [B, nH, T, T]
+    if (bias !== null) scores = g.add(scores, bias);
+    const ctx = g.matmul(g.softmax(scores, -1), heads(v)); // [B, nH, T, d]
+    const merged = g.reshape(g.transpose(ctx, [0, 2, 1, 3]), [0, 0, nHeads * d]);
+    return linear(m.pp("o_proj"), merged);
+  });
 }
 
 /** fc2(silu(fc1(x))), no biases. */
-function mlp(g: GraphBuilder, w: Weights, prefix: string, x: string): string {
-  return linear(g, w, `${prefix}.fc2`, g.silu(linear(g, w, `${prefix}.fc1`, x, false)), false);
+function mlp(m: ModuleCursor, x: string): string {
+  return m.scope(() => linear(m.pp("fc2"), m.g.silu(linear(m.pp("fc1"), x))));
 }
 
-/** One decoder transformer layer over x [B, T, H]. */
-export function transformerLayer(
-  g: GraphBuilder,
-  w: Weights,
-  cfg: Xcodec2Config,
-  prefix: string,
-  x: string,
-  bias: string | null,
-): string {
-  return g.scope(prefix, () => {
+/** The decoder transformer layer `m` over x [B, T, H]. */
+export function transformerLayer(m: ModuleCursor, cfg: Xcodec2Config, x: string, bias: string | null): string {
+  const g = m.g;
+  return m.scope(() => {
     const eps = cfg.rms_norm_eps;
-    const a = selfAttention(g, w, cfg, `${prefix}.self_attn`, rmsNorm(g, w, `${prefix}.input_layernorm`, x, eps), bias);
+    const a = selfAttention(m.pp("self_attn"), cfg, rmsNorm(m.pp("input_layernorm"), x, eps), bias);
     const h = g.add(x, a);
-    return g.add(h, mlp(g, w, `${prefix}.mlp`, rmsNorm(g, w, `${prefix}.post_attention_layernorm`, h, eps)));
+    return g.add(h, mlp(m.pp("mlp"), rmsNorm(m.pp("post_attention_layernorm"), h, eps)));
   });
 }
 

@@ -19,13 +19,10 @@
  *   replicate of the item's last upsampled sample, and the downsampler reads up to 6 positions past 2·len.
  */
 import type { GraphBuilder } from "../graph.ts";
-import type { Weights } from "../weights.ts";
-import type { Xcodec2Config } from "../../architecture.ts";
-import { AA_KERNEL, AA_RATIO, ENCODER_DILATIONS } from "../../architecture.ts";
-import { conv1d, convLengths, zeroPast } from "../layers.ts";
+import type { ModuleCursor } from "../module.ts";
+import { AA_KERNEL, AA_RATIO, ENCODER_DILATIONS, type Xcodec2Config } from "../../architecture/mod.ts";
+import { conv1d, convLengths, samePadding, zeroPast } from "../layers.ts";
 import { kaiserSincFilter } from "./kaiser_filter.ts";
-
-const P = "acoustic_encoder";
 
 /** Polyphase upsampler (see `upsampleFilter`): taps per phase and the replicate padding each side. */
 const UP_TAPS = AA_KERNEL / AA_RATIO + 1;
@@ -38,54 +35,44 @@ const DOWN_TAPS = 2 * DOWN_REACH + 1;
 const SNAKE_EPS = 1e-9;
 
 /**
- * audio [B, 1, T] (compute dtype) → [B, hidden_size, T/320].
- * `lengths`: valid samples per item (int64 [B], multiples of 320 for exact per-item results) or null (unmasked).
+ * `m` = acoustic_encoder: audio [B, 1, T] (compute dtype) → [B, hidden_size, T/hop].
+ * `lengths`: valid samples per item (int64 [B], multiples of the hop for exact per-item results) or null (unmasked).
  */
-export function acousticEncoder(
-  g: GraphBuilder,
-  w: Weights,
-  cfg: Xcodec2Config,
-  audio: string,
-  lengths: string | null,
-): string {
-  return g.scope("acoustic_encoder", () => {
+export function acousticEncoder(m: ModuleCursor, cfg: Xcodec2Config, audio: string, lengths: string | null): string {
+  const g = m.g;
+  return m.scope(() => {
     const zero = (x: string, len: string | null) => (len ? zeroPast(g, x, len, 2) : x);
     let len = lengths;
-    let x = conv1d(g, w, `${P}.conv1`, zero(audio, len), { padding: same(w, `${P}.conv1`, 1) });
+    let x = conv1d(m.pp("conv1"), zero(audio, len), { padding: samePadding(m.pp("conv1")) });
     cfg.downsampling_ratios.forEach((s, i) => {
-      g.scope(`block${i}`, () => {
-        const p = `${P}.block.${i}`;
+      const block = m.pp("block").pp(i);
+      block.scope(() => {
         ENCODER_DILATIONS.forEach((d, j) => {
-          x = residualUnit(g, w, `${p}.res_unit${j + 1}`, x, len, d);
+          x = residualUnit(block.pp(`res_unit${j + 1}`), x, len, d);
         });
-        x = activation1d(g, w, `${p}.snake1`, x, len);
-        const [, , k] = w.shape(`${p}.conv1.weight`);
+        x = activation1d(block.pp("snake1"), x, len);
+        const conv = block.pp("conv1");
+        const [, , k] = conv.shape("weight");
         const pad = Math.ceil(s / 2);
-        x = conv1d(g, w, `${p}.conv1`, zero(x, len), { stride: s, padding: [pad, pad] });
+        x = conv1d(conv, zero(x, len), { stride: s, padding: [pad, pad] });
         if (len) len = convLengths(g, len, k, s, pad, pad);
       });
     });
-    x = activation1d(g, w, `${P}.snake1`, x, len);
-    return conv1d(g, w, `${P}.conv2`, zero(x, len), { padding: same(w, `${P}.conv2`, 1) });
+    x = activation1d(m.pp("snake1"), x, len);
+    return conv1d(m.pp("conv2"), zero(x, len), { padding: samePadding(m.pp("conv2")) });
   });
 }
 
-/** "same" padding of an odd-kernel stride-1 conv. */
-function same(w: Weights, prefix: string, dilation: number): [number, number] {
-  const [, , k] = w.shape(`${prefix}.weight`);
-  const p = ((k - 1) * dilation) >> 1;
-  return [p, p];
-}
-
-function residualUnit(g: GraphBuilder, w: Weights, p: string, x: string, len: string | null, dilation: number): string {
-  return g.scope(p.slice(p.lastIndexOf(".") + 1), () => {
-    let y = activation1d(g, w, `${p}.snake1`, x, len);
-    y = conv1d(g, w, `${p}.conv1`, len ? zeroPast(g, y, len, 2) : y, {
+function residualUnit(m: ModuleCursor, x: string, len: string | null, dilation: number): string {
+  const g = m.g;
+  return m.scope(() => {
+    let y = activation1d(m.pp("snake1"), x, len);
+    y = conv1d(m.pp("conv1"), len ? zeroPast(g, y, len, 2) : y, {
       dilation,
-      padding: same(w, `${p}.conv1`, dilation),
+      padding: samePadding(m.pp("conv1"), dilation),
     });
-    y = activation1d(g, w, `${p}.snake2`, y, len);
-    y = conv1d(g, w, `${p}.conv2`, y); // k = 1: no time mixing, no zeroing needed
+    y = activation1d(m.pp("snake2"), y, len);
+    y = conv1d(m.pp("conv2"), y); // k = 1: no time mixing, no zeroing needed
     return g.add(x, y);
   });
 }
@@ -164,8 +151,10 @@ function upsampleFilter(g: GraphBuilder, channels: number): string {
 }
 
 /** SnakeBeta parameters as [C, 1] weights: e^α and 1/(e^β + 1e-9), rounded as torch computes them in fp32. */
-function snakeParams(g: GraphBuilder, w: Weights, p: string): { alpha: string; invBeta: string; channels: number } {
-  const la = w.f32(`${p}.act.alpha`), lb = w.f32(`${p}.act.beta`, [la.length]);
+function snakeParams(m: ModuleCursor): { alpha: string; invBeta: string; channels: number } {
+  const g = m.g;
+  const act = m.pp("act");
+  const la = act.f32("alpha"), lb = act.f32("beta", [la.length]);
   const f = Math.fround;
   const c = la.length;
   // one value per phase channel (2c, 2c+1): the activation runs on the two polyphase outputs, not interleaved
@@ -175,8 +164,8 @@ function snakeParams(g: GraphBuilder, w: Weights, p: string): { alpha: string; i
     (_, i) => f(1 / f(f(Math.exp(lb[Math.floor(i / AA_RATIO)])) + SNAKE_EPS)),
   );
   return {
-    alpha: g.weight(`${p}.act.alpha`, alpha, [AA_RATIO * c, 1]),
-    invBeta: g.weight(`${p}.act.beta`, invBeta, [AA_RATIO * c, 1]),
+    alpha: g.weight(act.tensor("alpha"), alpha, [AA_RATIO * c, 1]),
+    invBeta: g.weight(act.tensor("beta"), invBeta, [AA_RATIO * c, 1]),
     channels: c,
   };
 }
@@ -189,9 +178,10 @@ function snakeParams(g: GraphBuilder, w: Weights, p: string): { alpha: string; i
  * phases padded by 3 each side. The replicate padding of u becomes: left columns = u[0] = even[0] for both phases,
  * right columns = u[2T−1] = odd[T−1] for both. No interleave (Transpose) and no pass over a [B, C, 2T] tensor.
  */
-function activation1d(g: GraphBuilder, w: Weights, p: string, x: string, len: string | null): string {
-  return g.scope(p.slice(p.indexOf(".") + 1).replaceAll(".", "_"), () => {
-    const { alpha, invBeta, channels } = snakeParams(g, w, p);
+function activation1d(m: ModuleCursor, x: string, len: string | null): string {
+  const g = m.g;
+  return m.scope(() => {
+    const { alpha, invBeta, channels } = snakeParams(m);
     if (len) x = writeTail(g, x, len, lastValid(g, x, len), UP_EDGE);
     const padded = g.op("Pad", [x, g.ints([0, 0, UP_EDGE, 0, 0, UP_EDGE])], { mode: "edge" });
     let up = g.op("Conv", [padded, upsampleFilter(g, channels)], { kernel_shape: [UP_TAPS], group: channels }); // [B, 2C, T]

@@ -9,6 +9,7 @@
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type * as ort from "onnxruntime-node";
+import type { ReferenceCase } from "../../../parity/reference.ts";
 import {
   type EncoderSession,
   encoderSession,
@@ -17,11 +18,9 @@ import {
   itemTimeFirst,
   itemTimeLast,
   padBatch,
-  referenceCases,
-  referenceTensors,
-  relError,
-  type SingleCase,
-} from "./testing.ts";
+} from "../../../fixtures/support/encoder_batch.ts";
+import { relError } from "../../../fixtures/support/metrics.ts";
+import { caseTensors, referenceCases } from "../../../fixtures/support/reference.ts";
 import { ENCODER_INTERMEDIATES } from "./encoder.ts";
 
 const REL_TOL = 1e-5;
@@ -30,7 +29,7 @@ const SLOW = { timeout: 180_000 };
 
 interface Clip {
   name: string;
-  c: SingleCase;
+  c: ReferenceCase;
   item: ItemInputs;
   k: number;
   fragile: Set<number>;
@@ -50,11 +49,11 @@ const setup = () => (ready ??= (async () => {
   fp32 = await encoderSession("float32", { masks: true, intermediates: true });
   noMasks = await encoderSession("float32", { masks: false });
   fp16 = await encoderSession("float16", { masks: true });
-  const cases = await referenceCases();
+  const cases = referenceCases();
   for (const [key, c] of Object.entries(cases)) {
     if (key.startsWith("tiny-a/single/")) {
       const name = key.slice("tiny-a/single/".length);
-      const item = itemFrom(await referenceTensors(c.file));
+      const item = itemFrom(await caseTensors(key));
       clips.set(name, {
         name,
         c,
@@ -96,14 +95,15 @@ describe("encoder vs upstream, one clip at a time", () => {
     await setup();
     assert.ok(clips.size >= 8, `expected the 8 public single-clip cases, found ${clips.size}`);
     for (const clip of clips.values()) {
-      const ref = await referenceTensors(clip.c.file);
+      const ref = await caseTensors(clip.c.key);
       const errs: string[] = [];
       for (const name of [...ENCODER_INTERMEDIATES, "latents"]) {
-        const e = relError(clip.alone[name].data as Float32Array, ref(`enc.${name}`).data as Float32Array);
+        const e = relError(clip.alone[name].data as Float32Array, ref.tensor(`enc.${name}`).data as Float32Array);
         errs.push(`${name} ${e.toExponential(1)}`);
         assert.ok(e <= REL_TOL, `${clip.name}: ${name} differs by ${e} relative`);
       }
-      const ours = codesOf(clip.alone.audio_codes), theirs = Array.from(ref("enc.audio_codes").data as Int32Array);
+      const ours = codesOf(clip.alone.audio_codes),
+        theirs = Array.from(ref.tensor("enc.audio_codes").data as Int32Array);
       assert.equal(ours.length, clip.k);
       const flipped = ours.map((v, i) => (v !== theirs[i] ? i : -1)).filter((i) => i >= 0);
       assert.ok(

@@ -5,8 +5,9 @@
  *                                                                      concat → fc_encoder → FSQ → codes, latents
  *   input_values ──── acoustic_encoder (CodecEnc) ────────────────────┘
  *
- * Inputs (names as upstream): input_values [B,1,T] f32, padding_mask [B,T] i64, input_features [B,F,160] f32,
- * input_features_mask [B,F] i64. Outputs: audio_codes [B,1,K] i64, audio_codes_mask [B,1,K] i64, latents [B,Q,K] f32.
+ * Inputs and outputs as `contract.ts` names them: input_values [B,1,T] f32, padding_mask [B,T] i64,
+ * input_features [B,F,160] f32, input_features_mask [B,F] i64 → audio_codes [B,1,K] i64, audio_codes_mask [B,1,K] i64,
+ * latents [B,Q,K] f32, fsq_input [B,K,D] f32.
  *
  * Per-item lengths (the batch == per-sample contract). An item with n real samples has `padding_mask` summing to
  * n + 1 (the feature extractor appends one zero sample) and, when run alone, is padded to L = 320·⌈(n+1)/320⌉ with
@@ -20,9 +21,10 @@
  */
 import type { GraphBuilder } from "../graph.ts";
 import type { Weights } from "../weights.ts";
-import type { Xcodec2Config } from "../../architecture.ts";
-import { FEATURE_DIM, HOP_LENGTH } from "../../architecture.ts";
+import { FEATURE_DIM, modelFacts, type Xcodec2Config } from "../../architecture/mod.ts";
+import { AXIS, ENCODER_INPUTS as IN, ENCODER_OUTPUTS as OUT } from "../contract.ts";
 import { lengthMask, linear } from "../layers.ts";
+import { ModuleCursor } from "../module.ts";
 import { fsqEncode } from "../fsq.ts";
 import { semanticEncoder } from "./semantic_encoder.ts";
 import { semanticAdapter } from "./semantic_adapter.ts";
@@ -49,48 +51,53 @@ export const ENCODER_INTERMEDIATES = [
 ] as const;
 
 export function buildEncoder(g: GraphBuilder, w: Weights, cfg: Xcodec2Config, opts: EncoderOptions): void {
+  const root = ModuleCursor.root(g, w, cfg);
+  const hop = modelFacts(cfg).encoderHop;
   const hs = cfg.semantic_model_config.hidden_size;
-  const inputValues = g.input("input_values", "float32", ["batch_size", 1, "num_samples"]);
-  const paddingMask = g.input("padding_mask", "int64", ["batch_size", "num_samples"]);
-  const inputFeatures = g.input("input_features", "float32", ["batch_size", "num_frames", FEATURE_DIM]);
-  const featuresMask = g.input("input_features_mask", "int64", ["batch_size", "num_frames"]);
+  const { batch: B, samples: T, frames: F, codes: K } = AXIS;
+  const inputValues = g.input(IN.values, "float32", [B, 1, T]);
+  const paddingMask = g.input(IN.paddingMask, "int64", [B, T]);
+  const inputFeatures = g.input(IN.features, "float32", [B, F, FEATURE_DIM]);
+  const featuresMask = g.input(IN.featuresMask, "int64", [B, F]);
 
-  // K per item = ⌈Σ padding_mask / 320⌉ (the codes the item gets alone); its samples L = 320·K.
+  // K per item = ⌈Σ padding_mask / hop⌉ (the codes the item gets alone); its samples L = hop·K.
   const codeLengths = g.scope(
     "lengths",
-    () => g.op("Div", [g.add(g.reduceSum(paddingMask, [1], false), g.int(HOP_LENGTH - 1)), g.int(HOP_LENGTH)]),
+    () => g.op("Div", [g.add(g.reduceSum(paddingMask, [1], false), g.int(hop - 1)), g.int(hop)]),
   );
-  const sampleLengths = opts.masks ? g.mul(codeLengths, g.int(HOP_LENGTH)) : null;
+  const sampleLengths = opts.masks ? g.mul(codeLengths, g.int(hop)) : null;
   const frameLengths = opts.masks ? g.reduceSum(featuresMask, [1], false) : null;
 
-  const semantic = semanticEncoder(g, w, cfg, g.toCompute(inputFeatures), frameLengths); // [B, F, Hs]
-  const adapted = semanticAdapter(g, w, g.transpose(semantic, [0, 2, 1]), frameLengths); // [B, Hs, F]
-  const acoustic = acousticEncoder(g, w, cfg, g.toCompute(inputValues), sampleLengths); // [B, H, T/320]
+  // [B, F, Hs], [B, Hs, F], [B, H, T/hop]
+  const semantic = semanticEncoder(root.pp("semantic_encoder"), cfg, g.toCompute(inputFeatures), frameLengths);
+  const adapted = semanticAdapter(root.pp("semantic_adapter"), g.transpose(semantic, [0, 2, 1]), frameLengths);
+  const acoustic = acousticEncoder(root.pp("acoustic_encoder"), cfg, g.toCompute(inputValues), sampleLengths);
 
-  const fc = g.scope("fc_encoder", () => {
+  const fcEncoder = root.pp("fc_encoder");
+  const fc = fcEncoder.scope(() => {
     // upstream trims both branches to the shorter one (they agree for inputs made by the feature extractor)
     const k = g.op("Min", [g.shape(adapted, 2, 3), g.shape(acoustic, 2, 3)]);
     const trim = (x: string) => g.sliceDyn(x, g.ints([0]), k, [2]);
     const cat = g.concat([trim(adapted), trim(acoustic)], 1); // [B, Hs+H, K]
-    return linear(g, w, "fc_encoder", g.transpose(cat, [0, 2, 1])); // [B, K, Hs+H]
+    return linear(fcEncoder, g.transpose(cat, [0, 2, 1])); // [B, K, Hs+H]
   });
 
   const fsq = fsqEncode(g, w, cfg, fc);
   const valid = g.scope("code_mask", () => g.unsqueeze(lengthMask(g, codeLengths, fsq.codes, 2), [1])); // [B,1,K]
-  g.output("audio_codes", g.where(valid, fsq.codes, g.int(0)), "int64", ["batch_size", 1, "num_codes"]);
-  g.output("audio_codes_mask", g.cast(valid, "int64"), "int64", ["batch_size", 1, "num_codes"]);
+  g.output(OUT.codes, g.where(valid, fsq.codes, g.int(0)), "int64", [B, 1, K]);
+  g.output(OUT.codesMask, g.cast(valid, "int64"), "int64", [B, 1, K]);
   const f32 = (x: string) => (g.dtype === "float32" ? x : g.cast(x, "float32"));
   const latents = g.where(valid, f32(fsq.latents), g.scalarF32(0));
-  g.output("latents", latents, "float32", ["batch_size", cfg.quantization_dim, "num_codes"]);
+  g.output(OUT.latents, latents, "float32", [B, cfg.quantization_dim, K]);
   // Always exported (8 floats a frame): the FSQ values before rounding let callers find codes that sit within
   // rounding distance of a boundary, the only place two correct implementations may disagree.
-  g.output("fsq_input", fsq.fsqInput, "float32", ["batch_size", "num_codes", cfg.quantization_levels.length]);
+  g.output(OUT.fsqInput, fsq.fsqInput, "float32", [B, K, cfg.quantization_levels.length]);
 
   if (opts.intermediates) {
     const h = cfg.hidden_size;
-    g.output("semantic_last_hidden_state", f32(semantic), "float32", ["batch_size", "num_frames", hs]);
-    g.output("semantic_adapter_out", f32(adapted), "float32", ["batch_size", hs, "num_frames"]);
-    g.output("acoustic_encoder_out", f32(acoustic), "float32", ["batch_size", h, "num_codes"]);
-    g.output("fc_encoder_out", f32(fc), "float32", ["batch_size", "num_codes", hs + h]);
+    g.output("semantic_last_hidden_state", f32(semantic), "float32", [B, F, hs]);
+    g.output("semantic_adapter_out", f32(adapted), "float32", [B, hs, F]);
+    g.output("acoustic_encoder_out", f32(acoustic), "float32", [B, h, K]);
+    g.output("fc_encoder_out", f32(fc), "float32", [B, K, hs + h]);
   }
 }

@@ -10,19 +10,17 @@
  * With per-item `lengths`, every position at or past the item's length is zeroed before each conv, so an item's last
  * frames read the same zero padding as when it runs alone (the convs are stride 1, the lengths do not change).
  */
-import type { GraphBuilder } from "../graph.ts";
-import type { Weights } from "../weights.ts";
-import { conv1d, zeroPast } from "../layers.ts";
+import type { ModuleCursor } from "../module.ts";
+import { conv1d, samePadding, zeroPast } from "../layers.ts";
 
-const P = "semantic_adapter";
-
-/** x [B, Hs, K] → [B, Hs, K]. `lengths`: int64 [B] valid frames, or null for the unmasked graph. */
-export function semanticAdapter(g: GraphBuilder, w: Weights, x: string, lengths: string | null): string {
-  return g.scope("semantic_adapter", () => {
+/** `m` = semantic_adapter: x [B, Hs, K] → [B, Hs, K]. `lengths`: int64 [B] valid frames, or null (unmasked graph). */
+export function semanticAdapter(m: ModuleCursor, x: string, lengths: string | null): string {
+  const g = m.g;
+  return m.scope(() => {
     const conv = (name: string, v: string) => {
-      const [, , k] = w.shape(`${P}.${name}.weight`);
-      const pad = (k - 1) >> 1;
-      return conv1d(g, w, `${P}.${name}`, lengths ? zeroPast(g, v, lengths, 2) : v, { padding: [pad, pad] });
+      const c = m.pp(name);
+      const padding = samePadding(c);
+      return conv1d(c, lengths ? zeroPast(g, v, lengths, 2) : v, { padding });
     };
     const r = g.relu(conv("conv1", x));
     const h = conv("conv3", g.relu(conv("conv2", r)));

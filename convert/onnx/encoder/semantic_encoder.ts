@@ -14,30 +14,24 @@
  * is causal (left padded), so valid frames never read padded ones there anyway; the zeroing mirrors upstream.
  */
 import type { GraphBuilder } from "../graph.ts";
-import type { Weights } from "../weights.ts";
-import type { SemanticModelConfig, Xcodec2Config } from "../../architecture.ts";
+import type { ModuleCursor } from "../module.ts";
+import type { SemanticModelConfig, Xcodec2Config } from "../../architecture/mod.ts";
 import { keyPaddingBias, layerNorm, linear, transpose2d, zeroPast } from "../layers.ts";
+import { Xcodec2Error } from "../../../common/errors.ts";
 
-const P = "semantic_encoder";
-
-export class SemanticEncoderError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "SemanticEncoderError";
-  }
-}
+export class SemanticEncoderError extends Xcodec2Error {}
 
 /**
- * features [B, F, 160] (compute dtype) → last kept layer's hidden states [B, F, Hs].
+ * `m` = semantic_encoder: features [B, F, 160] (compute dtype) → last kept layer's hidden states [B, F, Hs].
  * `lengths`: valid stacked frames per item, int64 [B]; null builds the unmasked (upstream batch) graph.
  */
 export function semanticEncoder(
-  g: GraphBuilder,
-  w: Weights,
+  m: ModuleCursor,
   cfg: Xcodec2Config,
   features: string,
   lengths: string | null,
 ): string {
+  const g = m.g;
   const sc = cfg.semantic_model_config;
   if (sc.position_embeddings_type !== "relative_key") {
     throw new SemanticEncoderError(
@@ -51,18 +45,15 @@ export function semanticEncoder(
       `semantic_model_config.hidden_act is ${JSON.stringify(sc.hidden_act)}; only swish/silu is supported`,
     );
   }
-  return g.scope("semantic_encoder", () => {
-    let x = g.scope("feature_projection", () => {
-      const n = layerNorm(g, w, `${P}.feature_projection.layer_norm`, features, sc.layer_norm_eps);
-      return linear(g, w, `${P}.feature_projection.projection`, n);
-    });
+  return m.scope(() => {
+    const fp = m.pp("feature_projection");
+    let x = linear(fp.pp("projection"), layerNorm(fp.pp("layer_norm"), features, sc.layer_norm_eps));
     // upstream: hidden_states.masked_fill(~attention_mask, 0) before the first layer
     if (lengths) x = zeroPast(g, x, lengths, 1);
     const bias = lengths ? keyPaddingBias(g, lengths, x, 1) : null;
     const relIndex = relativePositionIndex(g, sc, x);
-    for (let i = 0; i < sc.num_hidden_layers; i++) {
-      x = g.scope(`layer${i}`, () => conformerLayer(g, w, sc, `${P}.encoder.layers.${i}`, x, lengths, bias, relIndex));
-    }
+    const layers = m.pp("encoder").pp("layers");
+    for (let i = 0; i < sc.num_hidden_layers; i++) x = conformerLayer(layers.pp(i), sc, x, lengths, bias, relIndex);
     return x;
   });
 }
@@ -86,29 +77,30 @@ function relativePositionIndex(g: GraphBuilder, sc: SemanticModelConfig, x: stri
 }
 
 function conformerLayer(
-  g: GraphBuilder,
-  w: Weights,
+  l: ModuleCursor,
   sc: SemanticModelConfig,
-  p: string,
   x: string,
   lengths: string | null,
   bias: string | null,
   relIndex: string,
 ): string {
-  const eps = sc.layer_norm_eps;
-  const half = g.scalar(0.5);
-  x = g.add(g.mul(feedForward(g, w, `${p}.ffn1`, layerNorm(g, w, `${p}.ffn1_layer_norm`, x, eps)), half), x);
-  x = g.add(
-    selfAttention(g, w, sc, `${p}.self_attn`, layerNorm(g, w, `${p}.self_attn_layer_norm`, x, eps), bias, relIndex),
-    x,
-  );
-  x = g.add(convModule(g, w, sc, `${p}.conv_module`, x, lengths), x);
-  x = g.add(g.mul(feedForward(g, w, `${p}.ffn2`, layerNorm(g, w, `${p}.ffn2_layer_norm`, x, eps)), half), x);
-  return layerNorm(g, w, `${p}.final_layer_norm`, x, eps);
+  const g = l.g;
+  return l.scope(() => {
+    const eps = sc.layer_norm_eps;
+    const half = g.scalar(0.5);
+    x = g.add(g.mul(feedForward(l.pp("ffn1"), layerNorm(l.pp("ffn1_layer_norm"), x, eps)), half), x);
+    x = g.add(
+      selfAttention(l.pp("self_attn"), sc, layerNorm(l.pp("self_attn_layer_norm"), x, eps), bias, relIndex),
+      x,
+    );
+    x = g.add(convModule(l.pp("conv_module"), sc, x, lengths), x);
+    x = g.add(g.mul(feedForward(l.pp("ffn2"), layerNorm(l.pp("ffn2_layer_norm"), x, eps)), half), x);
+    return layerNorm(l.pp("final_layer_norm"), x, eps);
+  });
 }
 
-function feedForward(g: GraphBuilder, w: Weights, p: string, x: string): string {
-  return g.scope("ffn", () => linear(g, w, `${p}.output_dense`, g.silu(linear(g, w, `${p}.intermediate_dense`, x))));
+function feedForward(m: ModuleCursor, x: string): string {
+  return m.scope(() => linear(m.pp("output_dense"), m.g.silu(linear(m.pp("intermediate_dense"), x))));
 }
 
 /** x [B, T, C] → [B, H, T, d] */
@@ -117,64 +109,64 @@ function heads(g: GraphBuilder, x: string, h: number, d: number): string {
 }
 
 function selfAttention(
-  g: GraphBuilder,
-  w: Weights,
+  m: ModuleCursor,
   sc: SemanticModelConfig,
-  p: string,
   x: string,
   bias: string | null,
   relIndex: string,
 ): string {
-  return g.scope("self_attn", () => {
+  const g = m.g;
+  return m.scope(() => {
     const c = sc.hidden_size, h = sc.num_attention_heads, d = c / h;
     const np = sc.left_max_position_embeddings + sc.right_max_position_embeddings + 1;
-    const q = heads(g, linear(g, w, `${p}.linear_q`, x), h, d);
-    const k = heads(g, linear(g, w, `${p}.linear_k`, x), h, d);
-    const v = heads(g, linear(g, w, `${p}.linear_v`, x), h, d);
+    const q = heads(g, linear(m.pp("linear_q"), x), h, d);
+    const k = heads(g, linear(m.pp("linear_k"), x), h, d);
+    const v = heads(g, linear(m.pp("linear_v"), x), h, d);
     const content = g.matmul(q, g.transpose(k, [0, 1, 3, 2])); // [B, H, T, T]
     // relative_key: q_l · E[dist(l, r)], via q·Eᵀ [B, H, T, NP] and a flat gather
-    const emb = transpose2d(w.f32(`${p}.distance_embedding.weight`, [np, d]), np, d); // [d, NP]
-    const qe = g.matmul(q, g.weight(`${p}.distance_embedding.weight`, emb, [d, np]));
+    const table = m.pp("distance_embedding");
+    const emb = transpose2d(table.f32("weight", [np, d]), np, d); // [d, NP]
+    const qe = g.matmul(q, g.weight(table.tensor("weight"), emb, [d, np]));
     const rel = g.gather(g.reshape(qe, [0, 0, -1]), relIndex, 2); // [B, H, T, T]
     let scores = g.mul(g.add(content, rel), g.scalar(1 / Math.sqrt(d)));
     if (bias) scores = g.add(scores, bias);
     const ctx = g.matmul(g.softmax(scores, -1), v); // [B, H, T, d]
     const merged = g.reshape(g.transpose(ctx, [0, 2, 1, 3]), [0, 0, c]);
-    return linear(g, w, `${p}.linear_out`, merged);
+    return linear(m.pp("linear_out"), merged);
   });
 }
 
 /** A kernel-size-1 Conv1d without bias applied in [B, T, C] layout as a MatMul. */
-function pointwise(g: GraphBuilder, w: Weights, name: string, x: string): string {
-  const [out, inp, k] = w.shape(name);
-  if (k !== 1) throw new SemanticEncoderError(`${w.path}: ${name} has kernel size ${k}, 1 expected`);
-  return g.matmul(x, g.weight(name, () => transpose2d(w.f32(name, [out, inp, 1]), out, inp), [inp, out]));
+function pointwise(m: ModuleCursor, x: string): string {
+  const g = m.g;
+  return m.scope(() => {
+    const [out, inp, k] = m.shape("weight");
+    if (k !== 1) throw new SemanticEncoderError(`${m.w.path}: ${m.tensor("weight")} has kernel size ${k}, 1 expected`);
+    return g.matmul(
+      x,
+      g.weight(m.tensor("weight"), () => transpose2d(m.f32("weight", [out, inp, 1]), out, inp), [inp, out]),
+    );
+  });
 }
 
-function convModule(
-  g: GraphBuilder,
-  w: Weights,
-  sc: SemanticModelConfig,
-  p: string,
-  x: string,
-  lengths: string | null,
-): string {
-  return g.scope("conv_module", () => {
+function convModule(m: ModuleCursor, sc: SemanticModelConfig, x: string, lengths: string | null): string {
+  const g = m.g;
+  return m.scope(() => {
     const c = sc.hidden_size, k = sc.conv_depthwise_kernel_size;
-    let h = layerNorm(g, w, `${p}.layer_norm`, x, sc.layer_norm_eps);
+    let h = layerNorm(m.pp("layer_norm"), x, sc.layer_norm_eps);
     if (lengths) h = zeroPast(g, h, lengths, 1);
-    h = pointwise(g, w, `${p}.pointwise_conv1.weight`, h); // [B, T, 2C]
+    h = pointwise(m.pp("pointwise_conv1"), h); // [B, T, 2C]
     const [a, gate] = g.opN("Split", [h, g.ints([c, c])], 2, { axis: 2 });
     h = g.mul(a, g.sigmoid(gate)); // GLU over channels
-    const dwName = `${p}.depthwise_conv.weight`;
-    const dw = g.weight(dwName, w.f32(dwName, [c, 1, k]), [c, 1, k]);
+    const depthwise = m.pp("depthwise_conv");
+    const dw = g.weight(depthwise.tensor("weight"), depthwise.f32("weight", [c, 1, k]), [c, 1, k]);
     // causal depthwise conv: all k−1 padding on the left
     h = g.transpose(g.op("Conv", [g.transpose(h, [0, 2, 1]), dw], { kernel_shape: [k], pads: [k - 1, 0], group: c }), [
       0,
       2,
       1,
     ]);
-    h = g.silu(layerNorm(g, w, `${p}.depthwise_layer_norm`, h, sc.layer_norm_eps));
-    return pointwise(g, w, `${p}.pointwise_conv2.weight`, h);
+    h = g.silu(layerNorm(m.pp("depthwise_layer_norm"), h, sc.layer_norm_eps));
+    return pointwise(m.pp("pointwise_conv2"), h);
   });
 }

@@ -1,7 +1,7 @@
 /** WAV / FLAC / MP3 input: byte mutations of small valid files (headers, chunk sizes, channel counts, rates, frames). */
 import fc from "fast-check";
 import { AudioError, readAudio } from "../../../runtime/audio/mod.ts";
-import { encodeSilentMp3, encodeTestFlac, encodeTestWav } from "../../../runtime/audio/test_encoders.ts";
+import { encodeSilentMp3, encodeTestFlac, encodeTestWav } from "../../../fixtures/audio/encoders.ts";
 import type { FuzzInput, FuzzTarget } from "../harness.ts";
 import { mutatedBytes } from "../mutate.ts";
 

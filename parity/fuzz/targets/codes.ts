@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SafetensorsError } from "../../../convert/safetensors/mod.ts";
+import { SafetensorsError } from "../../../convert/mod.ts";
 import { CodesFileError, encodeNpyInt32, readCodesFile, writeCodesFile } from "../../../runtime/codes_io.ts";
 import type { FuzzInput, FuzzTarget } from "../harness.ts";
 import { mutatedBytes } from "../mutate.ts";

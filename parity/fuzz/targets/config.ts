@@ -5,17 +5,20 @@
  */
 import fc from "fast-check";
 import { readFileSync } from "node:fs";
-import { ConfigError, readXcodec2Config as readConvertedConfig } from "../../../convert/architecture.ts";
-import { buildXcodec2Config } from "../../../convert/converted_config.ts";
-import { ConversionError } from "../../../convert/errors.ts";
-import { expectedConvertedTensors } from "../../../convert/expected_tensors.ts";
-import { checkArchitecture, loadOriginalArchitecture } from "../../../convert/original_config.ts";
-import { originalTensors } from "../../../convert/original_layout.ts";
+import { join } from "node:path";
+import {
+  buildXcodec2Config,
+  checkArchitecture,
+  ConfigError,
+  ConversionError,
+  expectedConvertedTensors,
+  loadOriginalArchitecture,
+  originalTensors,
+  readXcodec2Config as readConvertedConfig,
+} from "../../../convert/mod.ts";
+import { referenceIndex, variantDirs } from "../../reference.ts";
 import { FuzzContractError, type FuzzInput, type FuzzTarget } from "../harness.ts";
 import { applyMutations, mutationArb } from "../mutate.ts";
-
-const ORIGINAL = "fixtures/reference/checkpoints/tiny-a/original/config.json";
-const CONVERTED = "fixtures/reference/checkpoints/tiny-a/converted/config.json";
 
 /**
  * Tensor tables grow with layer counts, so an accepted absurd count would make them allocate without bound (the
@@ -92,9 +95,11 @@ export const configTarget: FuzzTarget = {
   description: "convert/ config loaders (original + converted config.json) and the tensor tables derived from them",
   typedErrors: [ConversionError, ConfigError],
   async prepare(): Promise<fc.Arbitrary<FuzzInput>> {
+    const tiny = variantDirs(referenceIndex());
+    const read = (dir: string) => JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as Json;
     const bases = [
-      { name: "original.config.json", json: JSON.parse(readFileSync(ORIGINAL, "utf8")) as Json },
-      { name: "converted.config.json", json: JSON.parse(readFileSync(CONVERTED, "utf8")) as Json },
+      { name: "original.config.json", json: read(tiny.original) },
+      { name: "converted.config.json", json: read(tiny.converted) },
     ];
     const edit = fc.record({
       path: fc.nat(),

@@ -1,6 +1,6 @@
 /** safetensors headers and bodies: JSON-level header mutations (dtypes, shapes, offsets, metadata) and byte mutations. */
 import fc from "fast-check";
-import { openSafetensors, SafetensorsError } from "../../../convert/safetensors/mod.ts";
+import { openSafetensors, SafetensorsError } from "../../../convert/mod.ts";
 import { type FuzzInput, type FuzzTarget, readEveryTensor } from "../harness.ts";
 import { applyMutations, INTERESTING, mutationArb } from "../mutate.ts";
 

@@ -1,63 +1,75 @@
 /**
- * The converter's I/O schedule for safetensors sources: one pass over each source file, front to back, in which
- *  - runs of pass-through tensors (renamed only, same dtype) that lie back to back in the source AND follow each other
- *    in the output are copied as one span, in big chunks, written straight from a reused read buffer (no per-tensor
- *    allocation, one write per chunk instead of one per tensor);
- *  - tensors a transform needs (weight-norm g/v, fused q/k/v, casts) are read whole, the job runs when its last input
- *    is in, and its outputs are written;
+ * The converter's one I/O schedule, for every kind of source: one pass over the source, front to back, in which
+ *  - tensors a transform needs (weight-norm g/v, fused q/k/v, casts, and every tensor of a source without byte
+ *    ranges) are loaded whole, the job runs when its last input is in, and its outputs are written;
+ *  - for safetensors sources (byte ranges known), runs of pass-through tensors (renamed only, same dtype) that lie back
+ *    to back in the source AND follow each other in the output are copied as one span, in big chunks, written straight
+ *    from a reused read buffer (no per-tensor allocation, one write per chunk instead of one per tensor);
  *  - dropped tensors are skipped, unless the file is being hashed in-process, in which case every byte is read once
  *    and fed to the hash in file order (the same bytes the conversion uses, never a second pass).
- * Reading the next chunk overlaps with writing the current one (two buffers).
+ * Pickle checkpoints have no byte ranges: every job's inputs are loaded through `TensorSource.read`, tensor by tensor.
+ * Reading the next chunk of a span overlaps with writing the current one (two buffers).
  */
+import { ConversionError } from "./errors.ts";
 import type { SequentialHash } from "./file_hash.ts";
 import type { Job } from "./plan.ts";
 import type { SafetensorsFile } from "./safetensors/reader.ts";
 import type { CheckpointWriter } from "./safetensors/sharded.ts";
+import type { TensorSource } from "./tensor_source.ts";
+import type { JobOutput } from "./transforms.ts";
 
 /** Chunk of a span copy: big enough that syscalls are few, small enough to be noise next to the RSS budget. */
 export const STREAM_CHUNK_BYTES = 8 << 20;
 
-export type StreamOp =
+export type ReadOp =
   | { kind: "span"; file: number; start: number; length: number; first: string; tensors: number }
-  | { kind: "load"; file: number; name: string; start: number; length: number }
+  /** a whole tensor: by byte range where the source has them, else through `TensorSource.read` */
+  | { kind: "load"; name: string; length: number; range?: { file: number; start: number } }
   | { kind: "job"; job: Job };
 
 /**
- * Turns the plan's jobs (in completion order) into ops in file order. `passThrough(job)` says whether a job's single
- * output is its input's bytes unchanged.
+ * Turns the plan's jobs (in completion order) into ops in file order. `files` are the source's byte-addressable files
+ * (`byteRangeFiles`), or undefined to read tensor by tensor. `passThrough(job)` says whether a job's single output is
+ * its input's bytes unchanged.
  */
-export function scheduleStream(
-  files: readonly SafetensorsFile[],
+export function scheduleReads(
+  source: TensorSource,
+  files: readonly SafetensorsFile[] | undefined,
   jobs: readonly Job[],
   passThrough: (job: Job) => boolean,
-): StreamOp[] {
+): ReadOp[] {
   const where = new Map<string, { file: number; start: number; end: number }>();
-  const order: string[] = [];
-  files.forEach((f, fi) => {
-    for (const t of f.list()) {
-      where.set(t.name, { file: fi, ...f.byteRange(t.name)! });
-      order.push(t.name);
-    }
+  const order = source.list();
+  files?.forEach((f, fi) => {
+    for (const t of f.list()) where.set(t.name, { file: fi, ...f.byteRange(t.name)! });
   });
-  const isPass = jobs.map((j) => passThrough(j) && where.get(j.inputs.src!)!.end > where.get(j.inputs.src!)!.start);
+  const span = (j: Job) => {
+    const w = where.get(j.inputs.src!);
+    return w !== undefined && w.end > w.start && passThrough(j) ? w : undefined;
+  };
   const needed = new Set<string>();
-  jobs.forEach((j, k) => {
-    if (!isPass[k]) { for (const v of Object.values(j.inputs)) if (v !== undefined) needed.add(v); }
-  });
-  const ops: StreamOp[] = [];
+  for (const j of jobs) {
+    if (!span(j)) { for (const v of Object.values(j.inputs)) if (v !== undefined) needed.add(v); }
+  }
+  const ops: ReadOp[] = [];
   let next = 0;
-  for (let i = 0; i < order.length; i++) {
-    const name = order[i]!;
-    const w = where.get(name)!;
-    if (needed.has(name)) ops.push({ kind: "load", file: w.file, name, start: w.start, length: w.end - w.start });
+  order.forEach((t, i) => {
+    if (needed.has(t.name)) {
+      const w = where.get(t.name);
+      ops.push({
+        kind: "load",
+        name: t.name,
+        length: t.byteLength,
+        ...(w ? { range: { file: w.file, start: w.start } } : {}),
+      });
+    }
     while (next < jobs.length && jobs[next]!.readyAt === i) {
-      const k = next++;
-      const job = jobs[k]!;
-      if (!isPass[k]) {
+      const job = jobs[next++]!;
+      const src = span(job);
+      if (!src) {
         ops.push({ kind: "job", job });
         continue;
       }
-      const src = where.get(job.inputs.src!)!;
       const last = ops[ops.length - 1];
       if (last?.kind === "span" && last.file === src.file && last.start + last.length === src.start) {
         last.length += src.end - src.start;
@@ -73,23 +85,25 @@ export function scheduleStream(
         });
       }
     }
-  }
+  });
   return ops;
 }
 
-export interface StreamRun {
-  files: readonly SafetensorsFile[];
-  ops: readonly StreamOp[];
+export interface ReadRun {
+  source: TensorSource;
+  /** the byte-addressable files the ops' ranges refer to */
+  files?: readonly SafetensorsFile[];
+  ops: readonly ReadOp[];
   writer: CheckpointWriter;
   /** one per file when hashing in-process; every byte of the file is then read once, in order */
   hashes?: SequentialHash[];
-  /** runs a transform job on its loaded inputs; returns the outputs to write, in order */
-  runJob: (job: Job, inputs: ReadonlyMap<string, Uint8Array>) => { name: string; data: Uint8Array }[];
+  /** runs a transform job on its loaded inputs (`owned`: they are scratch it may overwrite); returns its outputs */
+  runJob: (job: Job, inputs: ReadonlyMap<string, Uint8Array>, owned: boolean) => JobOutput[];
   chunkBytes?: number;
 }
 
 /** Executes the ops; returns the number of tensor bytes written. */
-export async function runStream(r: StreamRun): Promise<number> {
+export async function runReads(r: ReadRun): Promise<number> {
   const chunk = r.chunkBytes ?? STREAM_CHUNK_BYTES;
   const spanBytes = Math.min(chunk, Math.max(0, ...r.ops.map((o) => (o.kind === "span" ? o.length : 0))));
   const hashing = r.hashes !== undefined;
@@ -97,8 +111,10 @@ export async function runStream(r: StreamRun): Promise<number> {
   let bufA = new Uint8Array(hashing ? chunk : spanBytes);
   let bufB = new Uint8Array(bufA.length);
   const pending = new Map<string, Uint8Array>();
+  const borrowed = new Set<string>(); // loaded by the source, not into our scratch: not ours to overwrite
   const scratch = new Scratch(scratchBytes(r.ops));
   let written = 0;
+  const file = (fi: number) => r.files![fi]!;
 
   /** Hashes [hash.upTo, to) of a file: the bytes no op reads (header, dropped tensors). */
   const hashGap = async (fi: number, to: number): Promise<void> => {
@@ -106,34 +122,50 @@ export async function runStream(r: StreamRun): Promise<number> {
     if (!h) return;
     while (h.upTo < to) {
       const view = bufA.subarray(0, Math.min(bufA.length, to - h.upTo));
-      await r.files[fi]!.readAt(view, h.upTo);
+      await file(fi).readAt(view, h.upTo);
       h.update(view);
     }
   };
 
   for (const op of r.ops) {
     if (op.kind === "load") {
-      await hashGap(op.file, op.start);
-      const data = scratch.take(op.length);
-      await r.files[op.file]!.readAt(data, op.start, op.name);
-      r.hashes?.[op.file]?.update(data);
-      pending.set(op.name, data);
+      if (op.range) {
+        await hashGap(op.range.file, op.range.start);
+        const data = scratch.take(op.length);
+        await file(op.range.file).readAt(data, op.range.start, op.name);
+        r.hashes?.[op.range.file]?.update(data);
+        pending.set(op.name, data);
+      } else {
+        const data = await r.source.read(op.name);
+        if (data.byteLength !== op.length) {
+          throw new ConversionError(`read ${data.byteLength} bytes, expected ${op.length}`, {
+            file: r.source.path,
+            tensor: op.name,
+          });
+        }
+        pending.set(op.name, data);
+        borrowed.add(op.name);
+      }
     } else if (op.kind === "job") {
-      const outs = r.runJob(op.job, pending);
+      const inputs = Object.values(op.job.inputs).filter((v): v is string => v !== undefined);
+      const outs = r.runJob(op.job, pending, inputs.every((v) => !borrowed.has(v)));
       for (const o of outs) {
         await r.writer.write(o.name, o.data);
         written += o.data.byteLength;
       }
       // outputs may alias their inputs (folded in place): free the inputs' scratch only once they are written
-      for (const v of Object.values(op.job.inputs)) if (v !== undefined) pending.delete(v);
+      for (const v of inputs) {
+        pending.delete(v);
+        borrowed.delete(v);
+      }
       if (pending.size === 0) scratch.reset();
     } else {
       await hashGap(op.file, op.start);
-      const file = r.files[op.file]!;
+      const f = file(op.file);
       const end = op.start + op.length;
       let pos = op.start;
       let n = Math.min(bufA.length, end - pos);
-      await file.readAt(bufA.subarray(0, n), pos);
+      await f.readAt(bufA.subarray(0, n), pos);
       let first: string | undefined = op.first;
       for (;;) {
         const cur = bufA.subarray(0, n);
@@ -141,7 +173,7 @@ export async function runStream(r: StreamRun): Promise<number> {
         const nextN = Math.min(bufB.length, end - nextPos);
         // write this chunk and read the next one at the same time (both run off the JS thread); hash meanwhile
         const w = r.writer.writeSpan(cur, first);
-        const rd = nextN > 0 ? file.readAt(bufB.subarray(0, nextN), nextPos) : undefined;
+        const rd = nextN > 0 ? f.readAt(bufB.subarray(0, nextN), nextPos) : undefined;
         r.hashes?.[op.file]?.update(cur);
         await Promise.all([w, rd]);
         written += n;
@@ -153,7 +185,7 @@ export async function runStream(r: StreamRun): Promise<number> {
       }
     }
   }
-  for (let fi = 0; fi < r.files.length; fi++) await hashGap(fi, r.files[fi]!.fileSize);
+  for (let fi = 0; fi < (r.hashes?.length ?? 0); fi++) await hashGap(fi, file(fi).fileSize);
   return written;
 }
 
@@ -183,15 +215,17 @@ class Scratch {
   }
 }
 
-/** The scratch block the ops need: the largest sum of (8-aligned) loads between two moments with nothing pending. */
-function scratchBytes(ops: readonly StreamOp[]): number {
+/** The scratch block the ops need: the largest sum of (8-aligned) range loads between moments with nothing pending. */
+function scratchBytes(ops: readonly ReadOp[]): number {
   const pending = new Set<string>();
   let used = 0;
   let max = 0;
   for (const op of ops) {
     if (op.kind === "load") {
-      used = Math.ceil(used / 8) * 8 + op.length;
-      max = Math.max(max, used);
+      if (op.range) {
+        used = Math.ceil(used / 8) * 8 + op.length;
+        max = Math.max(max, used);
+      }
       pending.add(op.name);
     } else if (op.kind === "job") {
       for (const v of Object.values(op.job.inputs)) if (v !== undefined) pending.delete(v);

@@ -1,0 +1,14 @@
+/** The six parity properties (see each file for its exact statement). */
+export { BATCH_ENCODE, batchEncodeProperty, type BatchPropertyOptions, compareEncoded } from "./batch_encode.ts";
+export { BATCH_DECODE, batchDecodeProperty } from "./batch_decode.ts";
+export { SUITE_CAN_FAIL, suiteCanFailProperty } from "./suite_can_fail.ts";
+export {
+  compareCheckpoints,
+  CONVERSION,
+  type ConversionCase,
+  conversionProperty,
+  referenceConversionCases,
+  ulpDistance,
+} from "./conversion.ts";
+export { RUNTIME_UPSTREAM, runtimeUpstreamProperty } from "./runtime_upstream.ts";
+export { DEVICE, deviceProperty } from "./device.ts";
