@@ -14,6 +14,7 @@ import { codesFromText } from "./codes_text.ts";
 import {
   audioProgress,
   crossfadeOptionSpec,
+  firstChunkOptionSpec,
   progressInSeconds,
   STDIN_PATH,
   STDOUT_PATH,
@@ -122,13 +123,7 @@ const DECODE = new Command({
       type: "boolean",
       help: "one input → one WAV written as it decodes (playable while written; codes on stdin decode as they come)",
     },
-    "first-chunk": {
-      type: "integer",
-      min: 1,
-      max: 10_000_000,
-      value: "CODES",
-      help: `with --stream: centre frames of the first window, for early first audio (default ${STREAM_GRID.first})`,
-    },
+    "first-chunk": firstChunkOptionSpec(STREAM_GRID),
     ...windowOptionSpecs(DECODE_GRID, STREAM_GRID),
     crossfade: crossfadeOptionSpec(DECODE_GRID, STREAM_GRID),
   },

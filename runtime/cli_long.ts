@@ -51,6 +51,17 @@ export function crossfadeOptionSpec(grid: Readonly<WindowGrid>, stream?: Readonl
   } as const;
 }
 
+/** decode's `--first-chunk`: the stream's first window (common/args.ts spec). */
+export function firstChunkOptionSpec(stream: Readonly<WindowGrid>) {
+  return {
+    type: "integer",
+    min: 1,
+    max: MAX_FRAMES,
+    value: "CODES",
+    help: `with --stream: centre frames of the first window, for early first audio (default ${stream.first})`,
+  } as const;
+}
+
 /** The window options' parsed values, as the codec takes them (options not given are left to its defaults). */
 export function windowOptions(
   v: { window?: number; left?: number; right?: number; crossfade?: number; "single-pass-limit"?: number },
