@@ -23,7 +23,7 @@ const COMMANDS: Record<string, Command> = {
     run: async (a) => (await import("../runtime/cli.ts")).runEncodeCommand(a),
   },
   decode: {
-    summary: "codes → WAV",
+    summary: "codes → WAV (long ones in windows; --stream: one WAV written as it decodes, to a file or stdout)",
     run: async (a) => (await import("../runtime/cli.ts")).runDecodeCommand(a),
   },
   "encode-dataset": {
@@ -35,7 +35,8 @@ const COMMANDS: Record<string, Command> = {
     run: async (a) => (await import("../dataset/cli.ts")).runWorkerCommand(a),
   },
   parity: {
-    summary: "property tests on a converted folder: batched = per-sample, ours = upstream [--json --html]",
+    summary: "property tests on a converted folder: batched = per-sample, ours = upstream [--json --html]; " +
+      "--long: the window sweep",
     run: async (a) => (await import("../parity/cli.ts")).runParityCommand(a),
   },
   demo: {

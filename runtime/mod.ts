@@ -1,6 +1,24 @@
 /** xcodec2-kit runtime: the public entry point for apps (`import { Xcodec2 } from "xcodec2-kit"`). */
 export { Xcodec2 } from "./codec.ts";
-export type { DeviceRequest, EncodeOptions, EncodeResult, LoadOptions, Precision } from "./types.ts";
+export type {
+  DecodeOptions,
+  DecodeStreamOptions,
+  DeviceRequest,
+  EncodeOptions,
+  EncodeResult,
+  LoadOptions,
+  LongAudioOptions,
+  Precision,
+} from "./types.ts";
+export {
+  DECODE_GRID,
+  ENCODE_GRID,
+  SINGLE_PASS_LIMIT,
+  STREAM_GRID,
+  type WindowGrid,
+  type WindowOptions,
+  windowsOf,
+} from "./windows.ts";
 export { UsageError, Xcodec2Error } from "../common/errors.ts";
 export { InputError } from "./validate.ts";
 export { DeviceError, resolveDevice } from "./devices.ts";
@@ -16,6 +34,7 @@ export {
   DEVICE_CHOICES,
   DEVICES,
   HOP_LENGTH,
+  type ModelFacts,
   PRECISIONS,
   SAMPLE_RATE,
 } from "../convert/mod.ts";

@@ -132,12 +132,23 @@ export function extractFeatures(audio: Float32Array, itemIndex = 0): ClipFeature
  * to float32 like torch's.
  */
 function normalisePerBin(data: Float64Array, rows: number, cols: number): void {
+  const { mean, std } = binStatistics(data, rows, cols);
+  applyBinNormalisation(data, rows, cols, mean, std);
+}
+
+/** Per-column mean and standard deviation as upstream's normalisation uses them (float32 values). */
+export function binStatistics(
+  data: ArrayLike<number>,
+  rows: number,
+  cols: number,
+): { mean: Float64Array; std: Float64Array } {
   const f = Math.fround;
   const eps = f(NORMALISATION_VARIANCE_EPSILON);
+  const mean = new Float64Array(cols), std = new Float64Array(cols);
   for (let c = 0; c < cols; c++) {
     let sum = 0;
     for (let r = 0; r < rows; r++) sum += data[r * cols + c];
-    const mean = f(sum / rows);
+    mean[c] = f(sum / rows);
     let ss = 0;
     for (let r = 0; r < rows; r++) {
       const d = data[r * cols + c] - sum / rows;
@@ -145,8 +156,22 @@ function normalisePerBin(data: Float64Array, rows: number, cols: number): void {
     }
     // rows >= 2 always (T >= 1, two frames per row); the guard keeps a future change from dividing by zero.
     const variance = f(rows > 1 ? ss / (rows - 1) : 0);
-    const std = f(Math.sqrt(f(variance + eps)));
-    for (let r = 0; r < rows; r++) data[r * cols + c] = f(f(data[r * cols + c] - mean) / std);
+    std[c] = f(Math.sqrt(f(variance + eps)));
+  }
+  return { mean, std };
+}
+
+/** In place: (x − mean) / std per column, each step rounded to float32. */
+export function applyBinNormalisation(
+  data: Float64Array,
+  rows: number,
+  cols: number,
+  mean: ArrayLike<number>,
+  std: ArrayLike<number>,
+): void {
+  const f = Math.fround;
+  for (let c = 0; c < cols; c++) {
+    for (let r = 0; r < rows; r++) data[r * cols + c] = f(f(data[r * cols + c] - mean[c]) / std[c]);
   }
 }
 
@@ -156,7 +181,14 @@ export function batchFeatures(clips: Float32Array[]): BatchFeatures {
     throw new FeatureInputError(0, "no-clips", "batchFeatures needs at least one clip");
   }
   clips.forEach((c, i) => validateClip(c, i));
-  const per = clips.map((c, i) => extractFeatures(c, i));
+  return padFeatures(clips.map((c, i) => extractFeatures(c, i)), clips.map((c) => c.length));
+}
+
+/**
+ * Pad per-item features into one batch. `lengths` are the items' sample counts (for a window of a long clip, the
+ * samples its input holds); the windowed encoder builds its items with `windowFeatures`.
+ */
+export function padFeatures(per: ClipFeatures[], lengths: number[]): BatchFeatures {
   const B = per.length;
   const Lmax = Math.max(...per.map((p) => p.inputValues.length));
   const Fmax = Math.max(...per.map((p) => p.frames));
@@ -176,7 +208,7 @@ export function batchFeatures(clips: Float32Array[]): BatchFeatures {
     paddingMask,
     inputFeatures,
     inputFeaturesMask,
-    lengths: clips.map((c) => c.length),
+    lengths,
     frames: per.map((p) => p.frames),
     Lmax,
     Fmax,
