@@ -28,13 +28,10 @@ const CHUNK_ITEMS = 64;
 const CHUNK_SECONDS = 300;
 
 /**
- * LONG AUDIO (issue 11) goes through here, the one place that depends on how long a clip may be. Today a clip is
- * encoded in one pass whose time and memory grow with the square of its length (full-size model, CPU: 4.6 GB at 60 s,
- * 12.2 GB at 120 s; longer clips do not fit a 24 GB machine), so clips over MAX_CLIP_SECONDS are skipped into
- * errors.jsonl rather than crash a worker and fail their whole shard. When `Xcodec2.encode` encodes long clips in
- * windows, remove the limit; nothing else here changes.
+ * Clips of any length: `Xcodec2.encode` runs clips above its single-pass limit (30 s) in windows, so a clip's time
+ * and memory are linear in its length and bounded by the window (runtime/long_encode.ts), and an hour-long
+ * recording in a corpus is encoded like any other item (its codes equal `xcodec2 encode` of the file).
  */
-export const MAX_CLIP_SECONDS = 120;
 
 async function encodeClips(codec: Xcodec2, clips: Float32Array[], batchSize: number): Promise<Int32Array[]> {
   return await codec.encode(clips, { batchSize });
@@ -78,10 +75,6 @@ async function loadItem(it: InputItem, resample: boolean): Promise<{ samples: Fl
   }
   for (let t = 0; t < samples.length; t++) {
     if (!Number.isFinite(samples[t])) return `sample ${t} is ${samples[t]} (NaN/Inf are not audio)`;
-  }
-  if (samples.length / SAMPLE_RATE > MAX_CLIP_SECONDS) {
-    return `${(samples.length / SAMPLE_RATE).toFixed(1)} s is longer than the ${MAX_CLIP_SECONDS} s one pass can ` +
-      `encode in bounded memory (long-audio encoding is not there yet)`;
   }
   return { samples, sha };
 }
