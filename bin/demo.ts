@@ -21,8 +21,8 @@ import {
 } from "../parity/reference.ts";
 import type { EncodeResult } from "../runtime/types.ts";
 import { Xcodec2Error } from "../common/errors.ts";
+import { DEMO_CLIPS as CLIPS, DEMO_CODES_TENSOR, demoCase, demoDataRoot } from "./demo_data.ts";
 
-const CLIPS = ["espeak_en", "speech_36817", "speech_1000", "noise_16123"];
 /** Written into --out so a later run knows the folder is the demo's own and may be replaced. */
 const MARKER = ".xcodec2-demo";
 
@@ -46,14 +46,12 @@ async function prepareOut(out: string, force: boolean): Promise<void> {
 
 class DemoOutputError extends Xcodec2Error {}
 
-const singleCase = (clip: string) => `${TINY_VARIANT}/single/${clip}`;
-
 function fragileFrames(clip: string, index: ReferenceIndex): number[] {
-  return index.cases[singleCase(clip)]?.["fsq_fragile_frames_1e-4"] ?? [];
+  return index.cases[demoCase(clip)]?.["fsq_fragile_frames_1e-4"] ?? [];
 }
 
 async function referenceCodes(clip: string, index: ReferenceIndex): Promise<Int32Array> {
-  return (await readCaseTensors(index, singleCase(clip))).tensor("enc.audio_codes").data as Int32Array;
+  return (await readCaseTensors(index, demoCase(clip))).tensor(DEMO_CODES_TENSOR).data as Int32Array;
 }
 
 const DEMO = new Command({
@@ -81,7 +79,8 @@ async function demo(v: OptionValues<typeof DEMO.spec.options>): Promise<number> 
   const out = resolve(v.out);
   await prepareOut(out, v.force);
   const log = (m: string) => console.error(`  ${m}`);
-  const index = referenceIndex();
+  // the checkout's reference set, or the copy of what the demo reads that ships in the package (dist/demo/)
+  const index = referenceIndex(demoDataRoot());
   const original = variantDirs(index, TINY_VARIANT).original;
 
   console.error(`1. convert ${original}`);

@@ -1,18 +1,16 @@
 #!/usr/bin/env node
-// npm entry point: Node 20 cannot run TypeScript, so hand the command to the Bun that ships with this package.
-// (Under Bun or Deno, run bin/xcodec2.ts directly: `bunx xcodec2`, `deno run -A bin/xcodec2.ts`.)
-import { spawnSync } from "node:child_process";
-import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
+// The npm `bin` (`npx xcodec2`, `bunx xcodec2`, `deno run -A npm:xcodec2-kit`): runs the compiled command in dist/,
+// which Node >= 20, Bun and Deno all run. In a checkout, Bun and Deno run the TypeScript sources instead (always
+// current, whereas dist/ is only rebuilt by `npm run build` / `npm pack`); Node needs the build.
+import { existsSync } from "node:fs";
 
-const require = createRequire(import.meta.url);
-let bun;
-try {
-  bun = require.resolve("bun/bin/bun.exe");
-} catch {
-  console.error("xcodec2: the `bun` package is missing; run `npm install` in the xcodec2-kit folder");
+const sources = new URL("./xcodec2.ts", import.meta.url);
+const built = new URL("../dist/bin/xcodec2.js", import.meta.url);
+const runsTypeScript = "Bun" in globalThis || "Deno" in globalThis;
+const entry = runsTypeScript && existsSync(sources) ? sources : built;
+if (!existsSync(entry)) {
+  console.error("xcodec2: dist/ is missing; run `npm run build` first (Node does not run the TypeScript sources)");
   process.exit(1);
 }
-const entry = fileURLToPath(new URL("./xcodec2.ts", import.meta.url));
-const r = spawnSync(bun, [entry, ...process.argv.slice(2)], { stdio: "inherit" });
-process.exit(r.status ?? 1);
+const { main } = await import(entry.href);
+process.exit(await main(process.argv.slice(2)));

@@ -23,11 +23,20 @@ const COMMANDS: Record<string, Command> = {
     run: async (a) => (await import("../runtime/cli.ts")).runEncodeCommand(a),
   },
   decode: {
-    summary: "codes → WAV",
+    summary: "codes → WAV (long ones in windows; --stream: one WAV written as it decodes, to a file or stdout)",
     run: async (a) => (await import("../runtime/cli.ts")).runDecodeCommand(a),
   },
+  "encode-dataset": {
+    summary: "corpus (folders, manifests, WebDataset tars) → Parquet shards, resumable [--engine nats://host:4222]",
+    run: async (a) => (await import("../dataset/cli.ts")).runEncodeDatasetCommand(a),
+  },
+  worker: {
+    summary: "take encode-dataset shards from NATS JetStream: xcodec2 worker nats://host:4222",
+    run: async (a) => (await import("../dataset/cli.ts")).runWorkerCommand(a),
+  },
   parity: {
-    summary: "property tests on a converted folder: batched = per-sample, ours = upstream [--json --html]",
+    summary: "property tests on a converted folder: batched = per-sample, ours = upstream [--json --html]; " +
+      "--long: the window sweep",
     run: async (a) => (await import("../parity/cli.ts")).runParityCommand(a),
   },
   demo: {

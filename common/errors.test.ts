@@ -9,9 +9,10 @@ import { failure } from "../bin/xcodec2.ts";
 import * as convert from "../convert/mod.ts";
 import * as runtime from "../runtime/mod.ts";
 import * as parity from "../parity/mod.ts";
+import * as dataset from "../dataset/mod.ts";
 
 test("every error class of the public faces extends Xcodec2Error and is named after itself", () => {
-  const classes = Object.entries({ ...convert, ...runtime, ...parity })
+  const classes = Object.entries({ ...convert, ...runtime, ...parity, ...dataset })
     .filter(([name, v]) => /Error$/.test(name) && typeof v === "function") as [string, new (...a: never[]) => Error][];
   assert.ok(classes.length >= 12, `only ${classes.map(([n]) => n).join(", ")}`);
   for (const [name, cls] of classes) {

@@ -6,7 +6,7 @@
  * files, the swap.
  */
 import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import process from "node:process";
 import type { Xcodec2Config } from "./architecture/config.ts";
 import type { MemberName } from "./architecture/members.ts";
@@ -23,6 +23,7 @@ import { byteRangeFiles, openTensorSource, resolveSourcePath } from "./source.ts
 import { sourceArchitecture } from "./source_architecture.ts";
 import type { DType, TensorSource } from "./tensor_source.ts";
 import { type JobContext, runJob } from "./transforms.ts";
+import { claimTempPath } from "../common/temp_files.ts";
 
 export type OutputDTypeName = "fp32" | "fp16" | "bf16";
 const DTYPE_ARG: Record<OutputDTypeName, FloatDType> = { fp32: "F32", fp16: "F16", bf16: "BF16" };
@@ -86,7 +87,7 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Conversio
   } else {
     main = opts.source;
   }
-  const tmp = join(dirname(out), `.${basename(out)}.tmp-${process.pid}`);
+  const tmp = await claimTempPath(out, log);
   let writer: CheckpointWriter | undefined;
   let hasher: ExternalHash | undefined;
   let semanticSource: TensorSource | undefined;
@@ -115,7 +116,6 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Conversio
     const dtypeOf = (n: string): DType => dtypes.get(n)!;
     log(`plan: ${infos.length} source tensors → ${plan.outputs.length} output tensors`);
 
-    await rm(tmp, { recursive: true, force: true });
     await mkdir(tmp, { recursive: true });
     writer = CheckpointWriter.create(tmp, plan.outputs, {
       maxShardSize: opts.maxShardSize,

@@ -1,7 +1,8 @@
 /**
- * The module graph, as Deno resolves it (`deno info --json`): `runtime/` and `parity/` reach `convert/` only through
- * its face `convert/mod.ts`, and importing the runtime (or the face) loads neither the graph builder with protobufjs
- * nor the Hub client: those load on first use, through dynamic imports (`convert/lazy.ts`).
+ * The module graph, as Deno resolves it (`deno info --json`): `runtime/`, `parity/` and `dataset/` reach `convert/`
+ * only through its face `convert/mod.ts`, `dataset/` reaches `runtime/` only through `runtime/mod.ts`, and importing
+ * the runtime, the dataset tools (or the converter's face) loads neither the graph builder with protobufjs nor the
+ * Hub client: those load on first use, through dynamic imports (`convert/lazy.ts`).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -77,8 +78,8 @@ const HEAVY = [
   /^node_modules\/@huggingface\/hub\//,
 ];
 
-test("importing the runtime or the converter's face loads no graph builder, protobufjs or Hub client", async () => {
-  for (const entry of ["runtime/mod.ts", "convert/mod.ts"]) {
+test("importing the runtime, the dataset tools or the converter's face loads no graph builder, protobufjs or Hub client", async () => {
+  for (const entry of ["runtime/mod.ts", "convert/mod.ts", "dataset/mod.ts", "dataset/pool_worker.ts"]) {
     const graph = await moduleGraph(entry);
     const loaded = staticClosure(graph, entry);
     // the walk itself must see these: they are reachable, only not statically
@@ -92,21 +93,34 @@ test("importing the runtime or the converter's face loads no graph builder, prot
   }
 });
 
-test("runtime/ and parity/ import convert/ only through convert/mod.ts", async () => {
+/** Which folders may reach another folder only through its face. */
+const FACES: { from: RegExp; folder: string; face: string; seen: number }[] = [
+  // `seen`: fewer imports than this across the walks means the walk missed the importing folder
+  { from: /^(runtime|parity|dataset)\//, folder: "convert/", face: "convert/mod.ts", seen: 10 },
+  { from: /^dataset\//, folder: "runtime/", face: "runtime/mod.ts", seen: 5 },
+];
+
+test("runtime/, parity/ and dataset/ import convert/ only through convert/mod.ts; dataset/ the runtime through runtime/mod.ts", async () => {
   const offenders = new Set<string>();
-  let edges = 0;
-  for (const entry of ["bin/xcodec2.ts", "runtime/mod.ts", "parity/mod.ts", "parity/fuzz/run.ts"]) {
+  const edges = new Map(FACES.map((f) => [f, 0]));
+  // dataset/pool_worker.ts is a spawned script (`new URL(…, import.meta.url)`), which deno info does not follow
+  const entries = ["bin/xcodec2.ts", "runtime/mod.ts", "parity/mod.ts", "parity/fuzz/run.ts", "dataset/mod.ts"];
+  for (const entry of [...entries, "dataset/pool_worker.ts"]) {
     for (const m of (await moduleGraph(entry)).modules) {
       const from = rel(m.specifier);
-      if (!/^(runtime|parity)\//.test(from)) continue;
-      for (const d of m.dependencies ?? []) {
-        const to = d.code && rel(d.code.specifier);
-        if (!to?.startsWith("convert/")) continue;
-        edges++;
-        if (to !== "convert/mod.ts") offenders.add(`${from} → ${to}`);
+      for (const rule of FACES) {
+        if (!rule.from.test(from)) continue;
+        for (const d of m.dependencies ?? []) {
+          const to = d.code && rel(d.code.specifier);
+          if (!to?.startsWith(rule.folder)) continue;
+          edges.set(rule, edges.get(rule)! + 1);
+          if (to !== rule.face) offenders.add(`${from} → ${to}`);
+        }
       }
     }
   }
-  assert.ok(edges > 10, `only ${edges} imports of convert/ seen; the walk missed the runtime`);
+  for (const [rule, n] of edges) {
+    assert.ok(n >= rule.seen, `only ${n} imports of ${rule.folder} from ${rule.from} seen; the walk missed them`);
+  }
   assert.deepEqual([...offenders].sort(), []);
 });

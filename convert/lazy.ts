@@ -5,8 +5,7 @@
  * downloading (`convert/face.test.ts` checks the module graph).
  */
 import type { ExportOptions, ExportReport } from "./onnx/export.ts";
-import type { DownloadOptions } from "./hub/download.ts";
-import type { PushOptions, PushResult } from "./hub/upload.ts";
+import type { DownloadOptions, PushOptions, PushResult } from "./hub/mod.ts";
 
 /** Build the ONNX graphs of a converted folder (see `onnx/export.ts`). */
 export async function exportOnnx(convertedDir: string, opts?: ExportOptions): Promise<ExportReport> {
@@ -15,10 +14,10 @@ export async function exportOnnx(convertedDir: string, opts?: ExportOptions): Pr
 
 /** Download `hf://owner/name[@rev][/path]` into the Hub cache; resolves to the local path (see `hub/download.ts`). */
 export async function downloadCheckpoint(source: string, opts?: DownloadOptions): Promise<string> {
-  return (await import("./hub/download.ts")).downloadCheckpoint(source, opts);
+  return (await import("./hub/mod.ts")).downloadCheckpoint(source, opts);
 }
 
 /** Upload a converted folder to a Hub repository (see `hub/upload.ts`). */
 export async function pushToHub(folder: string, repo: string, opts?: PushOptions): Promise<PushResult> {
-  return (await import("./hub/upload.ts")).pushToHub(folder, repo, opts);
+  return (await import("./hub/mod.ts")).pushToHub(folder, repo, opts);
 }

@@ -9,6 +9,7 @@ export { ConversionError } from "./errors.ts";
 export { UsageError, Xcodec2Error } from "../common/errors.ts";
 export { openTensorSource, resolveSourcePath } from "./source.ts";
 export { W2V_BERT_FOLDER, W2V_BERT_REPO } from "./semantic_source.ts";
+export { combinedSha256, type FileDigest } from "./file_hash.ts";
 export * from "./architecture.ts";
 export {
   type ArchTensor,
@@ -49,7 +50,6 @@ export * from "./onnx/contract.ts";
 export { type FsqTables, fsqTables } from "./onnx/fsq_tables.ts";
 export type { ExportedGraph, ExportOptions, ExportReport } from "./onnx/export.ts";
 export { downloadCheckpoint, exportOnnx, pushToHub } from "./lazy.ts";
-export type { DownloadOptions, DownloadProgress } from "./hub/download.ts";
-export type { PushOptions, PushResult, UploadProgress } from "./hub/upload.ts";
+export type { DownloadOptions, DownloadProgress, PushOptions, PushResult, UploadProgress } from "./hub/mod.ts";
 export { DEFAULT_REVISION, formatHubSource, HUB_SCHEME, type HubSource, parseHubSource } from "./hub/source.ts";
 export { HubError, type HubErrorCode } from "./hub/errors.ts";

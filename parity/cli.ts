@@ -1,7 +1,7 @@
 /**
- * `xcodec2 parity`: the property suite on a converted folder, parity kits, and the comparison of another
- * implementation's outputs against a kit (the three forms in `PARITY.synopsis`). Exit 0 when every property that ran
- * passed, 1 when one failed, 2 on a usage error.
+ * `xcodec2 parity`: the property suite on a converted folder, parity kits, the comparison of another
+ * implementation's outputs against a kit, and the long-audio context sweep (`--long`: parity/long_sweep.ts); the four
+ * forms in `PARITY.synopsis`. Exit 0 when every property that ran passed, 1 when one failed, 2 on a usage error.
  */
 import { Command, type ParsedArgs } from "../common/args.ts";
 import { UsageError } from "../common/errors.ts";
@@ -24,6 +24,7 @@ const PARITY = new Command({
     "xcodec2 parity <converted-dir> [--device D] [--runs N] [--seed S] [--only 1,2,...] [--json FILE] [--html FILE]",
     "xcodec2 parity kit <kit-dir> [--model <converted-dir>] [--device D]",
     "xcodec2 parity --against <outputs.safetensors> [--kit DIR] [--json FILE] [--html FILE]",
+    "xcodec2 parity --long <converted-dir> [--quick] [--seconds S] [--audio FILE] [--device D] [--threads N] [--json FILE]",
   ],
   positionals: [{
     name: "converted-dir",
@@ -61,6 +62,24 @@ const PARITY = new Command({
     model: { type: "string", value: "DIR", help: "parity kit: the converted folder (default: the bundled tiny-a)" },
     against: { type: "string", value: "FILE", help: "compare another implementation's outputs against a kit" },
     kit: { type: "string", value: "DIR", help: "with --against: the kit (default: the folder of the outputs file)" },
+    long: {
+      type: "boolean",
+      help: "the long-audio sweep: windowed vs whole-sequence decode (rel L2, seam jumps, time) and encode (codes " +
+        "equal) over a grid of window and context sizes",
+    },
+    quick: { type: "boolean", help: "with --long: a short grid (minutes on the full-size model)" },
+    seconds: {
+      type: "number",
+      min: 1,
+      max: 3600,
+      value: "S",
+      help: "with --long: length of the clip, the longest whose single pass still fits (default 60)",
+    },
+    audio: {
+      type: "string",
+      value: "FILE",
+      help: "with --long: speech to sweep on (default: the reference espeak clip)",
+    },
   },
   notes: "properties: 1 batch=loop encode, 2 batch=loop decode, 3 conversion=upstream, 4 runtime=upstream\n" +
     "            (runtime=original on a family member's reference checkpoint, fixtures/family),\n" +
@@ -98,6 +117,10 @@ export function runParityCommand(argv: string[]): Promise<number> {
 
 async function dispatch({ positionals: positional, values: v }: Args): Promise<number> {
   const log = v.quiet ? () => {} : (m: string) => console.error(m);
+  if (v.long) return longSweep(positional, v, log);
+  for (const flag of ["quick", "seconds", "audio"] as const) {
+    if (v[flag] !== undefined && v[flag] !== false) throw new UsageError(`--${flag} goes with --long`);
+  }
   const against = v.against;
   if (against) {
     if (positional.length) {
@@ -151,4 +174,28 @@ async function dispatch({ positionals: positional, values: v }: Args): Promise<n
     log,
   });
   return emit(report, v);
+}
+
+/** `--long`: the context sweep on one converted folder (parity/long_sweep.ts), printed as tables. */
+async function longSweep(positional: string[], v: Args["values"], log: (m: string) => void): Promise<number> {
+  if (positional.length !== 1) throw new UsageError("--long takes one converted folder");
+  const { runLongSweep, formatSweep, writeSweepJson } = await import("./long_sweep.ts");
+  const { Xcodec2 } = await import("../runtime/codec.ts");
+  const codec = await Xcodec2.load(positional[0], { device: v.device, precision: "fp32", threads: v.threads, log });
+  try {
+    const report = await runLongSweep(codec, positional[0], {
+      seconds: v.seconds,
+      quick: v.quick,
+      audio: v.audio,
+      log,
+    });
+    console.log(formatSweep(report));
+    if (v.json) {
+      await writeSweepJson(report, v.json);
+      log(`wrote ${v.json}`);
+    }
+    return 0;
+  } finally {
+    await codec.dispose();
+  }
 }

@@ -4,8 +4,8 @@
  * both signals and of the difference (inline PNGs encoded here).
  */
 import { rename, writeFile } from "node:fs/promises";
-import process from "node:process";
 import { SAMPLE_RATE } from "../convert/mod.ts";
+import { claimTempPath } from "../common/temp_files.ts";
 import { formatError } from "./metrics.ts";
 import { encodePng, pngDataUri } from "./png.ts";
 import type { ParityReport } from "./report.ts";
@@ -139,7 +139,7 @@ ${sections || "<p>No property kept a worst case to draw.</p>"}
 }
 
 export async function writeReportHtml(r: ParityReport, file: string): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
+  const tmp = await claimTempPath(file);
   await writeFile(tmp, renderHtml(r));
   await rename(tmp, file);
 }

@@ -10,8 +10,8 @@ import { createHash } from "node:crypto";
 import { createReadStream, existsSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import process from "node:process";
 import { FEATURE_DIM, HOP_LENGTH, minClipSamples, SAMPLE_RATE, writeSafetensors } from "../convert/mod.ts";
+import { claimTempPath } from "../common/temp_files.ts";
 import { writeWav } from "../runtime/audio/mod.ts";
 import { extractFeatures } from "../runtime/features/mod.ts";
 import { codecFacts, type ParityCodec } from "./codec_handle.ts";
@@ -88,8 +88,7 @@ export async function writeParityKit(kitDir: string, codec: ParityCodec, modelDi
       throw new KitError(target, "exists and is not a parity kit; choose an empty or new folder");
     }
   }
-  const tmp = `${target}.tmp-${process.pid}`;
-  await rm(tmp, { recursive: true, force: true });
+  const tmp = await claimTempPath(target);
   await mkdir(join(tmp, "clips"), { recursive: true });
   try {
     const facts = codecFacts(codec);

@@ -147,11 +147,16 @@ export class CaseTensors extends Map<string, ReferenceTensor> {
   }
 }
 
-/** All tensors of the case `caseKey` (e.g. "tiny-a/single/espeak_en"). */
-export async function readCaseTensors(index: ReferenceIndex, caseKey: string): Promise<CaseTensors> {
+/** The tensor file of the case `caseKey` (e.g. "tiny-a/single/espeak_en"). */
+export function caseTensorsPath(index: ReferenceIndex, caseKey: string): string {
   const c = index.cases[caseKey];
   if (!c) throw new Error(`cases.json: no case "${caseKey}"`);
-  const path = join(variantDirs(index, c.variant).tensors, c.file);
+  return join(variantDirs(index, c.variant).tensors, c.file);
+}
+
+/** All tensors of the case `caseKey` (e.g. "tiny-a/single/espeak_en"). */
+export async function readCaseTensors(index: ReferenceIndex, caseKey: string): Promise<CaseTensors> {
+  const path = caseTensorsPath(index, caseKey);
   const file = await openSafetensors(path);
   try {
     const out = new CaseTensors(path);

@@ -4,7 +4,7 @@
  * not a failure, it is shown with its reason).
  */
 import { rename, writeFile } from "node:fs/promises";
-import process from "node:process";
+import { claimTempPath } from "../common/temp_files.ts";
 import { formatError } from "./metrics.ts";
 import type { PropertyResult } from "./result.ts";
 
@@ -49,7 +49,7 @@ export function reportJson(r: ParityReport): object {
 }
 
 export async function writeReportJson(r: ParityReport, file: string): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
+  const tmp = await claimTempPath(file);
   await writeFile(tmp, JSON.stringify(reportJson(r), null, 2) + "\n");
   await rename(tmp, file);
 }

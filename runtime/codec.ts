@@ -34,17 +34,26 @@ import {
   minClipSamples,
   type ModelFacts,
   modelFacts,
-  paddedClipSamples,
   SAMPLE_RATE,
   type Xcodec2Config,
 } from "../convert/mod.ts";
-import { batchFeatures } from "./features/mod.ts";
+import { type BatchFeatures, batchFeatures } from "./features/mod.ts";
 import { type ResolvedDevice, resolveDevice } from "./devices.ts";
 import { createSession } from "./session.ts";
 import { type ResolvedModel, resolveModel } from "./model_source.ts";
-import type { EncodeOptions, EncodeResult, LoadOptions, Precision } from "./types.ts";
+import type {
+  DecodeOptions,
+  DecodeStreamOptions,
+  EncodeOptions,
+  EncodeResult,
+  LoadOptions,
+  Precision,
+} from "./types.ts";
 import { InputError, validateClips, validateCodes } from "./validate.ts";
-import { planBuckets } from "./batching.ts";
+import { DECODE_GRID, ENCODE_GRID, resolveGrid, SINGLE_PASS_LIMIT, STREAM_GRID } from "./windows.ts";
+import { decodeAnyLength } from "./long_decode.ts";
+import { encodeAnyLength } from "./long_encode.ts";
+import { decodeStreamWindows } from "./stream.ts";
 
 const DEFAULT_BATCH = 8;
 /** 8 clips of 30 s: bounds the padded encoder batch, i.e. activation memory. */
@@ -162,49 +171,73 @@ export class Xcodec2 {
     return (await this.encodeDetailed(clips, opts)).codes;
   }
 
-  /** Codes, latents and FSQ inputs for each clip, batched by length. */
+  /**
+   * Codes, latents and FSQ inputs for each clip, batched by length. Clips longer than the single-pass limit (30 s)
+   * are encoded in windows (runtime/long_encode.ts), with memory bounded by the window.
+   */
   async encodeDetailed(clips: Float32Array[], opts: EncodeOptions = {}): Promise<EncodeResult> {
     this.validateClips(clips);
-    const lengths = clips.map((c) => paddedClipSamples(this.facts, c.length));
-    const buckets = planBuckets(lengths, opts.batchSize ?? DEFAULT_BATCH, this.opts.maxBatchSamples);
-    const result: EncodeResult = {
-      codes: new Array(clips.length),
-      latents: new Array(clips.length),
-      fsqInput: new Array(clips.length),
-    };
-    for (const bucket of buckets) {
-      const r = await this.encodeBatch(bucket.map((i) => clips[i]));
-      bucket.forEach((item, j) => {
-        result.codes[item] = r.codes[j];
-        result.latents[item] = r.latents[j];
-        result.fsqInput[item] = r.fsqInput[j];
-      });
-    }
-    return result;
+    return encodeAnyLength(clips, (per) => this.encodeFeatures(per), this.facts, {
+      batchSize: opts.batchSize ?? DEFAULT_BATCH,
+      maxBatchSamples: this.opts.maxBatchSamples,
+      singlePassLimit: singlePassLimit(opts.singlePassLimit),
+      // an encode window is never blended: `hop` only bounds a crossfade option, in input samples per code
+      grid: resolveGrid(ENCODE_GRID, opts, this.inputSamplesPerCode, "encode"),
+      normalisation: opts.normalisation ?? "clip",
+      onProgress: opts.onProgress,
+    });
   }
 
-  /** Audio for each code sequence, `samplesPerCode` samples per code, in the caller's order. */
-  async decode(codes: Int32Array[], opts: EncodeOptions = {}): Promise<Float32Array[]> {
+  /**
+   * Audio for each code sequence, `facts.decoderHop` samples per code, in the caller's order. Sequences longer than the
+   * single-pass limit (1,500 codes) are decoded in windows (runtime/long_decode.ts); `streaming: true` decodes
+   * every sequence exactly as `decodeStream` would.
+   */
+  async decode(codes: Int32Array[], opts: DecodeOptions = {}): Promise<Float32Array[]> {
     validateCodes(codes, this.codebookSize);
-    // the budget counts input-rate samples: a code stands for inputSamplesPerCode of them, whatever the output rate
-    const lengths = codes.map((c) => c.length * this.inputSamplesPerCode);
-    const buckets = planBuckets(lengths, opts.batchSize ?? DEFAULT_BATCH, this.opts.maxBatchSamples);
-    const out: Float32Array[] = new Array(codes.length);
-    for (const bucket of buckets) {
-      const audio = await this.decodeBatch(bucket.map((i) => codes[i]));
-      bucket.forEach((item, j) => {
-        out[item] = audio[j];
-      });
-    }
-    return out;
+    return decodeAnyLength(codes, (c) => this.decodeBatch(c), {
+      batchSize: opts.batchSize ?? DEFAULT_BATCH,
+      maxBatchSamples: this.opts.maxBatchSamples,
+      singlePassLimit: singlePassLimit(opts.singlePassLimit),
+      grid: resolveGrid(opts.streaming ? STREAM_GRID : DECODE_GRID, opts, this.facts.decoderHop, "decode"),
+      hop: this.facts.decoderHop,
+      // the budget counts input-rate samples: a code stands for inputSamplesPerCode of them, whatever the output rate
+      budgetPerCode: this.inputSamplesPerCode,
+      streaming: opts.streaming ?? false,
+      onProgress: opts.onProgress,
+    });
+  }
+
+  /**
+   * Audio as the codes arrive (TTS): each piece of input is an array of codes, each output piece the audio that
+   * became final. The concatenated output equals `decode([all codes], { streaming: true, ...opts })` bit for bit,
+   * however the input is split (runtime/stream.ts).
+   */
+  decodeStream(
+    codes: AsyncIterable<ArrayLike<number>> | Iterable<ArrayLike<number>>,
+    opts: DecodeStreamOptions = {},
+  ): AsyncIterable<Float32Array> {
+    this.checkOpen("decodeStream");
+    const hop = this.facts.decoderHop;
+    const grid = resolveGrid(STREAM_GRID, opts, hop, "decodeStream");
+    return decodeStreamWindows(codes, async (c) => (await this.decodeBatch([c]))[0], grid, this.codebookSize, hop);
   }
 
   /** Exactly one encoder call over `clips` as given (no sorting, no splitting). */
   async encodeBatch(clips: Float32Array[]): Promise<EncodeResult> {
     this.checkOpen("encode");
     this.validateClips(clips);
-    const f = atLeastTwoCodes(batchFeatures(clips, this.facts), clips.length, this.facts);
-    const B = clips.length;
+    return this.encodeFeatures(batchFeatures(clips, this.facts));
+  }
+
+  /**
+   * Exactly one encoder call over prepared inputs (`batchFeatures`, or `padFeatures` over the windows of long
+   * clips): item b gets ⌊features.frames[b] / codePooling⌋ codes (its feature rows, pooled).
+   */
+  async encodeFeatures(features: BatchFeatures): Promise<EncodeResult> {
+    this.checkOpen("encode");
+    const B = features.frames.length;
+    const f = atLeastTwoCodes(features, B, this.facts);
     const IN = ENCODER_INPUTS, OUT = ENCODER_OUTPUTS;
     const feeds = {
       [IN.values]: new ort.Tensor("float32", f.inputValues, [B, 1, f.Lmax]),
@@ -222,7 +255,7 @@ export class Xcodec2 {
       const D = this.config.quantization_levels.length;
       const result: EncodeResult = { codes: [], latents: [], fsqInput: [] };
       for (let b = 0; b < B; b++) {
-        const k = this.codesForSamples(clips[b].length);
+        const k = Math.floor(f.frames[b] / this.facts.codePooling);
         const c = new Int32Array(k);
         for (let t = 0; t < k; t++) c[t] = Number(codes[b * K + t]);
         result.codes.push(c);
@@ -369,6 +402,15 @@ function padded<T extends Float32Array | BigInt64Array>(src: T, shape: number[],
   // (the casts: @types/ndarray knows BigInt64Array only over a plain ArrayBuffer)
   ops.assign(ndarray(dst as ndarray.Data, dstShape).hi(...shape), ndarray(src as ndarray.Data, shape));
   return dst;
+}
+
+/** The caller's single-pass limit in codes, checked; default SINGLE_PASS_LIMIT. */
+function singlePassLimit(v: number | undefined): number {
+  if (v === undefined) return SINGLE_PASS_LIMIT;
+  if (!(v === Infinity || (Number.isInteger(v) && v >= 0))) {
+    throw new InputError(`singlePassLimit must be a non-negative integer or Infinity, got ${v}`);
+  }
+  return v;
 }
 
 function toFloat32(t: ort.Tensor): Float32Array {

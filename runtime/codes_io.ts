@@ -2,12 +2,16 @@
  * Code files, the formats people exchange XCodec2 tokens in:
  *   - `.npy`: one int32 1-D array per audio file (what the original large-scale `inference_save_code.py` writes);
  *   - `.jsonl`: one `{"name", "samples", "codes"}` object per line;
- *   - `.safetensors`: `<i>.codes` I32 [K] and `<i>.samples` I64 [1] per item, names in `__metadata__.names`.
+ *   - `.safetensors`: `<i>.codes` I32 [K] and `<i>.samples` I64 [1] per item, names in `__metadata__.names`;
+ *   - `.parquet` (read only): one row per item with `__key__` and `codes` (a list of integers), as
+ *     `xcodec2 encode-dataset` writes its shards (dataset/parquet.ts) and NeuCodec publishes its Emilia tokens;
+ *     `duration_s`, where present, gives the source length.
  * Readers check declared sizes before allocating and name the file and item in every error.
  */
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
-import { openSafetensors, writeSafetensors } from "../convert/mod.ts";
+import { openSafetensors, SAMPLE_RATE, writeSafetensors } from "../convert/mod.ts";
 import { Xcodec2Error } from "../common/errors.ts";
+import { claimTempPath } from "../common/temp_files.ts";
 
 export class CodesFileError extends Xcodec2Error {
   constructor(readonly file: string, message: string) {
@@ -87,7 +91,7 @@ export function decodeNpyInt32(bytes: Uint8Array, file: string): Int32Array {
 }
 
 async function writeAtomically(path: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
+  const tmp = await claimTempPath(path);
   try {
     await writeFile(tmp, data);
     await rename(tmp, path);
@@ -199,5 +203,60 @@ export async function readCodesFile(path: string): Promise<CodeItem[]> {
       await src.close();
     }
   }
-  throw new CodesFileError(path, "unknown codes format: use .npy, .jsonl or .safetensors");
+  if (path.endsWith(".parquet")) return await readParquetCodes(path);
+  throw new CodesFileError(path, "unknown codes format: use .npy, .jsonl, .safetensors or .parquet");
+}
+
+/** The columns a codes Parquet file is read by (the layout of `encode-dataset`'s shards). */
+const PARQUET_KEY = "__key__", PARQUET_CODES = "codes", PARQUET_SECONDS = "duration_s";
+
+async function readParquetCodes(path: string): Promise<CodeItem[]> {
+  // hyparquet (pure JS) loads only when a Parquet file is read: apps that never decode one do not load it
+  const { parquetMetadata, parquetReadObjects, parquetSchema } = await import("hyparquet");
+  const bytes = await readFile(path);
+  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  let columns: string[];
+  try {
+    columns = parquetSchema(parquetMetadata(file)).children.map((c) => c.element.name);
+  } catch (e) {
+    throw new CodesFileError(path, `not a Parquet file (${(e as Error).message})`);
+  }
+  for (const c of [PARQUET_KEY, PARQUET_CODES]) {
+    if (!columns.includes(c)) {
+      throw new CodesFileError(
+        path,
+        `a codes Parquet file needs the columns "${PARQUET_KEY}" and "${PARQUET_CODES}"; this one has ` +
+          columns.map((n) => `"${n}"`).join(", "),
+      );
+    }
+  }
+  const wanted = [PARQUET_KEY, PARQUET_CODES, ...(columns.includes(PARQUET_SECONDS) ? [PARQUET_SECONDS] : [])];
+  let rows: Record<string, unknown>[];
+  try {
+    rows = await parquetReadObjects({ file, columns: wanted });
+  } catch (e) {
+    throw new CodesFileError(path, `cannot read its rows (${(e as Error).message})`);
+  }
+  // no rows is a valid shard (every item of it failed): nothing to decode
+  return rows.map((r, i) => {
+    const key = r[PARQUET_KEY];
+    const where = `row ${i}${typeof key === "string" ? ` ("${key}")` : ""}`;
+    if (typeof key !== "string" || !key) throw new CodesFileError(path, `${where}: "${PARQUET_KEY}" must be a string`);
+    const list = r[PARQUET_CODES];
+    if (!Array.isArray(list) || list.length > MAX_CODES) {
+      throw new CodesFileError(path, `${where}: "${PARQUET_CODES}" must be a list of integers`);
+    }
+    const codes = new Int32Array(list.length);
+    for (let t = 0; t < list.length; t++) {
+      const v = typeof list[t] === "bigint" ? Number(list[t]) : list[t];
+      if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) {
+        throw new CodesFileError(path, `${where}: code ${t} (${list[t]}) is not an int32`);
+      }
+      codes[t] = v;
+    }
+    // duration_s is float32: for clips under 8 min (2^23 samples) it rounds back to the exact sample count
+    const seconds = r[PARQUET_SECONDS];
+    const samples = typeof seconds === "number" && seconds > 0 ? Math.round(seconds * SAMPLE_RATE) : undefined;
+    return { name: key, codes, samples };
+  });
 }

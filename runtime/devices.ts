@@ -49,12 +49,16 @@ export type Log = (msg: string) => void;
 // How to get each device (kept in one place so error messages and docs agree).
 
 /** Read from node_modules/onnxruntime-node/script/install.js + install-utils.js (1.30): the CUDA 12 EP libraries come
- * from NuGet (Microsoft.ML.OnnxRuntime.Gpu.Linux) only when the install flag asks; env beats npm config (.npmrc). */
+ * from NuGet (Microsoft.ML.OnnxRuntime.Gpu.Linux) when its postinstall runs with the install flag asking for them
+ * (ONNXRUNTIME_NODE_INSTALL beats npm config). npm 11.19 still runs it unasked but warns until `allowScripts` covers
+ * it; Bun runs it only for trusted dependencies, Deno only with --allow-scripts. */
 export const CUDA_INSTALL_HINT =
   "install onnxruntime-node's CUDA provider libraries: `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` " +
-  "(or `npm install onnxruntime-node --onnxruntime-node-install=cuda12`; the env variable overrides this project's " +
-  ".npmrc `onnxruntime-node-install=skip`), and have an NVIDIA driver plus the CUDA 12.x and cuDNN 9.x runtime " +
-  "libraries on the library path (LD_LIBRARY_PATH)";
+  "(or `npm install onnxruntime-node --onnxruntime-node-install=cuda12`; npm >= 11.19: " +
+  "`npm install-scripts approve onnxruntime-node` silences its warning; Bun: " +
+  "`ONNXRUNTIME_NODE_INSTALL=cuda12 bun pm trust onnxruntime-node`; Deno: " +
+  "`ONNXRUNTIME_NODE_INSTALL=cuda12 deno install --allow-scripts=npm:onnxruntime-node`), and have an NVIDIA driver " +
+  "plus the CUDA 12.x and cuDNN 9.x runtime libraries on the library path (LD_LIBRARY_PATH)";
 
 export const WEBGPU_INSTALL_HINT =
   "install the Vulkan loader and a Vulkan driver: your GPU vendor's (NVIDIA's driver ships nvidia_icd.json; Mesa's " +

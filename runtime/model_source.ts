@@ -25,6 +25,8 @@ import {
   W2V_BERT_FOLDER,
   type Xcodec2Config,
 } from "../convert/mod.ts";
+import { kitVersion } from "../common/kit_version.ts";
+import { claimTempPath } from "../common/temp_files.ts";
 import { InputError } from "./validate.ts";
 
 export interface ResolvedModel {
@@ -74,15 +76,6 @@ async function keyFiles(path: string): Promise<string[]> {
   return [...(await weights(path)), ...(await weights(join(path, W2V_BERT_FOLDER)))];
 }
 
-let packageVersion: Promise<string> | undefined;
-
-/** This package's version: a new release may build different graphs, so it must not reuse an older export. */
-function kitVersion(): Promise<string> {
-  packageVersion ??= readFile(new URL("../package.json", import.meta.url), "utf8")
-    .then((t) => String(JSON.parse(t).version ?? "0"), () => "0");
-  return packageVersion;
-}
-
 /**
  * Cache entry name for `path`: the exporter's format and this package's version, then each key file's absolute path,
  * size and modification time. Whole milliseconds: Deno reports mtimeMs truncated, Bun and Node with a fraction, and
@@ -126,7 +119,7 @@ async function hasGraphs(onnxDir: string, precision: Precision): Promise<boolean
 /** Build `target` by running `build(tmp)` into a temporary sibling, then renaming it into place. */
 async function buildAtomically(target: string, build: (tmp: string) => Promise<void>): Promise<void> {
   await mkdir(dirname(target), { recursive: true });
-  const tmp = `${target}.tmp-${process.pid}-${Date.now()}`;
+  const tmp = await claimTempPath(target);
   try {
     await build(tmp);
     await rm(target, { recursive: true, force: true });
@@ -146,10 +139,11 @@ export async function resolveModel(
   let local = source;
   if (source.startsWith(HUB_SCHEME)) {
     // Without an explicit cacheDir, the standard Hub cache (shared with Python's huggingface_hub) is used.
-    local = await downloadCheckpoint(
-      source,
-      opts.cacheDir === undefined ? {} : { cacheDir: join(opts.cacheDir, "hub") },
-    );
+    // Offline (HF_HUB_OFFLINE=1, or the Hub unreachable), a checkpoint already in the cache is used from there.
+    local = await downloadCheckpoint(source, {
+      log,
+      ...(opts.cacheDir !== undefined && { cacheDir: join(opts.cacheDir, "hub") }),
+    });
   }
   if (!(await exists(local))) throw new InputError(`${source}: no such file or folder`);
   local = resolve(local);

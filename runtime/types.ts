@@ -1,4 +1,6 @@
 /** Public types of the runtime library. */
+import type { WindowOptions } from "./windows.ts";
+import type { WindowNormalisation } from "./features/windowed.ts";
 import type { DeviceChoice, Precision } from "../convert/mod.ts";
 
 /** `cpu`, `webgpu`, `cuda` or `auto` (the list is the contract's `DEVICE_CHOICES`). */
@@ -25,10 +27,40 @@ export interface LoadOptions {
   log?: (msg: string) => void;
 }
 
-export interface EncodeOptions {
-  /** largest number of clips per ONNX call (default 8) */
+export interface EncodeOptions extends LongAudioOptions {
+  /** largest number of clips (or windows) per ONNX call (default 8) */
   batchSize?: number;
+  /**
+   * How a window of a long clip normalises its features: with the whole clip's statistics (default, "clip") or
+   * with its own ("window"). Clips up to the single-pass limit always use their own, as upstream does.
+   */
+  normalisation?: WindowNormalisation;
 }
+
+/** Windowing of sequences longer than the single-pass limit (runtime/windows.ts; frames are codes: 50 per second, 25 for the pooled 25TPS model). */
+export interface LongAudioOptions extends WindowOptions {
+  /**
+   * Sequences of at most this many codes run in one pass, exactly as they always have (default SINGLE_PASS_LIMIT,
+   * 1,500 codes = 30 s); longer ones run in windows. `Infinity` never windows (memory then grows with the square
+   * of the length).
+   */
+  singlePassLimit?: number;
+  /** called after each onnxruntime call with the codes finished so far and the codes of the whole call */
+  onProgress?: (doneCodes: number, totalCodes: number) => void;
+}
+
+export interface DecodeOptions extends LongAudioOptions {
+  /** largest number of sequences (or windows) per ONNX call (default 8) */
+  batchSize?: number;
+  /**
+   * Decode on the stream's window grid, bit for bit what `decodeStream` emits for the same codes however they
+   * arrive: every sequence (short ones too: a stream cannot know its length) in windows, one window per call.
+   */
+  streaming?: boolean;
+}
+
+/** `decodeStream`'s options: the stream's window grid (default STREAM_GRID: a 10-code first window). */
+export type DecodeStreamOptions = WindowOptions;
 
 export interface EncodeResult {
   /** one Int32Array of K_b codes per clip, in the caller's order */

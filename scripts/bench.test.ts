@@ -18,7 +18,7 @@ test("clip lengths are seeded and within range", () => {
   assert.notDeepEqual(clipLengths(8, 3, 10, 1), a);
 });
 
-test("quick bench runs every phase and writes well-formed JSON", { timeout: 120_000 }, async () => {
+test("quick bench runs every phase and writes well-formed JSON", { timeout: 300_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), "xc2-bench-"));
   try {
     const outFile = join(dir, "bench.json");
@@ -64,9 +64,31 @@ test("quick bench runs every phase and writes well-formed JSON", { timeout: 120_
       );
     }
     for (const k of Object.keys(j.pass)) assert.equal(typeof (j.pass as Record<string, unknown>)[k], "boolean");
+    // long audio and streaming: the default grids really window the 35 s runs; every figure finite and positive
+    for (const kind of ["decode", "encode"] as const) {
+      const p = j.long[kind];
+      assert.equal(p.seconds, 35);
+      for (const k of ["clipSecondsPer10s", "longSecondsPer10s", "ratio", "peakRssBytes"] as const) {
+        positive(p[k], `long.${kind}.${k}`);
+      }
+    }
+    positive(j.long.stream.firstAudioSeconds, "long.stream.firstAudioSeconds");
+    positive(j.long.stream.rtf, "long.stream.rtf");
+    assert.equal(j.long.hour, undefined);
+    assert.deepEqual(Object.keys(j.long.pass).sort(), [
+      "decodeRss",
+      "decodeSpeed",
+      "encodeRss",
+      "encodeSpeed",
+      "firstAudio",
+      "rtf",
+    ]);
+    for (const v of Object.values(j.long.pass)) assert.equal(typeof v, "boolean");
     const table = formatTable(j);
     assert.match(table, /encode batch 8/);
     assert.match(table, /decode batched \/ loop/);
+    assert.match(table, /decode 35 s \(windowed\).*target ≤ 1\.3× (PASS|FAIL)/);
+    assert.match(table, /stream 20 s .* ms to first audio .*(PASS|FAIL)/);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

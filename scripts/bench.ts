@@ -1,11 +1,14 @@
 /**
  * End-to-end benchmark: synthetic original checkpoint → convert → ONNX export (fp32 + fp16) → CPU encode/decode at
- * batch 1 (the per-sample loop) and batch 8 of mixed lengths. Prints a table and writes bench-results/bench.json.
+ * batch 1 (the per-sample loop) and batch 8 of mixed lengths, then long audio and streaming (scripts/bench_long.ts:
+ * 10 minutes decoded and encoded in windows, decodeStream latency and real-time factor, beside their targets).
+ * Prints a table and writes bench-results/bench.json.
  *
- *   npx bun scripts/bench.ts [--quick] [--skip-convert] [--threads N] [--out FILE]
+ *   npx bun scripts/bench.ts [--quick] [--skip-convert] [--threads N] [--out FILE] [--hour]
  *
  * --quick: the tiny architecture and short clips, a smoke run of every piece (about a minute).
  * --skip-convert: reuse the converted folder (and its graphs) in the cache when present.
+ * --hour: also decode one hour of codes and encode a one-hour clip (full size: about half an hour).
  * Every measured phase runs in its own child process (this script with --child), so each peak RSS is that phase's
  * own (`process.resourceUsage().maxRSS`) and no phase inherits another's heap or onnxruntime arenas.
  * FLOPs come from `convert/onnx/flops.ts` (analytic, from the config); "useful" FLOPs count each clip at its own
@@ -23,6 +26,7 @@ import { codesForSamples, HOP_LENGTH, readXcodec2Config, SAMPLE_RATE } from "../
 import { decoderFlops, encoderFlops, totalFlops } from "../convert/onnx/flops.ts";
 import { EXPORT_MANIFEST, externalDataFileName, GRAPH_PARTS, graphFileName, ONNX_DIR } from "../convert/mod.ts";
 import { Command } from "../common/args.ts";
+import { longChild, type LongChildArgs, type LongFigures, longRows, runLongPhases } from "./bench_long.ts";
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = resolve(dirname(SELF), "..");
@@ -42,6 +46,8 @@ export interface BenchOptions {
   outFile?: string;
   /** clip lengths in seconds (default: 8 seeded in [3, 10] s; quick: 4 in [1, 2] s) */
   clipSeconds?: number[];
+  /** also the one-hour runs of the long-audio section */
+  hour?: boolean;
   log?: (msg: string) => void;
 }
 
@@ -73,6 +79,8 @@ export interface BenchResult {
   /** batch8: one onnxruntime call over all 8 clips; batch8Bucketed: `encode`/`decode` with batchSize 8 */
   encode: { batch1: PhaseFigures; batch8: PhaseFigures; batch8Bucketed: PhaseFigures; batchedSpeedup: number };
   decode: { batch1: PhaseFigures; batch8: PhaseFigures; batch8Bucketed: PhaseFigures; batchedSpeedup: number };
+  /** long audio and streaming (scripts/bench_long.ts), with their own targets and verdicts */
+  long: LongFigures;
   targets: typeof TARGETS;
   pass: {
     encode: boolean;
@@ -89,7 +97,7 @@ export function clipLengths(count: number, lo: number, hi: number, seed = 1234):
 }
 
 /** Speech-like clips: loops of the reference espeak clip at different offsets. */
-async function speechClips(seconds: number[]): Promise<Float32Array[]> {
+export async function speechClips(seconds: number[]): Promise<Float32Array[]> {
   const { readReferenceClip, referenceIndex } = await import("../parity/reference.ts");
   const src = await readReferenceClip(referenceIndex(), SOURCE_CLIP);
   return seconds.map((s, i) => {
@@ -113,7 +121,8 @@ type ChildArgs = {
   threads: number;
 };
 
-async function childMain(args: ChildArgs): Promise<unknown> {
+async function childMain(args: ChildArgs | LongChildArgs): Promise<unknown> {
+  if (isLong(args)) return longChild(args);
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
   switch (args.phase) {
@@ -211,8 +220,13 @@ function bunPath(): string {
   return existsSync(bun) ? bun : process.execPath;
 }
 
+const LONG_PHASES = new Set(["long-decode", "long-encode", "stream", "hour-decode", "hour-encode"]);
+function isLong(args: ChildArgs | LongChildArgs): args is LongChildArgs {
+  return LONG_PHASES.has(args.phase);
+}
+
 /** Run one phase in a child process; returns its JSON result plus the child's peak RSS. */
-function child<T>(args: ChildArgs): T & { peakRssBytes: number; childWallSeconds: number } {
+function child<T>(args: ChildArgs | LongChildArgs): T & { peakRssBytes: number; childWallSeconds: number } {
   const t0 = performance.now();
   const r = spawnSync(bunPath(), [SELF, "--child", JSON.stringify(args)], {
     encoding: "utf8",
@@ -367,6 +381,11 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
   const e1 = phase("encode", 1, encGflop), e8 = phase("encode", 8, encGflop), e8b = phase("encode", 8, encGflop, true);
   const d1 = phase("decode", 1, decGflop), d8 = phase("decode", 8, decGflop), d8b = phase("decode", 8, decGflop, true);
   const maxRss = Math.max(e1.peakRssBytes, e8.peakRssBytes, d1.peakRssBytes, d8.peakRssBytes);
+  const long = runLongPhases(child, { dir: converted, threads, sourceClip: SOURCE_CLIP }, {
+    quick,
+    hour: opts.hour ?? false,
+    log,
+  });
 
   const result: BenchResult = {
     date: new Date().toISOString(),
@@ -390,6 +409,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
     },
     encode: { batch1: e1, batch8: e8, batch8Bucketed: e8b, batchedSpeedup: e1.wallSeconds / e8.wallSeconds },
     decode: { batch1: d1, batch8: d8, batch8Bucketed: d8b, batchedSpeedup: d1.wallSeconds / d8.wallSeconds },
+    long,
     targets: TARGETS,
     pass: {
       encode: e8.secondsPer10s <= TARGETS.encodeSecondsPer10s,
@@ -461,6 +481,7 @@ export function formatTable(r: BenchResult): string {
       `target ≥ ${r.targets.batchedSpeedup}× ${ok(r[kind].batchedSpeedup >= r.targets.batchedSpeedup)}`,
     ]);
   }
+  rows.push(...longRows(r.long));
   const w0 = Math.max(...rows.map((x) => x[0].length)), w1 = Math.max(...rows.map((x) => x[1].length));
   const head = `${r.quick ? "QUICK " : ""}bench: ${r.clips.seconds.length} clips, ${
     r.clips.totalSeconds.toFixed(1)
@@ -476,7 +497,13 @@ async function cli(argv: string[]): Promise<void> {
     process.exit(0); // onnxruntime's threads must not keep the child alive
   }
   process.exitCode = await BENCH.run(argv, async ({ values: v }) => {
-    const r = await runBench({ quick: v.quick, skipConvert: v["skip-convert"], threads: v.threads, outFile: v.out });
+    const r = await runBench({
+      quick: v.quick,
+      skipConvert: v["skip-convert"],
+      threads: v.threads,
+      outFile: v.out,
+      hour: v.hour,
+    });
     process.stdout.write(formatTable(r));
     process.stdout.write(`wrote ${v.out ?? "bench-results/bench.json"}\n`);
     return 0;
@@ -494,6 +521,7 @@ const BENCH = new Command({
     "skip-convert": { type: "boolean", help: "reuse the converted folder (and its graphs) in the cache when present" },
     threads: { type: "integer", min: 1, max: 1024, default: 2, help: "intra-op threads of every session" },
     out: { type: "string", value: "FILE", help: "the JSON results (default bench-results/bench.json)" },
+    hour: { type: "boolean", help: "also decode one hour of codes and encode a one-hour clip (full size: ~30 min)" },
   },
 });
 

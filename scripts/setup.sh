@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# npm packages. onnxruntime-node's postinstall would download CUDA libraries; .npmrc and this variable skip it (the
-# package ships its CPU + WebGPU build for Linux x64 inside the tarball).
+# npm packages. onnxruntime-node's postinstall would download CUDA libraries; this variable skips it (the package
+# ships its CPU + WebGPU build for Linux x64 inside the tarball). Not in .npmrc: npm 11 warns about that key on every
+# command.
 export ONNXRUNTIME_NODE_INSTALL=skip
 if [ ! -d node_modules/onnxruntime-node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
@@ -28,6 +29,13 @@ if [ "${XCODEC2_SKIP_APT:-0}" != 1 ] && [ "$(id -u)" = 0 ] && command -v apt-get
       fi
       ;;
   esac
+fi
+# nats-server for the many-machine dataset tests (`xcodec2 encode-dataset --engine nats://…`): Debian's package.
+# Skipped where it is already there, where we are not root, or with XCODEC2_SKIP_APT=1 (those tests then say why).
+if [ "${XCODEC2_SKIP_APT:-0}" != 1 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+  && ! command -v nats-server >/dev/null && [ ! -x /usr/sbin/nats-server ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server >/dev/null
 fi
 # Dawn wants a runtime dir; software Vulkan needs nothing else.
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp/xcodec2-xdg}"

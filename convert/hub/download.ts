@@ -5,6 +5,10 @@
  * sizes and hashes: `listFiles`) and names the cache folders (`getRepoFolderName`); the bytes come through
  * `downloadResumable`, because the library's own downloader cannot resume (see there). The result is the library's
  * cache layout, so a snapshot already fetched by `snapshotDownload` or huggingface_hub is reused as is.
+ *
+ * Offline as huggingface_hub: with HF_HUB_OFFLINE=1 the Hub is never asked and the cache must hold the checkpoint;
+ * when the Hub cannot be reached (no answer at all, as opposed to an HTTP error), a complete cached snapshot of the
+ * same revision is used, with one line saying so.
  */
 import { mkdir, rename, stat, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -14,10 +18,12 @@ import { HubError, toHubError } from "./errors.ts";
 import { formatHubSource, parseHubSource } from "./source.ts";
 import type { HubSource } from "./source.ts";
 import { readToken } from "./token.ts";
-import { defaultCacheDir, linkBlob, repoCache } from "./cache.ts";
+import { defaultCacheDir, linkBlob, type RepoCache, repoCache } from "./cache.ts";
+import { cachedCheckpoint, hubOffline } from "./offline.ts";
 import { downloadResumable } from "./resumable_download.ts";
 import type { ExpectedHash } from "./resumable_download.ts";
 import { selectCheckpointFiles } from "./select_files.ts";
+import { claimTempPath } from "../../common/temp_files.ts";
 
 export interface DownloadProgress {
   /** Path inside the repository. */
@@ -40,6 +46,13 @@ export interface DownloadOptions {
   retries?: number;
   /** An attempt with no byte for this long is aborted and retried (default 60 000 ms). */
   stallTimeoutMs?: number;
+  /**
+   * Metadata requests (which commit, which files) give up after this long, so that an unreachable Hub falls back to
+   * the cache quickly (default: $HF_HUB_ETAG_TIMEOUT seconds, else 10 s, as huggingface_hub).
+   */
+  metadataTimeoutMs?: number;
+  /** Says when the cache is used because the Hub cannot be reached (default: one line on stderr). */
+  log?: (msg: string) => void;
 }
 
 export function defaultHubUrl(): string {
@@ -82,19 +95,61 @@ export async function downloadCheckpoint(source: string, opts: DownloadOptions =
   if (!src) {
     throw new HubError("bad-source", `"${source}" is not a Hub source (expected hf://owner/name[@revision][/path])`);
   }
+  const cache = repoCache(opts.cacheDir ?? defaultCacheDir(), src.repo);
+  if (hubOffline()) {
+    try {
+      return await cachedCheckpoint(src, cache);
+    } catch (e) {
+      throw e instanceof HubError ? new HubError(e.code, `HF_HUB_OFFLINE is set and ${e.message}`) : e;
+    }
+  }
   const token = readToken(opts.token);
   try {
-    return await download(src, token, opts);
+    return await download(src, token, cache, opts);
   } catch (e) {
-    throw toHubError(e, { doing: "downloading", repo: formatHubSource(src), token });
+    const err = toHubError(e, { doing: "downloading", repo: formatHubSource(src), token });
+    if (err.code !== "network") throw err;
+    let cached: string;
+    try {
+      cached = await cachedCheckpoint(src, cache);
+    } catch (c) {
+      throw new HubError("network", `${err.message}; ${(c as Error).message}`);
+    }
+    (opts.log ?? ((m: string) => process.stderr.write(m + "\n")))(
+      `the Hub cannot be reached (${err.message}); using the cached ${cached}`,
+    );
+    return cached;
   }
 }
 
-async function download(src: HubSource, token: string | undefined, opts: DownloadOptions): Promise<string> {
+function metadataTimeoutMs(opts: DownloadOptions): number {
+  if (opts.metadataTimeoutMs !== undefined) return opts.metadataTimeoutMs;
+  const s = Number(process.env["HF_HUB_ETAG_TIMEOUT"]);
+  return Number.isFinite(s) && s > 0 ? s * 1000 : 10_000;
+}
+
+async function download(
+  src: HubSource,
+  token: string | undefined,
+  cache: RepoCache,
+  opts: DownloadOptions,
+): Promise<string> {
   const hubUrl = (opts.hubUrl ?? defaultHubUrl()).replace(/\/+$/, "");
   const f = opts.fetch ?? globalThis.fetch;
-  const lib = { hubUrl, fetch: f, ...(token !== undefined && { accessToken: token }) };
-  const cache = repoCache(opts.cacheDir ?? defaultCacheDir(), src.repo);
+  const timeout = metadataTimeoutMs(opts);
+  // bounded metadata requests: a black-holed network (DNS answers, connections hang) must not stall the fallback
+  const metadataFetch = ((input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+    const deadline = AbortSignal.timeout(timeout);
+    if (!init?.signal) return f(input, { ...init, signal: deadline });
+    // the caller's signal and the deadline, either one (AbortSignal.any needs Node 20.3)
+    const either = new AbortController();
+    for (const s of [init.signal, deadline]) {
+      if (s.aborted) either.abort(s.reason);
+      else s.addEventListener("abort", () => either.abort(s.reason), { once: true });
+    }
+    return f(input, { ...init, signal: either.signal });
+  }) as typeof fetch;
+  const lib = { hubUrl, fetch: metadataFetch, ...(token !== undefined && { accessToken: token }) };
 
   const info = await modelInfo({ ...lib, name: src.repo, revision: src.revision, additionalFields: ["sha"] });
   const commit = info.sha;
@@ -157,8 +212,9 @@ async function download(src: HubSource, token: string | undefined, opts: Downloa
   if (src.revision !== commit) {
     const ref = cache.ref(src.revision);
     await mkdir(dirname(ref), { recursive: true });
-    await writeFile(`${ref}.tmp`, commit);
-    await rename(`${ref}.tmp`, ref);
+    const tmp = await claimTempPath(ref);
+    await writeFile(tmp, commit);
+    await rename(tmp, ref);
   }
   return cache.snapshot(commit, src.path);
 }

@@ -16,6 +16,7 @@ export type HubErrorCode =
   | "http" // any other non-2xx answer
   | "network" // connection failed or was cut, retries exhausted
   | "integrity" // downloaded bytes do not match the size / hash the Hub announced
+  | "not-cached" // offline (HF_HUB_OFFLINE, or the Hub unreachable) and the cache lacks a file
   | "bad-folder"; // the folder to upload is missing or empty
 
 export class HubError extends Xcodec2Error {

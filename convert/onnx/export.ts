@@ -17,6 +17,7 @@ import { WeightError, Weights } from "./weights.ts";
 import { buildEncoder } from "./encoder/encoder.ts";
 import { buildDecoder } from "./decoder/decoder.ts";
 import { modelFacts, readXcodec2Config, type Xcodec2Config } from "../architecture.ts";
+import { claimTempPath } from "../../common/temp_files.ts";
 import {
   EXPORT_FORMAT,
   EXPORT_MANIFEST,
@@ -62,7 +63,7 @@ export async function exportOnnx(convertedDir: string, opts: ExportOptions = {})
     // All graphs go to a temporary sibling folder that replaces `out` only once every file is written, so a failed
     // or interrupted export never leaves a mix of old and new graphs (external data paths are relative: the folder
     // can move).
-    const tmp = `${out}.tmp-${process.pid}`;
+    const tmp = await claimTempPath(out, opts.log);
     try {
       const report = await exportWith(w, cfg, tmp, masks, opts);
       await rm(out, { recursive: true, force: true });
@@ -132,9 +133,10 @@ async function exportWith(
     config: configSummary(cfg),
     graphs: graphs.map((g) => ({ ...g, file: g.file.slice(out.length + 1) })),
   };
-  const tmp = join(out, `${EXPORT_MANIFEST}.tmp-${process.pid}`);
+  const manifestPath = join(out, EXPORT_MANIFEST);
+  const tmp = await claimTempPath(manifestPath);
   await writeFile(tmp, JSON.stringify(manifest, null, 2) + "\n");
-  await rename(tmp, join(out, EXPORT_MANIFEST));
+  await rename(tmp, manifestPath);
   return { dir: out, masks, graphs };
 }
 

@@ -13,6 +13,8 @@ import { ATTR_TYPE, ModelProto, ONNX_DTYPE, type OnnxDType } from "./proto.ts";
 import { toFloat16Bits } from "../dtype_cast.ts";
 import { externalDataFileName } from "./contract.ts";
 import { Xcodec2Error } from "../../common/errors.ts";
+import { kitVersion } from "../../common/kit_version.ts";
+import { claimTempPath } from "../../common/temp_files.ts";
 
 export type Dim = number | string;
 export type FloatDType = "float32" | "float16";
@@ -370,8 +372,8 @@ export class GraphBuilder {
     const dataName = externalDataFileName(basename(path));
     const dataPath = join(dirname(path), dataName);
     await mkdir(dirname(path), { recursive: true });
-    const tmpModel = `${path}.tmp-${process.pid}`;
-    const tmpData = `${dataPath}.tmp-${process.pid}`;
+    const tmpModel = await claimTempPath(path);
+    const tmpData = await claimTempPath(dataPath);
     let dataBytes = 0;
     const initProtos: Record<string, unknown>[] = [];
     const external = [...this.inits.values()].filter((i) => i.byteLength >= threshold);
@@ -422,7 +424,7 @@ export class GraphBuilder {
       const model = {
         irVersion: 8,
         producerName: "xcodec2-kit",
-        producerVersion: "0.1.0",
+        producerVersion: await kitVersion(),
         opsetImport: [{ domain: "", version: this.opset }],
         metadataProps: Object.entries(opts.metadata ?? {}).map(([key, value]) => ({ key, value })),
         graph: {

@@ -5,9 +5,9 @@
  */
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import process from "node:process";
 import type { TensorInfo, TensorSource } from "../tensor_source.ts";
 import { SafetensorsError } from "./errors.ts";
+import { claimTempPath } from "../../common/temp_files.ts";
 import { type FileDigest, SafetensorsFile } from "./reader.ts";
 import { byteLengthOf, SafetensorsWriter, type TensorSpec } from "./writer.ts";
 
@@ -227,7 +227,7 @@ export class CheckpointWriter {
         const sortedMap = Object.fromEntries(Object.keys(weightMap).sort().map((k) => [k, weightMap[k]]));
         const index = { metadata: { total_size: this.totalSize }, weight_map: sortedMap };
         const path = join(this.dir, INDEX_NAME);
-        const tmp = `${path}.tmp-${process.pid}`;
+        const tmp = await claimTempPath(path);
         await writeFile(tmp, JSON.stringify(index, null, 2) + "\n");
         await rename(tmp, path);
         this.files.push(path);

@@ -1,12 +1,13 @@
 /**
  * Streaming safetensors writer. The header is computed up front from the tensor infos (so offsets are known before
  * any data exists), then tensor data is appended one tensor at a time in exactly that order. Everything goes to
- * `<path>.tmp-<pid>`, renamed onto `<path>` by `finish()`; `abort()` (or any failed write) deletes the temporary file.
+ * a temporary beside `<path>` (`claimTempPath`), renamed onto `<path>` by `finish()`; `abort()` (or any failed write)
+ * deletes it.
  */
 import { type FileHandle, open, rename, rm } from "node:fs/promises";
-import process from "node:process";
 import { DTYPE_BYTES, type TensorInfo } from "../tensor_source.ts";
 import { SafetensorsError } from "./errors.ts";
+import { claimTempPath } from "../../common/temp_files.ts";
 import { buildHeader } from "./header.ts";
 
 export type TensorSpec = Pick<TensorInfo, "name" | "dtype" | "shape">;
@@ -34,9 +35,9 @@ export class SafetensorsWriter {
   private readonly totalBytes: number;
   private done = false;
 
-  private constructor(path: string, handle: FileHandle, specs: TensorInfo[], headerLength: number) {
+  private constructor(path: string, tmpPath: string, handle: FileHandle, specs: TensorInfo[], headerLength: number) {
     this.path = path;
-    this.tmpPath = tmpName(path);
+    this.tmpPath = tmpPath;
     this.handle = handle;
     this.specs = specs;
     this.position = headerLength;
@@ -56,9 +57,9 @@ export class SafetensorsWriter {
       byteLength: byteLengthOf(t),
     }));
     const header = buildHeader(specs, opts.metadata, opts.keyOrder ?? "sorted");
-    const tmp = tmpName(path);
+    const tmp = await claimTempPath(path);
     const handle = await open(tmp, "w");
-    const w = new SafetensorsWriter(path, handle, specs, header.length);
+    const w = new SafetensorsWriter(path, tmp, handle, specs, header.length);
     try {
       await writeFully(handle, header, 0);
     } catch (e) {
@@ -178,10 +179,6 @@ export class SafetensorsWriter {
     if (h) await h.close().catch(() => {});
     await rm(this.tmpPath, { force: true });
   }
-}
-
-function tmpName(path: string): string {
-  return `${path}.tmp-${process.pid}`;
 }
 
 async function writeFully(handle: FileHandle, data: Uint8Array, position: number): Promise<void> {

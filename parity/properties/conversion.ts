@@ -7,7 +7,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openSafetensors, type SafetensorsFile } from "../../convert/mod.ts";
+import { openSafetensors, type OriginalLayoutOptions, type SafetensorsFile } from "../../convert/mod.ts";
 import { type ReferenceIndex, variantDirs } from "../reference.ts";
 import { fromTally, notRun, type PropertyResult, Tally } from "../result.ts";
 import { bytesToFloat32 } from "../tensor_data.ts";
@@ -44,6 +44,12 @@ export function ulpDistance(a: number, b: number): number {
   return Math.abs(ordered(a) - ordered(b));
 }
 
+/** What the style cases use of fixtures/generate.ts. */
+type StyleOptions = OriginalLayoutOptions & { out: string; preset: "tiny"; seed: number };
+interface StyleGenerator {
+  generateCheckpoint(opts: StyleOptions): Promise<unknown>;
+}
+
 /**
  * Style variants from the converter's generator (fixtures/generate.ts), when it is installed: one seeded tiny
  * checkpoint written as legacy weight norm (the baseline, converted here), parametrized weight norm, with the
@@ -52,9 +58,12 @@ export function ulpDistance(a: number, b: number): number {
  * through tiny-a). Returns no cases when the generator is absent.
  */
 export async function generatedStyleCases(work: string, seed: number): Promise<ConversionCase[]> {
-  let gen: typeof import("../../fixtures/generate.ts");
+  // A variable specifier, and a structural type instead of `typeof import(…)`: the generator is test support, left out
+  // of the published packages (npm and JSR), whose builds must not follow it.
+  const generator = "../../fixtures/generate.ts";
+  let gen: StyleGenerator;
   try {
-    gen = await import("../../fixtures/generate.ts");
+    gen = await import(generator);
   } catch {
     return [];
   }
@@ -63,7 +72,7 @@ export async function generatedStyleCases(work: string, seed: number): Promise<C
   await gen.generateCheckpoint({ out: base, preset: "tiny", seed, style: "legacy" });
   const expected = join(work, "gen-legacy-converted");
   await convertCheckpoint({ source: base, out: expected, log: () => {} });
-  const variants: [string, Parameters<typeof gen.generateCheckpoint>[0]][] = [
+  const variants: [string, StyleOptions][] = [
     ["parametrizations", { out: join(work, "gen-param"), preset: "tiny", seed, style: "parametrizations" }],
     ["training keys", { out: join(work, "gen-train"), preset: "tiny", seed, style: "legacy", trainingKeys: true }],
     ["extra semantic layers", { out: join(work, "gen-sem"), preset: "tiny", seed, style: "legacy", semanticLayers: 6 }],
@@ -153,7 +162,7 @@ export async function compareCheckpoints(
   theirs: SafetensorsFile,
   folded: Set<string>,
   tally: Tally,
-) {
+): Promise<{ exact: number; withinTolerance: number; problems: string[] }> {
   const problems: string[] = [];
   let exact = 0, withinTolerance = 0;
   const ourNames = new Set(ours.list().map((t) => t.name));

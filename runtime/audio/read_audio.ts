@@ -3,6 +3,7 @@
  * frame sync), not from the file name, so a mislabelled file still decodes or fails with a clear message.
  */
 import { readFile } from "node:fs/promises";
+import process from "node:process";
 import { SAMPLE_RATE } from "../../convert/mod.ts";
 import { AudioError } from "./errors.ts";
 import type { DecodedAudio } from "./decoded_audio.ts";
@@ -30,14 +31,35 @@ export interface AudioData {
   channels: number;
 }
 
+/** The path that means standard input, as on most command lines; errors name it as STDIN_NAME. */
+export const STDIN_PATH = "-";
+export const STDIN_NAME = "<stdin>";
+
+/** Read and decode `path`, or all of standard input when `path` is "-" (a streamed WAV is read to its end). */
 export async function readAudio(path: string, opts: ReadAudioOptions = {}): Promise<AudioData> {
+  const name = path === STDIN_PATH ? STDIN_NAME : path;
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    bytes = path === STDIN_PATH ? await readAll(process.stdin) : await readFile(path);
   } catch (e) {
-    throw new AudioError(path, "unreadable", `cannot read file: ${(e as Error)?.message ?? e}`, { cause: e });
+    throw new AudioError(name, "unreadable", `cannot read file: ${(e as Error)?.message ?? e}`, { cause: e });
   }
-  return decodeAudioBytes(bytes, path, opts);
+  return decodeAudioBytes(bytes, name, opts);
+}
+
+/** Every byte of a stream, until its end. */
+export async function readAll(stream: AsyncIterable<Uint8Array | string>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  for await (const chunk of stream) {
+    const b = typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
+    parts.push(b);
+    n += b.length;
+  }
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const p of parts) out.set(p, (at += p.length) - p.length);
+  return out;
 }
 
 export async function decodeAudioBytes(

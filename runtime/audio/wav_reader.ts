@@ -4,9 +4,10 @@
  * is allocated, so a hostile header cannot make us allocate gigabytes or loop forever.
  *
  * Tolerated, because real writers produce them: a RIFF size that disagrees with the file size (streaming writers
- * leave 0 or 0xFFFFFFFF), a data chunk size of 0xFFFFFFFF (the streaming placeholder: read to the end of the file),
- * odd-sized chunks followed by a pad byte, unknown chunks (skipped), a trailing partial sample frame (dropped).
- * Anything else that does not add up is an AudioError naming the file.
+ * leave 0 or 0xFFFFFFFF), a placeholder data chunk size (read to the end of the file or stream; see
+ * `isPlaceholderSize`), odd-sized chunks followed by a pad byte, unknown chunks (skipped), a trailing partial sample
+ * frame (dropped). Anything else that does not add up is an AudioError naming the file; in particular a data chunk
+ * that declares a size a WAV can hold but is cut short is refused as truncated.
  */
 import { AudioError } from "./errors.ts";
 import type { DecodedAudio } from "./decoded_audio.ts";
@@ -17,8 +18,22 @@ const FORMAT_EXTENSIBLE = 0xfffe;
 /** Generous but finite: nobody records 1024-channel speech, and it bounds per-frame work. */
 const MAX_CHANNELS = 1024;
 const MAX_SAMPLE_RATE = 10_000_000;
-/** Size written by streaming writers that cannot seek back to fill in the data chunk's length. */
+/** Size written by streaming writers that cannot seek back to fill in the data chunk's length (ffmpeg to a pipe). */
 const STREAMING_PLACEHOLDER = 0xffffffff;
+const RIFF_SIZE_LIMIT = 0xffffffff;
+
+/**
+ * A data chunk size that cannot be a real length, so the writer could not know it when it wrote the header:
+ *  - 0xFFFFFFFF (ffmpeg and others writing to a pipe), or any size the 32-bit RIFF container could not hold at this
+ *    offset (a RIFF size counts every byte after the first 8, so a data body at `body` holds at most
+ *    0xFFFFFFFF − (body − 8) bytes; some writers leave 0xFFFFFFFF minus a header-dependent amount);
+ *  - 0 followed by samples when the RIFF size does not describe the file either (a header written before the data,
+ *    never patched). A data chunk that is really empty, in a file whose RIFF size is right, stays empty.
+ */
+function isPlaceholderSize(declared: number, body: number, available: number, riffSize: number, fileBytes: number) {
+  if (declared === STREAMING_PLACEHOLDER || declared > RIFF_SIZE_LIMIT - (body - 8)) return true;
+  return declared === 0 && available > 0 && riffSize !== fileBytes - 8;
+}
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 const FORMAT_NAMES: Record<number, string> = {
@@ -66,10 +81,9 @@ export function decodeWav(bytes: Uint8Array, file: string): DecodedAudio {
     const available = bytes.length - body;
     if (id === "data") {
       let size = declared;
-      if (declared > available) {
-        // Streaming writers that could not seek back leave a placeholder size; accept only those.
-        if (declared === STREAMING_PLACEHOLDER) size = available;
-        else throw bad(`data chunk declares ${declared} bytes but only ${available} follow (truncated file?)`);
+      if (isPlaceholderSize(declared, body, available, view.getUint32(4, true), bytes.length)) size = available;
+      else if (declared > available) {
+        throw bad(`data chunk declares ${declared} bytes but only ${available} follow (truncated file?)`);
       }
       data = { offset: body, size };
       if (fmt !== undefined) break; // everything needed; trailing chunks (LIST etc.) do not matter

@@ -84,7 +84,10 @@ export interface BatchFeatures {
 
 let sharedFbank: KaldiFbank | undefined;
 let sharedSeamless: SeamlessFbank | undefined;
-function fbank(arithmetic: FbankArithmetic): { compute(w: ArrayLike<number>): { frames: number; data: Float64Array } } {
+/** The fbank of a model's reference arithmetic (one shared instance each: their tables are built once). */
+export function fbank(
+  arithmetic: FbankArithmetic,
+): { compute(w: ArrayLike<number>): { frames: number; data: Float64Array } } {
   if (arithmetic === "seamless_m4t") {
     sharedSeamless ??= new SeamlessFbank({
       sampleRate: SAMPLE_RATE,
@@ -127,6 +130,11 @@ export function validateClip(audio: unknown, itemIndex: number): asserts audio i
   }
 }
 
+/** Zeros the fbank sees before the clip (and after its padding): HOP/2 in XCodec2's flavour, none in NeuCodec's. */
+export function featureEdge(flavour: FeatureFlavour): number {
+  return flavour === "neucodec" ? 0 : HOP_LENGTH / 2;
+}
+
 /** Features of one clip; `itemIndex` only labels errors. */
 export function extractFeatures(
   audio: Float32Array,
@@ -140,7 +148,7 @@ export function extractFeatures(
   const inputValues = new Float32Array(lp);
   inputValues.set(audio);
 
-  const edge = flavour === "neucodec" ? 0 : HOP_LENGTH / 2;
+  const edge = featureEdge(flavour);
   if (flavour === "neucodec" && lp < 2 * HOP_LENGTH) {
     throw new FeatureInputError(
       itemIndex,
@@ -152,15 +160,14 @@ export function extractFeatures(
   for (let i = 0; i < n; i++) semanticInput[edge + i] = audio[i] * KALDI_WAVEFORM_SCALE;
   const { frames: rawFrames, data } = fbank(kind.fbank).compute(semanticInput);
 
-  const frames = lp / HOP_LENGTH - (flavour === "neucodec" ? 1 : 0);
+  const frames = lp / HOP_LENGTH - (flavour === "neucodec" ? 1 : 0); // config.ts semanticFrames
   if (rawFrames !== frames * FEATURE_STRIDE) {
     // Unreachable with the architecture constants; guards against someone changing one of them alone.
     throw new Error(
       `feature extractor: ${rawFrames} fbank frames for ${n} samples, expected ${frames * FEATURE_STRIDE}`,
     );
   }
-  if (kind.fbank === "seamless_m4t") normalisePerBinNumpy(data, rawFrames, FBANK_MEL_BINS);
-  else normalisePerBin(data, rawFrames, FBANK_MEL_BINS);
+  normalisePerBin(data, rawFrames, FBANK_MEL_BINS, kind.fbank);
   // Row-major [2T, 80] and [T, 160] are the same memory: stacking two frames is a reshape.
   return { inputValues, paddingMaskLength: n + 1, features: Float32Array.from(data), frames };
 }
@@ -170,44 +177,62 @@ export function extractFeatures(
  * this on float32 tensors; the statistics are summed in float64 and rounded once, the elementwise steps are rounded
  * to float32 like torch's.
  */
-function normalisePerBin(data: Float64Array, rows: number, cols: number): void {
-  const f = Math.fround;
-  const eps = f(NORMALISATION_VARIANCE_EPSILON);
-  for (let c = 0; c < cols; c++) {
-    let sum = 0;
-    for (let r = 0; r < rows; r++) sum += data[r * cols + c];
-    const mean = f(sum / rows);
-    let ss = 0;
-    for (let r = 0; r < rows; r++) {
-      const d = data[r * cols + c] - sum / rows;
-      ss += d * d;
-    }
-    // rows >= 2 always (T >= 1, two frames per row); the guard keeps a future change from dividing by zero.
-    const variance = f(rows > 1 ? ss / (rows - 1) : 0);
-    const std = f(Math.sqrt(f(variance + eps)));
-    for (let r = 0; r < rows; r++) data[r * cols + c] = f(f(data[r * cols + c] - mean) / std);
-  }
+function normalisePerBin(data: Float64Array, rows: number, cols: number, arithmetic: FbankArithmetic): void {
+  const { mean, std } = binStatistics(data, rows, cols, arithmetic);
+  applyBinNormalisation(data, rows, cols, mean, std);
 }
 
 /**
- * In place, as SeamlessM4TFeatureExtractor normalises in numpy float32: `x.mean(0)` and `x.var(0, ddof=1)` sum the
- * rows one after the other in float32 (a reduction over the outer axis), then (x − mean) / sqrt(var + 1e-7).
+ * Per-column mean and standard deviation as the model's reference computes them (float32 values). `torchaudio`
+ * (upstream transformers' Xcodec2FeatureExtractor, torch on float32 tensors): the sums in float64, rounded once.
+ * `seamless_m4t` (SeamlessM4TFeatureExtractor in numpy float32, which the family's originals call): `x.mean(0)` and
+ * `x.var(0, ddof=1)` sum the rows one after the other in float32 (a reduction over the outer axis).
  */
-function normalisePerBinNumpy(data: Float64Array, rows: number, cols: number): void {
+export function binStatistics(
+  data: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  arithmetic: FbankArithmetic = "torchaudio",
+): { mean: Float64Array; std: Float64Array } {
   const f = Math.fround;
   const eps = f(NORMALISATION_VARIANCE_EPSILON);
+  const mean = new Float64Array(cols), std = new Float64Array(cols);
+  // rows >= 2 always (T >= 1, two frames per row); the guard keeps a future change from dividing by zero.
+  const dof = rows > 1 ? rows - 1 : Infinity;
   for (let c = 0; c < cols; c++) {
-    let sum = 0;
-    for (let r = 0; r < rows; r++) sum = f(sum + data[r * cols + c]);
-    const mean = f(sum / rows);
-    let ss = 0;
-    for (let r = 0; r < rows; r++) {
-      const d = f(data[r * cols + c] - mean);
-      ss = f(ss + f(d * d));
+    let sum = 0, ss = 0;
+    if (arithmetic === "seamless_m4t") {
+      for (let r = 0; r < rows; r++) sum = f(sum + data[r * cols + c]);
+      mean[c] = f(sum / rows);
+      for (let r = 0; r < rows; r++) {
+        const d = f(data[r * cols + c] - mean[c]);
+        ss = f(ss + f(d * d));
+      }
+    } else {
+      for (let r = 0; r < rows; r++) sum += data[r * cols + c];
+      mean[c] = f(sum / rows);
+      for (let r = 0; r < rows; r++) {
+        const d = data[r * cols + c] - sum / rows;
+        ss += d * d;
+      }
     }
-    const variance = f(ss / (rows - 1));
-    const std = f(Math.sqrt(f(variance + eps)));
-    for (let r = 0; r < rows; r++) data[r * cols + c] = f(f(data[r * cols + c] - mean) / std);
+    const variance = f(ss / dof);
+    std[c] = f(Math.sqrt(f(variance + eps)));
+  }
+  return { mean, std };
+}
+
+/** In place: (x − mean) / std per column, each step rounded to float32 (both arithmetics). */
+export function applyBinNormalisation(
+  data: Float64Array,
+  rows: number,
+  cols: number,
+  mean: ArrayLike<number>,
+  std: ArrayLike<number>,
+): void {
+  const f = Math.fround;
+  for (let c = 0; c < cols; c++) {
+    for (let r = 0; r < rows; r++) data[r * cols + c] = f(f(data[r * cols + c] - mean[c]) / std[c]);
   }
 }
 
@@ -217,7 +242,14 @@ export function batchFeatures(clips: Float32Array[], kind: FeatureKind = XCODEC2
     throw new FeatureInputError(0, "no-clips", "batchFeatures needs at least one clip");
   }
   clips.forEach((c, i) => validateClip(c, i));
-  const per = clips.map((c, i) => extractFeatures(c, i, kind));
+  return padFeatures(clips.map((c, i) => extractFeatures(c, i, kind)), clips.map((c) => c.length));
+}
+
+/**
+ * Pad per-item features into one batch. `lengths` are the items' sample counts (for a window of a long clip, the
+ * samples its input holds); the windowed encoder builds its items with `ClipFeatureSource.window`.
+ */
+export function padFeatures(per: ClipFeatures[], lengths: number[]): BatchFeatures {
   const B = per.length;
   const Lmax = Math.max(...per.map((p) => p.inputValues.length));
   const Fmax = Math.max(...per.map((p) => p.frames));
@@ -237,7 +269,7 @@ export function batchFeatures(clips: Float32Array[], kind: FeatureKind = XCODEC2
     paddingMask,
     inputFeatures,
     inputFeaturesMask,
-    lengths: clips.map((c) => c.length),
+    lengths,
     frames: per.map((p) => p.frames),
     Lmax,
     Fmax,
