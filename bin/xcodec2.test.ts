@@ -9,7 +9,7 @@ import { copyFile, mkdir, readdir, readFile, stat, writeFile } from "node:fs/pro
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { codesForSamples, HOP_LENGTH } from "../convert/architecture.ts";
+import { codesForSamples, HOP_LENGTH } from "../convert/mod.ts";
 import { readAudio } from "../runtime/audio/mod.ts";
 import { encodeTestFlac, encodeTestWav } from "../fixtures/audio/encoders.ts";
 import { encodeNpyInt32, readCodesFile } from "../runtime/codes_io.ts";
