@@ -3,21 +3,15 @@
  * longer runs, in this version's names and 0.1.0's) and what is kept. The writers that use them are tested killed
  * mid-write in `convert/killed_writers.test.ts` and `runtime/killed_writers.test.ts`.
  */
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { claimTempPath, removeStaleTemps, tempPathFor } from "./temp_files.ts";
 import { deadPid } from "../fixtures/support/stale_temps.ts";
+import { tempDir } from "../fixtures/support/temp_dir.ts";
 
-let work: string;
-before(async () => {
-  work = await mkdtemp(join(tmpdir(), "xcodec2-temps-"));
-});
-after(async () => {
-  await rm(work, { recursive: true, force: true });
-});
+const work = await tempDir("xcodec2-temps-");
 
 describe("stale temporaries", () => {
   test("the sweep removes temporaries of dead processes only, of this output only", async () => {

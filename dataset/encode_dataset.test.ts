@@ -14,7 +14,7 @@ import { readAudio, readCodesFile } from "../runtime/mod.ts";
 import { preparedTinyModel } from "../fixtures/support/prepared_model.ts";
 import { tempDir } from "../fixtures/support/temp_dir.ts";
 import { buildCorpus, type Corpus, LONG_KEY } from "../fixtures/support/dataset/corpus.ts";
-import { CliProcess, type Ran, xcodec2 } from "../fixtures/support/dataset/cli_process.ts";
+import { CliProcess, type Ran, xcodec2 } from "../fixtures/support/cli_process.ts";
 import { NatsServer, natsServerBinary } from "../fixtures/dataset/nats_server.ts";
 import { type ReadRow, readShard } from "../fixtures/support/dataset/parquet_reader.ts";
 import { isTemporaryName } from "./atomic.ts";
