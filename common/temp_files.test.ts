@@ -6,8 +6,9 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdir, readdir, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { claimTempPath, removeStaleTemps, tempPathFor } from "./temp_files.ts";
+import { claimTempPath, isStaleTempName, isTempName, removeStaleTemps, tempPathFor } from "./temp_files.ts";
 import { deadPid } from "../fixtures/support/stale_temps.ts";
 import { tempDir } from "../fixtures/support/temp_dir.ts";
 
@@ -54,5 +55,24 @@ describe("stale temporaries", () => {
     assert.notEqual(a, b);
     assert.equal(dirname(a), dirname(out));
     assert.match(basename(a), new RegExp(`^\\.codes\\.npy\\.tmp-${process.pid}-[0-9a-z]+$`));
+  });
+
+  test("names with the machine in them (folders several machines write): another machine's are never stale here", async () => {
+    const host = hostname().replace(/[^\w.-]/g, "_");
+    const ours = basename(tempPathFor(join(work, "shard.parquet"), { host: true }));
+    assert.match(
+      ours,
+      new RegExp(`^\\.shard\\.parquet\\.tmp-${host.replace(/[.]/g, "\\.")}-${process.pid}-[0-9a-z]+$`),
+    );
+    const dead = await deadPid();
+    const elsewhere = `.shard.parquet.tmp-ip-10-0-0-1-${dead}-0a1b2c`; // a host name with dashes and digits
+    for (const name of [ours, elsewhere, `.shard.parquet.tmp-${host}-${dead}-0a1b2c`, `.shard.parquet.tmp-${dead}-0`]) {
+      assert.ok(isTempName(name), name);
+    }
+    assert.ok(!isTempName("shard.parquet") && !isTempName(`.shard.parquet.tmp-${dead}-x.bak`));
+    assert.equal(isStaleTempName(ours), false, "this process's own");
+    assert.equal(isStaleTempName(`.shard.parquet.tmp-${host}-${dead}-0a1b2c`), true, "this machine's, writer gone");
+    assert.equal(isStaleTempName(elsewhere), false, "another machine's writer cannot be asked");
+    assert.equal(isStaleTempName(elsewhere, { everyHost: true }), true, "unless no writer runs anywhere");
   });
 });

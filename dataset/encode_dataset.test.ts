@@ -17,7 +17,7 @@ import { buildCorpus, type Corpus, LONG_KEY } from "../fixtures/support/dataset/
 import { CliProcess, type Ran, xcodec2 } from "../fixtures/support/cli_process.ts";
 import { NatsServer, natsServerBinary } from "../fixtures/dataset/nats_server.ts";
 import { type ReadRow, readShard } from "../fixtures/support/dataset/parquet_reader.ts";
-import { isTemporaryName } from "./atomic.ts";
+import { isTempName } from "../common/temp_files.ts";
 import { modelIdentity } from "./model_identity.ts";
 
 const SLOW = { timeout: 300_000 };
@@ -77,7 +77,7 @@ async function ledgerLines(out: string): Promise<string[]> {
 }
 
 async function noTemporaries(out: string): Promise<void> {
-  const temps = (await files(out)).filter((f) => isTemporaryName(f));
+  const temps = (await files(out)).filter((f) => isTempName(f));
   assert.deepEqual(temps, [], "temporary files left behind");
 }
 
