@@ -61,7 +61,7 @@ export const manifestPath = (out: string, index: number) =>
 export const shardName = (index: number, count: number) =>
   `train-${String(index).padStart(5, "0")}-of-${String(count).padStart(5, "0")}`;
 /** The parquet file of a shard (the HF datasets layout); the npy format writes one file per item instead. */
-export const shardFile = (out: string, s: ShardSpec) => join(out, "data", `${s.name}.parquet`);
+export const shardFile = (out: string, s: ShardSpec): string => join(out, "data", `${s.name}.parquet`);
 /** The npy format's file for one item: X-Codec-2.0's `vq_codes/<relative path>.npy`. */
 export const npyFile = (out: string, key: string) => join(out, "vq_codes", `${key}.npy`);
 
