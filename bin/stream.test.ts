@@ -7,41 +7,24 @@ import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { readdir, readFile, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { HOP_LENGTH } from "../convert/mod.ts";
 import { decodeAudioBytes, readAudio } from "../runtime/audio/mod.ts";
 import { encodeNpyInt32, readCodesFile } from "../runtime/codes_io.ts";
 import { Xcodec2 } from "../runtime/codec.ts";
 import { preparedTinyModel } from "../fixtures/support/prepared_model.ts";
 import { tempDir } from "../fixtures/support/temp_dir.ts";
+import { cliCommand, runCli } from "../fixtures/support/cli_process.ts";
+import { REPO_ROOT } from "../fixtures/support/module_graph.ts";
 import { mulberry32 } from "../parity/prng.ts";
 
-const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
-const BUN = createRequire(import.meta.url).resolve("bun/bin/bun.exe");
-const ENTRY = join(REPO_ROOT, "bin/xcodec2.ts");
 const SLOW = { timeout: 180_000 };
 
-interface Ran {
-  code: number;
-  stdout: Uint8Array;
-  stderr: string;
-}
+/** Run `xcodec2 …` under Bun, feeding `stdin` (bytes or text) when given. */
+const xcodec2 = (args: string[], stdin?: Uint8Array | string) => runCli(args, { bun: true, stdin });
 
-/** Run `xcodec2 …`, feeding `stdin` (bytes or text) when given. */
-function xcodec2(args: string[], stdin?: Uint8Array | string): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(BUN, [ENTRY, ...args], { cwd: REPO_ROOT, stdio: ["pipe", "pipe", "pipe"] });
-    const out: Buffer[] = [];
-    let stderr = "";
-    child.stdout.on("data", (d) => out.push(d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout: new Uint8Array(Buffer.concat(out)), stderr }));
-    child.stdin.end(stdin);
-  });
-}
+/** `xcodec2 …` under Bun as a command line, for a pipeline of two. */
+const bunCli = (...args: string[]) => cliCommand(args, { bun: true });
 
 let model: string;
 let root: string;
@@ -74,24 +57,20 @@ describe("xcodec2 decode --stream", () => {
   });
 
   test("to stdout through a pipe into `xcodec2 encode -`: placeholder sizes, read to the end", SLOW, async () => {
-    const decode = spawn(BUN, [ENTRY, "decode", model, npy, "--stream", "--out", "-", "--device", "cpu"], {
-      cwd: REPO_ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const dc = bunCli("decode", model, npy, "--stream", "--out", "-", "--device", "cpu");
+    const decode = spawn(dc.command, dc.args, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
     const encodedPath = join(root, "piped.npy");
-    const encode = spawn(BUN, [ENTRY, "encode", model, "-", "--out", encodedPath, "--device", "cpu"], {
-      cwd: REPO_ROOT,
-      stdio: ["pipe", "ignore", "pipe"],
-    });
+    const ec = bunCli("encode", model, "-", "--out", encodedPath, "--device", "cpu");
+    const encode = spawn(ec.command, ec.args, { cwd: REPO_ROOT, stdio: ["pipe", "ignore", "pipe"] });
     const seen: Buffer[] = [];
     decode.stdout.on("data", (d) => seen.push(d));
     decode.stdout.pipe(encode.stdin);
     let errors = "";
     decode.stderr.on("data", (d) => (errors += d));
     encode.stderr.on("data", (d) => (errors += d));
-    const [dc, ec] = await Promise.all([decode, encode].map((c) => new Promise((r) => c.on("close", r))));
-    assert.equal(dc, 0, errors);
-    assert.equal(ec, 0, errors);
+    const [decoded, encoded] = await Promise.all([decode, encode].map((c) => new Promise((r) => c.on("close", r))));
+    assert.equal(decoded, 0, errors);
+    assert.equal(encoded, 0, errors);
     const wav = new Uint8Array(Buffer.concat(seen));
     const view = new DataView(wav.buffer, wav.byteOffset);
     assert.equal(view.getUint32(4, true), 0xffffffff, "RIFF size placeholder");
@@ -107,7 +86,7 @@ describe("xcodec2 decode --stream", () => {
     const text = `[${Array.from(codes.subarray(0, 100)).join(", ")}]\n${Array.from(codes.subarray(100)).join(" ")}\n`;
     const r = await xcodec2(["decode", model, "-", "--stream", "--out", "-", "--device", "cpu"], text);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual((await decodeAudioBytes(r.stdout, "stdout")).samples, twin);
+    assert.deepEqual((await decodeAudioBytes(r.stdoutBytes, "stdout")).samples, twin);
   });
 
   test("a bad code mid-stream: one line naming its position, exit 1, no file", SLOW, async () => {
@@ -135,7 +114,7 @@ describe("xcodec2 decode --stream", () => {
       const r = await xcodec2(args);
       assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
       assert.match(r.stderr, msg);
-      assert.equal(r.stdout.length, 0);
+      assert.equal(r.stdoutBytes.length, 0);
     }
   });
 });

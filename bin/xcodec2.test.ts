@@ -4,12 +4,9 @@
  */
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { copyFile, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { codesForSamples, HOP_LENGTH } from "../convert/architecture.ts";
+import { codesForSamples, HOP_LENGTH } from "../convert/mod.ts";
 import { readAudio } from "../runtime/audio/mod.ts";
 import { encodeTestFlac, encodeTestWav } from "../fixtures/audio/encoders.ts";
 import { encodeNpyInt32, readCodesFile } from "../runtime/codes_io.ts";
@@ -17,32 +14,12 @@ import { Xcodec2 } from "../runtime/codec.ts";
 import { preparedTinyModel } from "../fixtures/support/prepared_model.ts";
 import { clipPath, readClip } from "../fixtures/support/reference.ts";
 import { tempDir } from "../fixtures/support/temp_dir.ts";
+import { type Ran, runCli } from "../fixtures/support/cli_process.ts";
 
-const require = createRequire(import.meta.url);
-const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
-/** The Bun that `npx bun` runs (the `bun` npm package), called directly: no npm start-up time or npm warnings. */
-const BUN = require.resolve("bun/bin/bun.exe");
-const ENTRY = join(REPO_ROOT, "bin/xcodec2.ts");
 const SLOW = { timeout: 120_000 };
 
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function spawnCollect(cmd: string, args: string[]): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "", stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
-const xcodec2 = (...args: string[]) => spawnCollect(BUN, [ENTRY, ...args]);
+/** `xcodec2 …` under Bun, as `npx bun bin/xcodec2.ts` runs it. */
+const xcodec2 = (...args: string[]) => runCli(args, { bun: true });
 
 const exists = (p: string) => stat(p).then(() => true, () => false);
 
@@ -263,7 +240,7 @@ describe("xcodec2 demo and the Node entry point", () => {
 
   // Under Node, the npm bin runs the compiled dist/: scripts/package.test.ts runs it from an installed package.
   test("bin/xcodec2.js under Bun runs the checkout's sources (no build needed)", SLOW, async () => {
-    const r = await spawnCollect(BUN, [join(REPO_ROOT, "bin/xcodec2.js"), "--help"]);
+    const r = await runCli(["--help"], { bun: true, entry: "bin/xcodec2.js" });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^usage: xcodec2 <command>/);
     for (const cmd of ["convert", "export", "encode", "decode", "parity", "demo"]) {

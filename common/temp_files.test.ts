@@ -3,21 +3,16 @@
  * longer runs, in this version's names and 0.1.0's) and what is kept. The writers that use them are tested killed
  * mid-write in `convert/killed_writers.test.ts` and `runtime/killed_writers.test.ts`.
  */
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { claimTempPath, removeStaleTemps, tempPathFor } from "./temp_files.ts";
+import { claimTempPath, isStaleTempName, isTempName, removeStaleTemps, tempPathFor } from "./temp_files.ts";
 import { deadPid } from "../fixtures/support/stale_temps.ts";
+import { tempDir } from "../fixtures/support/temp_dir.ts";
 
-let work: string;
-before(async () => {
-  work = await mkdtemp(join(tmpdir(), "xcodec2-temps-"));
-});
-after(async () => {
-  await rm(work, { recursive: true, force: true });
-});
+const work = await tempDir("xcodec2-temps-");
 
 describe("stale temporaries", () => {
   test("the sweep removes temporaries of dead processes only, of this output only", async () => {
@@ -60,5 +55,24 @@ describe("stale temporaries", () => {
     assert.notEqual(a, b);
     assert.equal(dirname(a), dirname(out));
     assert.match(basename(a), new RegExp(`^\\.codes\\.npy\\.tmp-${process.pid}-[0-9a-z]+$`));
+  });
+
+  test("names with the machine in them (folders several machines write): another machine's are never stale here", async () => {
+    const host = hostname().replace(/[^\w.-]/g, "_");
+    const ours = basename(tempPathFor(join(work, "shard.parquet"), { host: true }));
+    assert.match(
+      ours,
+      new RegExp(`^\\.shard\\.parquet\\.tmp-${host.replace(/[.]/g, "\\.")}-${process.pid}-[0-9a-z]+$`),
+    );
+    const dead = await deadPid();
+    const elsewhere = `.shard.parquet.tmp-ip-10-0-0-1-${dead}-0a1b2c`; // a host name with dashes and digits
+    for (const name of [ours, elsewhere, `.shard.parquet.tmp-${host}-${dead}-0a1b2c`, `.shard.parquet.tmp-${dead}-0`]) {
+      assert.ok(isTempName(name), name);
+    }
+    assert.ok(!isTempName("shard.parquet") && !isTempName(`.shard.parquet.tmp-${dead}-x.bak`));
+    assert.equal(isStaleTempName(ours), false, "this process's own");
+    assert.equal(isStaleTempName(`.shard.parquet.tmp-${host}-${dead}-0a1b2c`), true, "this machine's, writer gone");
+    assert.equal(isStaleTempName(elsewhere), false, "another machine's writer cannot be asked");
+    assert.equal(isStaleTempName(elsewhere, { everyHost: true }), true, "unless no writer runs anywhere");
   });
 });

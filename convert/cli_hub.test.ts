@@ -8,11 +8,10 @@ import { spawnSync } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { type FakeHub, startFakeHub } from "../fixtures/support/fake_hub.ts";
 import { TINY_ORIGINAL } from "../fixtures/support/reference.ts";
+import { runCli } from "../fixtures/support/cli_process.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const ORIGINAL = TINY_ORIGINAL;
 const TOKEN = "hf_fakeCliTokenAsdfgh123456";
 let hub: FakeHub;
@@ -31,24 +30,8 @@ after(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-function cli(args: string[], env: Record<string, string>) {
-  // The child talks to the fake Hub, so the parent must not block its event loop: run it asynchronously.
-  return new Promise<{ status: number | null; stderr: string }>((resolve) => {
-    import("node:child_process").then(({ spawn }) => {
-      // the same runtime as the test: Bun runs .ts directly, Deno needs `run -A`
-      const pre = "Deno" in globalThis ? ["run", "-A"] : [];
-      const child = spawn(process.execPath, [...pre, join(ROOT, "bin/xcodec2.ts"), ...args], {
-        env: { ...process.env, ...env },
-        cwd: ROOT,
-      });
-      let stderr = "";
-      child.stderr.on("data", (d) => {
-        stderr += d;
-      });
-      child.on("close", (status) => resolve({ status, stderr }));
-    });
-  });
-}
+// The child talks to the fake Hub, so the parent must not block its event loop: an asynchronous child process.
+const cli = (args: string[], env: Record<string, string>) => runCli(args, { env });
 
 test("convert hf://… --onnx --push-to-hub downloads, converts, exports and uploads every file", async () => {
   const out = join(work, "converted");
@@ -64,7 +47,7 @@ test("convert hf://… --onnx --push-to-hub downloads, converts, exports and upl
     "--revision",
     "converted",
   ], env);
-  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.code, 0, r.stderr);
   assert.ok(!r.stderr.includes(TOKEN), "the token must never be printed");
   const pushed = hub.files("me/xcodec2-tiny-hf", "converted");
   assert.ok(pushed, "branch converted missing on the hub");
@@ -92,7 +75,7 @@ test("a wrong token fails with a one-line error that does not show the token", a
   const bad = "hf_wrongTokenZxcvbn987654";
   const env = { HF_ENDPOINT: hub.url, HF_TOKEN: bad, XCODEC2_CACHE: join(work, "cache2") };
   const r = await cli(["convert", "hf://HKUSTAudio/xcodec2-tiny", "--out", join(work, "never")], env);
-  assert.notEqual(r.status, 0);
+  assert.notEqual(r.code, 0);
   assert.ok(!r.stderr.includes(bad), r.stderr);
   assert.match(r.stderr, /HF_TOKEN|token|401|auth/i);
   assert.equal(spawnSync("test", ["-e", join(work, "never")]).status, 1, "no output folder may be left behind");

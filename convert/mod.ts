@@ -10,19 +10,7 @@ export { UsageError, Xcodec2Error } from "../common/errors.ts";
 export { openTensorSource, resolveSourcePath } from "./source.ts";
 export { W2V_BERT_FOLDER, W2V_BERT_REPO } from "./semantic_source.ts";
 export { combinedSha256, type FileDigest } from "./file_hash.ts";
-export * from "./architecture.ts";
-export {
-  type ArchTensor,
-  type ConvertedTensor,
-  expectedConvertedTensors,
-  type ExpectedTensor,
-  type OriginalForm,
-  type OriginalLayoutOptions,
-  type OriginalTensor,
-  originalTensors,
-  sourceLookup,
-  walkArchitecture,
-} from "./architecture/mod.ts";
+export * from "./architecture/mod.ts";
 export { buildPreprocessorConfig, buildXcodec2Config, configJsonText } from "./converted_config.ts";
 export {
   architectureFromConfig,

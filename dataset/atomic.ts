@@ -1,26 +1,17 @@
 /**
  * Every output file is written under a temporary name beside its target, flushed to disk, then renamed: a reader
- * (or a resumed job) sees a whole shard or none. Temporary names carry the host and the process id, so a later run
- * can tell the leftovers of a dead process (a `kill -9`, a crashed worker) from a file another live worker is writing.
+ * (or a resumed job) sees a whole shard or none. Temporaries are named by the toolkit's one rule
+ * (common/temp_files.ts) with the machine in the name, since workers on several machines write into one dataset: a
+ * later run can tell the leftovers of a dead process (a `kill -9`, a crashed worker) from a file another live worker,
+ * here or elsewhere, is writing.
  */
 import { open, readdir, rename, rm } from "node:fs/promises";
-import { hostname } from "node:os";
-import { basename, dirname, join } from "node:path";
-
-const HOST = hostname().replace(/[^\w.-]/g, "_");
-/** `.<target name>.tmp-<host>-<pid>-<random>` */
-const TEMP = /^\.(.+)\.tmp-(.+)-(\d+)-[0-9a-z]+$/;
-
-export function tempNameFor(target: string): string {
-  return join(
-    dirname(target),
-    `.${basename(target)}.tmp-${HOST}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
-  );
-}
+import { dirname, join } from "node:path";
+import { isStaleTempName, tempPathFor } from "../common/temp_files.ts";
 
 /** Write `bytes` to `target` through a flushed temporary file and a rename; the temporary is removed on failure. */
 export async function writeFileAtomic(target: string, bytes: Uint8Array): Promise<void> {
-  const tmp = tempNameFor(target);
+  const tmp = tempPathFor(target, { host: true });
   try {
     const fh = await open(tmp, "w");
     try {
@@ -49,15 +40,6 @@ export async function syncDir(dir: string): Promise<void> {
   } catch { /* not supported here (e.g. some network file systems): the rename is still atomic */ }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /**
  * Remove temporaries under `dir` (recursively) left by processes that no longer run. Only this host's can be checked
  * for liveness; `everyHost` also removes other hosts' (for the end of a job, when no worker writes for it any more).
@@ -75,23 +57,12 @@ export async function removeDeadTemporaries(dir: string, opts: { everyHost?: boo
     for (const e of entries) {
       const p = join(d, e.name);
       if (e.isDirectory()) await walk(p);
-      else {
-        const m = TEMP.exec(e.name);
-        if (!m) continue;
-        const [, , host, pid] = m;
-        const dead = host === HOST ? !alive(Number(pid)) : !!opts.everyHost;
-        if (dead) {
-          await rm(p, { force: true });
-          removed++;
-        }
+      else if (isStaleTempName(e.name, opts)) {
+        await rm(p, { force: true });
+        removed++;
       }
     }
   };
   await walk(dir);
   return removed;
-}
-
-/** True for names `tempNameFor` makes. */
-export function isTemporaryName(name: string): boolean {
-  return TEMP.test(basename(name));
 }

@@ -13,8 +13,8 @@ function natsUrl(text: string, where: string): string {
   return text;
 }
 
-/** Options both commands take: where each process runs its sessions. */
-const PROCESS_OPTIONS = {
+/** Options both commands take: where each process runs its sessions (the pool hands them on to its workers). */
+export const PROCESS_OPTIONS = {
   device: {
     type: "choice",
     choices: DEVICE_CHOICES,

@@ -14,10 +14,10 @@ import { readAudio, readCodesFile } from "../runtime/mod.ts";
 import { preparedTinyModel } from "../fixtures/support/prepared_model.ts";
 import { tempDir } from "../fixtures/support/temp_dir.ts";
 import { buildCorpus, type Corpus, LONG_KEY } from "../fixtures/support/dataset/corpus.ts";
-import { CliProcess, type Ran, xcodec2 } from "../fixtures/support/dataset/cli_process.ts";
+import { CliProcess, type Ran, xcodec2 } from "../fixtures/support/cli_process.ts";
 import { NatsServer, natsServerBinary } from "../fixtures/dataset/nats_server.ts";
 import { type ReadRow, readShard } from "../fixtures/support/dataset/parquet_reader.ts";
-import { isTemporaryName } from "./atomic.ts";
+import { isTempName } from "../common/temp_files.ts";
 import { modelIdentity } from "./model_identity.ts";
 
 const SLOW = { timeout: 300_000 };
@@ -77,8 +77,30 @@ async function ledgerLines(out: string): Promise<string[]> {
 }
 
 async function noTemporaries(out: string): Promise<void> {
-  const temps = (await files(out)).filter((f) => isTemporaryName(f));
+  const temps = (await files(out)).filter((f) => isTempName(f));
   assert.deepEqual(temps, [], "temporary files left behind");
+}
+
+/**
+ * `out` holds the one-machine run's dataset: the same files byte for byte, no temporary left behind, and (given the
+ * run `r` that finished it) the same summary.
+ */
+async function assertSameDataset(out: string, r?: Ran): Promise<void> {
+  assert.deepEqual(await datasetBytes(out), await datasetBytes(base));
+  await noTemporaries(out);
+  if (r) assert.equal(r.stdout.replaceAll(out, "<out>"), baseRun.stdout.replaceAll(base, "<out>"));
+}
+
+/** The records of a dataset's errors.jsonl. */
+async function errorRecords(out: string) {
+  return (await readFile(join(out, "errors.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+}
+
+/** Shard 2's file can then never be written: a folder stands where it must be renamed to (EISDIR). */
+async function blockShard2(out: string): Promise<string> {
+  const blocked = join(out, "data", `train-00002-of-0000${SHARDS}.parquet`);
+  await mkdir(blocked, { recursive: true });
+  return blocked;
 }
 
 async function until(cond: () => Promise<boolean>, what: string, ms = 240_000): Promise<void> {
@@ -138,7 +160,7 @@ describe("encode-dataset on one machine", () => {
       { sha: (await modelIdentity(model)).sha256, of: "converted weights", sr: 16000, fr: 50 },
     );
     assert.equal(meta.codebook_size, 65536);
-    const errors = (await readFile(join(base, "errors.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+    const errors = await errorRecords(base);
     assert.deepEqual(errors.map((e) => e.key).sort(), [...corpus.errorKeys].sort());
     assert.match(errors.find((e) => e.key === "broken").reason, /12/); // 12-bit PCM: found while decoding
     const card = await readFile(join(base, "README.md"), "utf8");
@@ -203,8 +225,7 @@ describe("encode-dataset on one machine", () => {
     assert.match(r2.stderr, /resuming the job/);
     const lines = (await ledgerLines(out)).map((l) => JSON.parse(l).shard as number);
     assert.deepEqual([...lines].sort((a, b) => a - b), Array.from({ length: SHARDS }, (_, i) => i), "each shard once");
-    assert.deepEqual(await datasetBytes(out), await datasetBytes(base));
-    await noTemporaries(out);
+    await assertSameDataset(out);
   });
 
   test(
@@ -230,9 +251,7 @@ describe("encode-dataset on one machine", () => {
       const records = (await ledgerLines(out)).map((l) => JSON.parse(l));
       assert.deepEqual(records.map((x) => x.state), Array(SHARDS).fill("done"));
       assert.deepEqual(records.map((x) => x.shard).sort((a, b) => a - b), Array.from({ length: SHARDS }, (_, i) => i));
-      assert.deepEqual(await datasetBytes(out), await datasetBytes(base));
-      assert.equal(r.stdout.replaceAll(out, "<out>"), baseRun.stdout.replaceAll(base, "<out>"));
-      await noTemporaries(out);
+      await assertSameDataset(out, r);
     },
   );
 
@@ -241,15 +260,13 @@ describe("encode-dataset on one machine", () => {
     SLOW,
     async () => {
       const out = join(work, "shard-failed");
-      // a folder where shard 2's file must go: writing it fails on every try (rename onto a folder: EISDIR)
-      const blocked = join(out, "data", `train-00002-of-0000${SHARDS}.parquet`);
-      await mkdir(blocked, { recursive: true });
+      const blocked = await blockShard2(out); // fails on every try
       const r1 = await xcodec2(...args(out, "--workers", "1", "--max-tries", "2", "--device", "cpu"));
       assert.equal(r1.code, 1, `exit ${r1.code}\n${r1.stderr}`);
       assert.match(r1.stderr, /train-00002-of-00007: try 1 of 2 failed \(.*EISDIR.*\); trying again/);
       assert.match(r1.stdout, new RegExp(`${SHARDS - 1} of ${SHARDS} shards done, 1 failed\n`));
       assert.match(r1.stdout, /3 items skipped, 1 shard failed: see .*errors\.jsonl/);
-      const errors = (await readFile(join(out, "errors.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+      const errors = await errorRecords(out);
       const failures = errors.filter((e) => e.key === undefined);
       assert.equal(failures.length, 1, JSON.stringify(errors));
       assert.equal(failures[0].path, blocked);
@@ -270,8 +287,7 @@ describe("encode-dataset on one machine", () => {
       assert.deepEqual([...r2.stderr.matchAll(/(train-\d+-of-\d+): started/g)].map((m) => m[1]), [
         "train-00002-of-00007",
       ]);
-      assert.deepEqual(await datasetBytes(out), await datasetBytes(base));
-      assert.equal(r2.stdout.replaceAll(out, "<out>"), baseRun.stdout.replaceAll(base, "<out>"));
+      await assertSameDataset(out, r2);
     },
   );
 
@@ -362,15 +378,12 @@ describe("encode-dataset on NATS JetStream", () => {
       const rows = await allRows(out);
       assert.deepEqual(rows.map((x) => x.__key__).sort(), [...corpus.items.keys()].sort());
       for (const row of rows) assert.deepEqual(row.codes, reference.get(row.__key__), row.__key__);
-      assert.deepEqual(await datasetBytes(out), await datasetBytes(base));
-      assert.equal(r.stdout.replaceAll(out, "<out>"), baseRun.stdout.replaceAll(base, "<out>"));
-      await noTemporaries(out);
+      await assertSameDataset(out, r);
       console.error(
         `fault test: killed ${started.shard}'s first worker; ${doneAtRestart} of ${SHARDS} shards done at the server restart\n${r.stderr}`,
       );
     } finally {
-      for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill("SIGTERM");
-      await Promise.all(workers.map((w) => w.done));
+      await Promise.all(workers.map((w) => w.stop()));
       await server.stop();
     }
   });
@@ -383,8 +396,7 @@ describe("encode-dataset on NATS JetStream", () => {
     let worker: CliProcess | undefined;
     try {
       const out = join(work, "nats-failed");
-      const blocked = join(out, "data", `train-00002-of-0000${SHARDS}.parquet`);
-      await mkdir(blocked, { recursive: true }); // shard 2's file cannot be renamed into place (EISDIR)
+      const blocked = await blockShard2(out);
       const coordinator = new CliProcess(args(out, "--engine", server.url, "--max-tries", "2"));
       worker = new CliProcess(["worker", server.url, "--device", "cpu", "--threads", "1", "--idle-exit", "300"]);
       const r = await coordinator.done;
@@ -392,7 +404,7 @@ describe("encode-dataset on NATS JetStream", () => {
       assert.match(r.stdout, new RegExp(`${SHARDS - 1} of ${SHARDS} shards done, 1 failed\n`));
       assert.match(worker.stderr, /shard 2: try 1 failed: .*EISDIR/);
       assert.match(worker.stderr, /shard 2: failed for good after 2 tries: .*EISDIR/);
-      const errors = (await readFile(join(out, "errors.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+      const errors = await errorRecords(out);
       assert.deepEqual(
         errors.filter((e) => e.key === undefined).map((
           e,
@@ -401,8 +413,7 @@ describe("encode-dataset on NATS JetStream", () => {
       );
       await noTemporaries(out);
     } finally {
-      if (worker && worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill("SIGTERM");
-      await worker?.done;
+      await worker?.stop();
       await server.stop();
     }
   });

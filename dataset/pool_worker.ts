@@ -6,7 +6,7 @@
  *   <runtime> dataset/pool_worker.ts <out> --device cpu [--threads N] [--cache DIR]
  */
 import { Command } from "../common/args.ts";
-import { DEVICE_CHOICES } from "../runtime/mod.ts";
+import { PROCESS_OPTIONS } from "./cli.ts";
 import { readJob, toolkitVersion } from "./job.ts";
 import { encodeShard } from "./shard_encoder.ts";
 import { loadJobCodec } from "./worker_codec.ts";
@@ -18,11 +18,8 @@ const POOL_WORKER = new Command({
   program: "dataset/pool_worker.ts",
   summary: "A worker process of encode-dataset's one-machine pool: shards in on stdin, results out on stdout.",
   positionals: [{ name: "out", help: "the job's output folder" }],
-  options: {
-    device: { type: "choice", choices: DEVICE_CHOICES, default: "cpu", help: "where to run" },
-    threads: { type: "integer", min: 1, max: 1024, help: "intra-op threads" },
-    cache: { type: "string", value: "DIR", help: "model cache folder" },
-  },
+  // what the user gave encode-dataset, as the pool forwards it
+  options: PROCESS_OPTIONS,
 });
 
 function send(m: FromWorker): void {

@@ -4,7 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { openSafetensors, type SafetensorsFile } from "../convert/mod.ts";
+import { type DType, openSafetensors, type SafetensorsFile } from "../convert/mod.ts";
 import { tieFrames } from "./fsq_ties.ts";
 import { KitError, kitTensor, readKitManifest } from "./kit.ts";
 import { maxAbsDiff } from "./metrics.ts";
@@ -13,13 +13,50 @@ import { fromTally, notRun, Tally } from "./result.ts";
 import { bytesToFloat32, bytesToInt32 } from "./tensor_data.ts";
 import { featureTolerance, TOLERANCES } from "./tolerances.ts";
 
-async function readFloat(f: SafetensorsFile, name: string): Promise<Float32Array | undefined> {
+/** Tensor `name` of `f` decoded by `as` (bytesToFloat32 or bytesToInt32), or undefined when `f` lacks it. */
+async function readTensor<T>(
+  f: SafetensorsFile,
+  name: string,
+  as: (bytes: Uint8Array, dtype: DType, name: string) => T,
+): Promise<T | undefined> {
   const info = f.info(name);
-  return info ? bytesToFloat32(await f.read(name), info.dtype, `${f.path}: ${name}`) : undefined;
+  return info ? as(await f.read(name), info.dtype, `${f.path}: ${name}`) : undefined;
 }
-async function readInt(f: SafetensorsFile, name: string): Promise<Int32Array | undefined> {
-  const info = f.info(name);
-  return info ? bytesToInt32(await f.read(name), info.dtype, `${f.path}: ${name}`) : undefined;
+const readFloat = (f: SafetensorsFile, name: string) => readTensor(f, name, bytesToFloat32);
+const readInt = (f: SafetensorsFile, name: string) => readTensor(f, name, bytesToInt32);
+
+/** One of the three properties: its tally and the clips that failed it, with why. */
+class Check {
+  readonly tally = new Tally();
+  readonly problems: string[] = [];
+
+  fail(problem: string): void {
+    this.tally.failures++;
+    this.problems.push(problem);
+  }
+
+  /** Their values against the expected ones under an absolute gate; returns the max |Δ|. */
+  maxAbs(clip: string, theirs: Float32Array, expected: Float32Array, gate: number, unit: string): number {
+    const e = maxAbsDiff(theirs, expected);
+    this.tally.error(e);
+    if (!(e <= gate)) {
+      const lengths = theirs.length !== expected.length
+        ? ` (${theirs.length} ${unit}, expected ${expected.length})`
+        : "";
+      this.fail(`${clip}: max |Δ| ${e.toExponential(2)} > ${gate}${lengths}`);
+    }
+    return e;
+  }
+
+  /** The first four problems, for the report. */
+  why(): { reason?: string; counterexample?: string } {
+    const p = this.problems;
+    if (!p.length) return {};
+    return {
+      reason: p.slice(0, 4).join("; ") + (p.length > 4 ? ` (+${p.length - 4} more)` : ""),
+      counterexample: p[0],
+    };
+  }
 }
 
 /** The directory holding kit.json: `kitDir`, else the outputs file's own folder. */
@@ -37,8 +74,7 @@ export async function compareAgainstKit(outputsPath: string, kitDir: string): Pr
   const expected = await openSafetensors(join(kitDir, "expected.safetensors"));
   const theirs = await openSafetensors(outputsPath);
   const seed = 0;
-  const features = new Tally(), codes = new Tally(), audio = new Tally();
-  const problems = { features: [] as string[], codes: [] as string[], audio: [] as string[] };
+  const features = new Check(), codes = new Check(), audio = new Check();
   let featuresSeen = 0;
   try {
     for (const clip of kit.clips) {
@@ -47,25 +83,15 @@ export async function compareAgainstKit(outputsPath: string, kitDir: string): Pr
       const tf = await readFloat(theirs, kitTensor.features(clip.name));
       if (ef && tf) {
         featuresSeen++;
-        features.cases++;
-        const e = maxAbsDiff(tf, ef);
-        features.error(e);
-        if (!(e <= featureTolerance(clip.kind))) {
-          features.failures++;
-          problems.features.push(
-            `${clip.name}: max |Δ| ${e.toExponential(2)} > ${featureTolerance(clip.kind)}${
-              tf.length !== ef.length ? ` (${tf.length} values, expected ${ef.length})` : ""
-            }`,
-          );
-        }
+        features.tally.cases++;
+        features.maxAbs(clip.name, tf, ef, featureTolerance(clip.kind), "values");
       }
       // codes (required)
-      codes.cases++;
+      codes.tally.cases++;
       const ec = (await readInt(expected, kitTensor.codes(clip.name)))!;
       const tc = await readInt(theirs, kitTensor.codes(clip.name));
       if (!tc) {
-        codes.failures++;
-        problems.codes.push(`${clip.name}: missing ${kitTensor.codes(clip.name)}`);
+        codes.fail(`${clip.name}: missing ${kitTensor.codes(clip.name)}`);
       } else {
         const ties = new Set<number>();
         for (
@@ -78,21 +104,19 @@ export async function compareAgainstKit(outputsPath: string, kitDir: string): Pr
             for (const t of tieFrames(fsq, kit.model.quantization_levels, TOLERANCES.fsqTieMargin)) ties.add(t);
           }
         }
-        codes.ties += ties.size;
+        codes.tally.ties += ties.size;
         let equal = 0;
         const bad: number[] = [];
         for (let t = 0; t < ec.length; t++) {
           if (tc[t] === ec[t]) equal++;
           else if (!ties.has(t)) bad.push(t);
         }
-        codes.codes(ec.length, equal);
-        codes.error(ec.length - equal);
+        codes.tally.codes(ec.length, equal);
+        codes.tally.error(ec.length - equal);
         if (tc.length !== ec.length) {
-          codes.failures++;
-          problems.codes.push(`${clip.name}: ${tc.length} codes, expected ${ec.length}`);
+          codes.fail(`${clip.name}: ${tc.length} codes, expected ${ec.length}`);
         } else if (bad.length) {
-          codes.failures++;
-          problems.codes.push(
+          codes.fail(
             `${clip.name}: codes differ at ${bad.length} non-tie frame(s), first ${bad[0]} (${tc[bad[0]]} vs ${
               ec[bad[0]]
             })`,
@@ -100,41 +124,26 @@ export async function compareAgainstKit(outputsPath: string, kitDir: string): Pr
         }
       }
       // audio (required)
-      audio.cases++;
+      audio.tally.cases++;
       const ea = (await readFloat(expected, kitTensor.audio(clip.name)))!;
       const ta = await readFloat(theirs, kitTensor.audio(clip.name));
       if (!ta) {
-        audio.failures++;
-        problems.audio.push(`${clip.name}: missing ${kitTensor.audio(clip.name)}`);
+        audio.fail(`${clip.name}: missing ${kitTensor.audio(clip.name)}`);
         continue;
       }
-      const e = maxAbsDiff(ta, ea);
-      audio.error(e);
-      audio.offerWorst({ title: clip.name, a: ta, b: ea, aLabel: "theirs", bLabel: "expected", error: e });
-      if (!(e <= TOLERANCES.audioAbs)) {
-        audio.failures++;
-        problems.audio.push(
-          `${clip.name}: max |Δ| ${e.toExponential(2)} > ${TOLERANCES.audioAbs}${
-            ta.length !== ea.length ? ` (${ta.length} samples, expected ${ea.length})` : ""
-          }`,
-        );
-      }
+      const e = audio.maxAbs(clip.name, ta, ea, TOLERANCES.audioAbs, "samples");
+      audio.tally.offerWorst({ title: clip.name, a: ta, b: ea, aLabel: "theirs", bLabel: "expected", error: e });
     }
   } finally {
     await expected.close();
     await theirs.close();
   }
-  const why = (
-    p: string[],
-  ) => (p.length
-    ? { reason: p.slice(0, 4).join("; ") + (p.length > 4 ? ` (+${p.length - 4} more)` : ""), counterexample: p[0] }
-    : {});
   const props = [
     featuresSeen
-      ? fromTally("features", features, seed, "max |Δ|", why(problems.features))
+      ? fromTally("features", features.tally, seed, "max |Δ|", features.why())
       : notRun("features", "the outputs have no <clip>.input_features tensors", seed, "max |Δ|"),
-    fromTally("codes", codes, seed, "differing codes per clip", why(problems.codes)),
-    fromTally("audio (from expected codes)", audio, seed, "max |Δ|", why(problems.audio)),
+    fromTally("codes", codes.tally, seed, "differing codes per clip", codes.why()),
+    fromTally("audio (from expected codes)", audio.tally, seed, "max |Δ|", audio.why()),
   ];
   return makeReport("external", seed, props, {
     model: `${outputsPath} against kit ${kitDir}`,

@@ -1,5 +1,6 @@
 /** A minimal PNG encoder (8-bit RGB, filter 0, zlib from node:zlib) for the report's spectrogram images. */
 import { deflateSync } from "node:zlib";
+import { concatBytes } from "../common/bytes.ts";
 import { crc32 } from "../common/checksums.ts";
 
 function chunk(type: string, data: Uint8Array): Uint8Array {
@@ -24,19 +25,12 @@ export function encodePng(width: number, height: number, rgb: Uint8Array): Uint8
   dv.setUint32(0, width);
   dv.setUint32(4, height);
   ihdr.set([8, 2, 0, 0, 0], 8); // bit depth 8, colour type 2 (RGB), deflate, filter 0, no interlace
-  const parts = [
+  return concatBytes([
     new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]),
     chunk("IHDR", ihdr),
     chunk("IDAT", deflateSync(raw)),
     chunk("IEND", new Uint8Array(0)),
-  ];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  ]);
 }
 
 export function pngDataUri(png: Uint8Array): string {

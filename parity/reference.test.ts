@@ -2,13 +2,13 @@
  * The one reader of fixtures/reference: file-system paths (a folder name with a space works), every case and clip
  * readable, copies that callers may modify, and errors that name what is missing.
  */
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { cp, mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cp, mkdir } from "node:fs/promises";
 import { dirname, isAbsolute, join } from "node:path";
 import { CLIP_NAMES } from "../fixtures/support/reference.ts";
+import { tempDir } from "../fixtures/support/temp_dir.ts";
 import {
   readCaseTensors,
   readReferenceClip,
@@ -21,8 +21,7 @@ import {
   variantDirs,
 } from "./reference.ts";
 
-const work = await mkdtemp(join(tmpdir(), "xcodec2-reference-"));
-after(() => rm(work, { recursive: true, force: true }));
+const work = await tempDir("xcodec2-reference-");
 
 describe("the reference set reader", () => {
   test("finds the bundled set by absolute file-system path", () => {

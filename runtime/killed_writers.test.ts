@@ -3,35 +3,26 @@
  * with SIGKILL (no `finally` of ours runs), and the next load must remove what it left and build the entry; the codes
  * and WAV writers of encode and decode remove a dead writer's temporary and keep a live one's.
  */
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { resolveModel } from "./model_source.ts";
 import { writeCodesFile } from "./codes_io.ts";
 import { writeWav } from "./audio/mod.ts";
-import { deadPid, frozenWriter, kill9, tempNames as temps } from "../fixtures/support/stale_temps.ts";
+import { deadPid, killedWriter, tempNames as temps } from "../fixtures/support/stale_temps.ts";
 import { TINY_ORIGINAL as ORIGINAL } from "../fixtures/support/reference.ts";
+import { tempDir } from "../fixtures/support/temp_dir.ts";
 
-let work: string;
-before(async () => {
-  work = await mkdtemp(join(tmpdir(), "xcodec2-killed-runtime-"));
-});
-after(async () => {
-  await rm(work, { recursive: true, force: true });
-});
+const work = await tempDir("xcodec2-killed-runtime-");
 
 describe("killed runtime writers", () => {
   test("a model cache build killed mid-write: the next load removes it and builds the entry", {
     timeout: 240_000,
   }, async () => {
     const cache = join(work, "cache");
-    const child = await frozenWriter("cache", ORIGINAL, cache);
-    await kill9(child);
     const entries = join(cache, "converted");
-    const left = await temps(entries);
-    assert.equal(left.length, 1, `leftovers: ${left}`);
+    await killedWriter("cache", ORIGINAL, cache, entries);
     const model = await resolveModel(ORIGINAL, { cacheDir: cache });
     assert.deepEqual(await temps(entries), []);
     assert.equal(dirname(model.dir), entries);

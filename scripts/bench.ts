@@ -22,9 +22,18 @@ import { cpus, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { codesForSamples, HOP_LENGTH, readXcodec2Config, SAMPLE_RATE } from "../convert/architecture.ts";
 import { decoderFlops, encoderFlops, totalFlops } from "../convert/onnx/flops.ts";
-import { EXPORT_MANIFEST, externalDataFileName, GRAPH_PARTS, graphFileName, ONNX_DIR } from "../convert/mod.ts";
+import {
+  codesForSamples,
+  EXPORT_MANIFEST,
+  externalDataFileName,
+  GRAPH_PARTS,
+  graphFileName,
+  HOP_LENGTH,
+  ONNX_DIR,
+  readXcodec2Config,
+  SAMPLE_RATE,
+} from "../convert/mod.ts";
 import { Command } from "../common/args.ts";
 import { longChild, type LongChildArgs, type LongFigures, longRows, runLongPhases } from "./bench_long.ts";
 

@@ -10,7 +10,7 @@
  */
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { ConfigError } from "../architecture.ts";
+import { ConfigError } from "../architecture/mod.ts";
 
 /** Folder of the graphs inside a converted model. */
 export const ONNX_DIR = "onnx";

@@ -16,7 +16,7 @@ import { GraphBuilder } from "./graph.ts";
 import { WeightError, Weights } from "./weights.ts";
 import { buildEncoder } from "./encoder/encoder.ts";
 import { buildDecoder } from "./decoder/decoder.ts";
-import { modelFacts, readXcodec2Config, type Xcodec2Config } from "../architecture.ts";
+import { modelFacts, readXcodec2Config, type Xcodec2Config } from "../architecture/mod.ts";
 import { claimTempPath } from "../../common/temp_files.ts";
 import {
   EXPORT_FORMAT,

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readXcodec2Config } from "../architecture.ts";
+import { readXcodec2Config } from "../architecture/mod.ts";
 import { decoderFlops, encoderFlops, totalFlops } from "./flops.ts";
 import { TINY_CONVERTED } from "../../fixtures/support/reference.ts";
 

@@ -85,6 +85,19 @@ const OPCODE_NAMES: Record<number, string> = {
   0x98: "READONLY_BUFFER",
 };
 
+/** Width in bytes of the length that prefixes the data of each counted string and bytes opcode. */
+const LENGTH_WIDTH: Record<number, 1 | 4 | 8> = {
+  0x43: 1, // SHORT_BINBYTES
+  0x55: 1, // SHORT_BINSTRING
+  0x8c: 1, // SHORT_BINUNICODE
+  0x42: 4, // BINBYTES
+  0x54: 4, // BINSTRING
+  0x58: 4, // BINUNICODE
+  0x8d: 8, // BINUNICODE8
+  0x8e: 8, // BINBYTES8
+  0x96: 8, // BYTEARRAY8
+};
+
 const utf8 = new TextDecoder("utf-8");
 const latin1 = new TextDecoder("latin1");
 
@@ -129,6 +142,11 @@ export function unpickle(data: Uint8Array, source: string, options: UnpickleOpti
     return Number(n);
   };
   const bytes = (n: number): Uint8Array => data.subarray(need(n), pos);
+  /** The data of a counted string or bytes opcode, after its length (`LENGTH_WIDTH`). */
+  const counted = (): Uint8Array => {
+    const width = LENGTH_WIDTH[op];
+    return bytes(width === 1 ? u8() : width === 4 ? u32() : u64());
+  };
   const line = (): string => {
     const end = data.indexOf(0x0a, pos);
     if (end < 0) fail("unterminated text argument");
@@ -243,33 +261,21 @@ export function unpickle(data: Uint8Array, source: string, options: UnpickleOpti
       case 0x47:
         push(view.getFloat64(need(8), false));
         break; // BINFLOAT (big-endian)
-      case 0x58:
-        push(utf8.decode(bytes(u32())));
-        break; // BINUNICODE
-      case 0x8c:
-        push(utf8.decode(bytes(u8())));
-        break; // SHORT_BINUNICODE
-      case 0x8d:
-        push(utf8.decode(bytes(u64())));
-        break; // BINUNICODE8
-      case 0x54:
-        push(latin1.decode(bytes(u32())));
-        break; // BINSTRING (Python 2 str)
-      case 0x55:
-        push(latin1.decode(bytes(u8())));
-        break; // SHORT_BINSTRING
-      case 0x42:
-        push(bytes(u32()).slice());
-        break; // BINBYTES
-      case 0x43:
-        push(bytes(u8()).slice());
-        break; // SHORT_BINBYTES
-      case 0x8e:
-        push(bytes(u64()).slice());
-        break; // BINBYTES8
-      case 0x96:
-        push(bytes(u64()).slice());
-        break; // BYTEARRAY8
+      case 0x8c: // SHORT_BINUNICODE
+      case 0x58: // BINUNICODE
+      case 0x8d: // BINUNICODE8
+        push(utf8.decode(counted()));
+        break;
+      case 0x55: // SHORT_BINSTRING
+      case 0x54: // BINSTRING (Python 2 str)
+        push(latin1.decode(counted()));
+        break;
+      case 0x43: // SHORT_BINBYTES
+      case 0x42: // BINBYTES
+      case 0x8e: // BINBYTES8
+      case 0x96: // BYTEARRAY8
+        push(counted().slice());
+        break;
       case 0x7d:
         push(new PyDict());
         break; // EMPTY_DICT
@@ -389,17 +395,14 @@ export function unpickle(data: Uint8Array, source: string, options: UnpickleOpti
         }
         break;
       }
-      case 0x81: { // NEWOBJ
+      case 0x81: // NEWOBJ: cls, args
+      case 0x92: { // NEWOBJ_EX: cls, args, kwargs
+        const kwargs = op === 0x92 ? pop() : undefined;
         const args = pop();
         const cls = pop();
-        push(instantiate(cls, args));
-        break;
-      }
-      case 0x92: { // NEWOBJ_EX
-        const kwargs = pop();
-        const args = pop();
-        const cls = pop();
-        if (!(kwargs instanceof PyDict) || kwargs.map.size > 0) fail("keyword arguments are not supported");
+        if (kwargs !== undefined && (!(kwargs instanceof PyDict) || kwargs.map.size > 0)) {
+          fail("keyword arguments are not supported");
+        }
         push(instantiate(cls, args));
         break;
       }

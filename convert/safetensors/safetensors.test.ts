@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
-import { mkdtemp, open, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { open, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import {
   CheckpointWriter,
   INDEX_NAME,
@@ -12,9 +11,9 @@ import {
   SafetensorsWriter,
   writeSafetensors,
 } from "./mod.ts";
+import { tempDir } from "../../fixtures/support/temp_dir.ts";
 
-const dir = await mkdtemp(join(tmpdir(), "st-test-"));
-after(() => rm(dir, { recursive: true, force: true }));
+const dir = await tempDir("st-test-");
 
 const f32 = (...xs: number[]) => new Uint8Array(new Float32Array(xs).buffer);
 
@@ -184,39 +183,18 @@ describe("safetensors reader is strict", () => {
     await writeFile(p, new Uint8Array(3));
     await rejects(p, /shorter than the 8-byte/);
   });
-  test("overlapping offsets", async () => {
-    await rejects(
-      await rawFile(
-        "ovl.safetensors",
-        { a: ok.a, b: { dtype: "F32", shape: [1], data_offsets: [4, 8] } },
-        new Uint8Array(8),
-      ),
-      /overlap/,
-      "b",
-    );
-  });
-  test("out-of-range offsets", async () => {
-    await rejects(
-      await rawFile(
-        "oor.safetensors",
-        { a: ok.a, b: { dtype: "F32", shape: [1], data_offsets: [8, 12] } },
-        new Uint8Array(8),
-      ),
-      /outside/,
-      "b",
-    );
-  });
-  test("a gap between tensors", async () => {
-    await rejects(
-      await rawFile(
-        "gap.safetensors",
-        { a: ok.a, b: { dtype: "F32", shape: [1], data_offsets: [12, 16] } },
-        new Uint8Array(16),
-      ),
-      /gap after byte 8/,
-      "b",
-    );
-  });
+  // tensor b (4 bytes) placed badly after a (bytes 0-8): [title, file, b's offsets, data block bytes, error]
+  const placements: [string, string, [number, number], number, RegExp][] = [
+    ["overlapping offsets", "ovl", [4, 8], 8, /overlap/],
+    ["out-of-range offsets", "oor", [8, 12], 8, /outside/],
+    ["a gap between tensors", "gap", [12, 16], 16, /gap after byte 8/],
+  ];
+  for (const [title, file, offsets, size, error] of placements) {
+    test(title, async () => {
+      const header = { a: ok.a, b: { dtype: "F32", shape: [1], data_offsets: offsets } };
+      await rejects(await rawFile(`${file}.safetensors`, header, new Uint8Array(size)), error, "b");
+    });
+  }
   test("bytes not covered by any tensor", async () => {
     await rejects(
       await rawFile("extra.safetensors", ok, new Uint8Array(16)),

@@ -24,8 +24,8 @@ export interface FuzzTarget {
   name: string;
   /** what is fuzzed, for the runner's listing */
   description: string;
-  /** build the valid corpus and the case generator (async: may read fixtures or write files) */
-  prepare(): Promise<fc.Arbitrary<FuzzInput>>;
+  /** build the valid corpus and the case generator (a promise of it where building it writes files) */
+  prepare(): fc.Arbitrary<FuzzInput> | Promise<fc.Arbitrary<FuzzInput>>;
   /** parse the file at `path` completely (open, list, read every tensor/sample, close) */
   run(path: string, input: FuzzInput): Promise<void>;
   /** the error classes a bad input may end in */

@@ -5,32 +5,15 @@
  * counted in `ties`. `maxError` is the largest |Δ| of the FSQ input (before the bound) between batch and alone.
  */
 import { codesForClip, minClipSamples, type ModelFacts, XCODEC2_FACTS } from "../../convert/mod.ts";
-import type { EncodeResult } from "../../runtime/types.ts";
-import {
-  batchRuns,
-  type BatchSpec,
-  batchSpecArb,
-  CI_SIZES,
-  describeBatch,
-  describeClip,
-  renderClip,
-  type Sizes,
-  type Sources,
-} from "../arbitraries.ts";
+import { batchSpecArb, CI_SIZES, describeClip, renderClip } from "../arbitraries.ts";
 import { codecFacts, type ParityCodec } from "../codec_handle.ts";
-import { runFcProperty, type RunOptions } from "../fc_runner.ts";
 import { maxAbsDiff } from "../metrics.ts";
 import type { PropertyResult, Tally } from "../result.ts";
 import { tieFrames } from "../fsq_ties.ts";
 import { TOLERANCES } from "../tolerances.ts";
+import { batchLoopProperty, type BatchPropertyOptions } from "./batch_loop.ts";
 
 export const BATCH_ENCODE = "1 batch=loop encode";
-
-export interface BatchPropertyOptions extends RunOptions {
-  sources: Sources;
-  sizes?: Sizes;
-  name?: string;
-}
 
 /** Compares one batched item with the same clip alone; returns why it differs, or undefined. */
 export function compareEncoded(
@@ -74,41 +57,31 @@ export function batchEncodeProperty(codec: ParityCodec, opts: BatchPropertyOptio
   const facts = codecFacts(codec);
   const sizes = { ...(opts.sizes ?? CI_SIZES), minClipSamples: minClipSamples(facts) };
   const levels = codec.config.quantization_levels;
-  const describe = (spec: BatchSpec) =>
-    describeBatch(spec, spec.clips.length, sizes.maxBatch, (i) => describeClip(spec.clips[i], opts.sources));
-  return runFcProperty(
-    opts.name ?? BATCH_ENCODE,
-    "FSQ input max |Δ|",
-    batchSpecArb(sizes, opts.sources),
-    async (spec, tally) => {
-      const clips = spec.clips.map((c) => renderClip(c, opts.sources));
-      const { items, runs } = batchRuns(spec, clips.length, sizes.maxBatch);
-      const alone: EncodeResult[] = [];
-      for (const c of clips) alone.push(await codec.encodeBatch([c]));
-      for (const { name, order } of runs) {
-        const r = await codec.encodeBatch(order.map((j) => clips[items[j]]));
-        for (let j = 0; j < order.length; j++) {
-          const c = items[order[j]];
-          const why = compareEncoded(
-            { codes: r.codes[j], fsqInput: r.fsqInput[j] },
-            { codes: alone[c].codes[0], fsqInput: alone[c].fsqInput[0] },
-            clips[c].length,
-            levels,
-            tally,
-            true,
-            facts,
-          );
-          if (why) {
-            return {
-              ok: false,
-              why: `${name} item ${j} (clip ${c}, ${clips[c].length} samples): ${why}`,
-            };
-          }
-        }
-      }
-      return { ok: true };
+  return batchLoopProperty(
+    {
+      name: opts.name ?? BATCH_ENCODE,
+      errorMetric: "FSQ input max |Δ|",
+      arbitrary: batchSpecArb(sizes, opts.sources),
+      items: (spec) => spec.clips,
+      render: (clip) => renderClip(clip, opts.sources),
+      describe: (clip) => describeClip(clip, opts.sources),
+      label: (clip, i) => `clip ${i}, ${clip.length} samples`,
+      alone: (clip) => codec.encodeBatch([clip]),
+      batch: (clips) => codec.encodeBatch(clips),
+      compare: ({ out, j, input, alone, where }, tally) => {
+        const why = compareEncoded(
+          { codes: out.codes[j], fsqInput: out.fsqInput[j] },
+          { codes: alone.codes[0], fsqInput: alone.fsqInput[0] },
+          input.length,
+          levels,
+          tally,
+          true,
+          facts,
+        );
+        return why && `${where}: ${why}`;
+      },
     },
-    describe,
+    sizes.maxBatch,
     opts,
   );
 }

@@ -1,5 +1,6 @@
 /** The six parity properties (see each file for its exact statement). */
-export { BATCH_ENCODE, batchEncodeProperty, type BatchPropertyOptions, compareEncoded } from "./batch_encode.ts";
+export { BATCH_ENCODE, batchEncodeProperty, compareEncoded } from "./batch_encode.ts";
+export type { BatchPropertyOptions } from "./batch_loop.ts";
 export { BATCH_DECODE, batchDecodeProperty } from "./batch_decode.ts";
 export { SUITE_CAN_FAIL, suiteCanFailProperty } from "./suite_can_fail.ts";
 export {

@@ -6,7 +6,8 @@
 import type { ParityCodec } from "../codec_handle.ts";
 import type { PropertyResult } from "../result.ts";
 import { batchDecodeProperty } from "./batch_decode.ts";
-import { batchEncodeProperty, type BatchPropertyOptions } from "./batch_encode.ts";
+import { batchEncodeProperty } from "./batch_encode.ts";
+import type { BatchPropertyOptions } from "./batch_loop.ts";
 
 export const SUITE_CAN_FAIL = "6 suite can fail (mask-free export)";
 

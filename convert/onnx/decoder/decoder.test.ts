@@ -1,7 +1,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type * as ort from "onnxruntime-node";
-import { HOP_LENGTH } from "../../architecture.ts";
+import { HOP_LENGTH } from "../../architecture/mod.ts";
 import { buildDecoder } from "./decoder.ts";
 import { int64, session, tinyA } from "../../../fixtures/support/graph_session.ts";
 import { maxAbs, maxAbsDiff, relL2 } from "../../../fixtures/support/metrics.ts";

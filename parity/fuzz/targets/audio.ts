@@ -35,7 +35,7 @@ export const audioTarget: FuzzTarget = {
   description:
     "runtime/audio readAudio (WAV/FLAC/MP3, with and without resampling): truncation, wrong headers, huge sizes, zero channels",
   typedErrors: [AudioError],
-  async prepare(): Promise<fc.Arbitrary<FuzzInput>> {
+  prepare(): fc.Arbitrary<FuzzInput> {
     return fc
       .tuple(mutatedBytes(corpus(), { headBytes: 64 }), fc.boolean())
       .map(([input, resample]) => ({ ...input, flag: resample }));

@@ -94,7 +94,7 @@ export const configTarget: FuzzTarget = {
   name: "config",
   description: "convert/ config loaders (original + converted config.json) and the tensor tables derived from them",
   typedErrors: [ConversionError, ConfigError],
-  async prepare(): Promise<fc.Arbitrary<FuzzInput>> {
+  prepare(): fc.Arbitrary<FuzzInput> {
     const tiny = variantDirs(referenceIndex());
     const read = (dir: string) => JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as Json;
     const bases = [

@@ -146,7 +146,7 @@ export const zipTarget: FuzzTarget = {
   description:
     "convert/pickle zip container: byte mutations of whole torch zips (headers, central directory, ZIP64, data)",
   typedErrors: [PickleError],
-  async prepare(): Promise<fc.Arbitrary<FuzzInput>> {
+  prepare(): fc.Arbitrary<FuzzInput> {
     return mutatedBytes(corpus(), { headBytes: 160 });
   },
   run,

@@ -120,7 +120,7 @@ export const safetensorsTarget: FuzzTarget = {
   description:
     "convert/safetensors openSafetensors: header JSON edits (dtype/shape/offsets/metadata), header length, byte mutations, truncation",
   typedErrors: [SafetensorsError],
-  async prepare(): Promise<fc.Arbitrary<FuzzInput>> {
+  prepare(): fc.Arbitrary<FuzzInput> {
     return fc
       .record({
         base: fc.nat({ max: CORPUS.length - 1 }),
