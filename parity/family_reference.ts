@@ -9,9 +9,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { isMemberName, type MemberName, openSafetensors } from "../convert/mod.ts";
-import { CaseTensors } from "./reference.ts";
-import { bytesToFloat32, bytesToInt32 } from "./tensor_data.ts";
+import { isMemberName, type MemberName } from "../convert/mod.ts";
+import { type CaseTensors, readTensorFile } from "./reference.ts";
 
 /** One clip's entry in a member's cases.json. */
 export interface FamilyCase {
@@ -77,21 +76,7 @@ export function familyReference(member: MemberName, root = FAMILY_ROOT): FamilyR
 export async function readFamilyCase(ref: FamilyReference, clip: string): Promise<CaseTensors> {
   const c = ref.cases[clip];
   if (!c) throw new Error(`${ref.root}/cases.json: no case for clip "${clip}"`);
-  const path = join(ref.root, c.file);
-  const file = await openSafetensors(path);
-  try {
-    const out = new CaseTensors(path);
-    for (const info of file.list()) {
-      const bytes = await file.read(info.name);
-      const data = info.dtype.startsWith("F")
-        ? bytesToFloat32(bytes, info.dtype, info.name)
-        : bytesToInt32(bytes, info.dtype, info.name);
-      out.set(info.name, { dtype: info.dtype, shape: info.shape, data });
-    }
-    return out;
-  } finally {
-    await file.close();
-  }
+  return await readTensorFile(join(ref.root, c.file));
 }
 
 /** The weight files the original ran on (their digests identify a conversion of them). */

@@ -156,7 +156,11 @@ export function caseTensorsPath(index: ReferenceIndex, caseKey: string): string 
 
 /** All tensors of the case `caseKey` (e.g. "tiny-a/single/espeak_en"). */
 export async function readCaseTensors(index: ReferenceIndex, caseKey: string): Promise<CaseTensors> {
-  const path = caseTensorsPath(index, caseKey);
+  return await readTensorFile(caseTensorsPath(index, caseKey)); // a missing case rejects, as every read does
+}
+
+/** Every tensor of a reference safetensors file (floats as float32, integers as int32): this set's and the family's. */
+export async function readTensorFile(path: string): Promise<CaseTensors> {
   const file = await openSafetensors(path);
   try {
     const out = new CaseTensors(path);

@@ -85,6 +85,9 @@ export interface FamilyMember {
 
 const W2V = "facebook/w2v-bert-2.0";
 
+/** What every member keeps of XCodec2: 16 kHz in, the decoder's 16 heads, w2v-BERT's 17th hidden state. */
+const SHARED = { inputSampleRate: 16_000, decoderHeads: 16, semanticHiddenState: 16 } as const;
+
 export const MEMBERS: Readonly<Record<MemberName, FamilyMember>> = {
   xcodec2: {
     name: "xcodec2",
@@ -93,15 +96,13 @@ export const MEMBERS: Readonly<Record<MemberName, FamilyMember>> = {
     hub: ["HKUSTAudio/xcodec2"],
     license: "cc-by-nc-4.0",
     licenseNote: "HKUSTAudio/xcodec2 model card",
-    inputSampleRate: 16_000,
+    ...SHARED,
     outputSampleRate: 16_000,
     codePooling: 1,
     decoderHop: 320,
     features: "xcodec2",
     layout: "xcodec2",
     publishedDepth: 12,
-    decoderHeads: 16,
-    semanticHiddenState: 16,
     semanticWeights: "checkpoint",
     weightNorm: "legacy",
     snakeBeta: "beta",
@@ -115,15 +116,13 @@ export const MEMBERS: Readonly<Record<MemberName, FamilyMember>> = {
     hub: ["neuphonic/neucodec"],
     license: "apache-2.0",
     licenseNote: "neuphonic/neucodec meta.yaml and model card",
-    inputSampleRate: 16_000,
+    ...SHARED,
     outputSampleRate: 24_000,
     codePooling: 1,
     decoderHop: 480, // NC model.py:95: CodecDecoderVocos(hop_length=480)
     features: "neucodec",
     layout: "neucodec",
     publishedDepth: 12,
-    decoderHeads: 16,
-    semanticHiddenState: 16,
     semanticWeights: W2V,
     weightNorm: "legacy",
     snakeBeta: "beta",
@@ -138,15 +137,13 @@ export const MEMBERS: Readonly<Record<MemberName, FamilyMember>> = {
     license: "apache-2.0",
     licenseNote: "judgement: the repository's LICENSE is Apache-2.0 (its pyproject says MIT) and the weights " +
       "finetune NeuCodec's (Apache-2.0); the Hub model card was not readable when this was written",
-    inputSampleRate: 16_000,
+    ...SHARED,
     outputSampleRate: 44_100,
     codePooling: 1,
     decoderHop: 882, // WC model.py:87: cls(44_100, 882, decoder_depth)
     features: "neucodec",
     layout: "neucodec",
     publishedDepth: 20, // WC README: the d20 weights need decoder_depth=20 (the constructor's default is 12)
-    decoderHeads: 16,
-    semanticHiddenState: 16,
     semanticWeights: "checkpoint",
     weightNorm: "legacy",
     snakeBeta: "beta",
@@ -161,15 +158,13 @@ export const MEMBERS: Readonly<Record<MemberName, FamilyMember>> = {
     license: "cc-by-nc-4.0",
     licenseNote: "judgement: the code is MIT (repository LICENSE); the weights finetune HKUSTAudio/xcodec2 " +
       "(CC-BY-NC-4.0) and the Hub model card was not readable when this was written",
-    inputSampleRate: 16_000,
+    ...SHARED,
     outputSampleRate: 24_000,
     codePooling: 2,
     decoderHop: 960, // TP vq/codec_decoder_vocos.py:377
     features: "xcodec2",
     layout: "xcodec2_pooled",
     publishedDepth: 12,
-    decoderHeads: 16,
-    semanticHiddenState: 16,
     semanticWeights: "checkpoint",
     weightNorm: "parametrizations",
     snakeBeta: "bias",

@@ -16,6 +16,16 @@ export interface MelBank {
   weights: Float64Array;
 }
 
+/** A triangle's weights over `bins` FFT bins, kept as its one contiguous run of nonzero weights. */
+export function sparseBank(bins: number, weight: (k: number) => number): MelBank {
+  const w = Float64Array.from({ length: bins }, (_, k) => weight(k));
+  const first = w.findIndex((v) => v > 0);
+  if (first < 0) return { start: 0, weights: new Float64Array(0) };
+  let last = bins - 1;
+  while (w[last] <= 0) last--;
+  return { start: first, weights: w.slice(first, last + 1) };
+}
+
 /** Kaldi's mel scale in float64 (torchaudio's `mel_scale_scalar`, used for the band edges). */
 export function kaldiMel(freq: number): number {
   return 1127 * Math.log(1 + freq / 700);
@@ -50,23 +60,12 @@ export function kaldiMelBanks(
     const left = f(melLowF + f(m * melDeltaF));
     const center = f(melLowF + f((m + 1) * melDeltaF));
     const right = f(melLowF + f((m + 2) * melDeltaF));
-    const w = new Float64Array(numFftBins);
-    let first = -1;
-    let last = -1;
-    for (let k = 0; k < numFftBins; k++) {
+    banks.push(sparseBank(numFftBins, (k) => {
       const mel = kaldiMelF32(f(binWidth * k));
       const up = f(f(mel - left) / f(center - left));
       const down = f(f(right - mel) / f(right - center));
-      const v = Math.max(0, Math.min(up, down));
-      w[k] = v;
-      if (v > 0) {
-        if (first < 0) first = k;
-        last = k;
-      }
-    }
-    banks.push(
-      first < 0 ? { start: 0, weights: new Float64Array(0) } : { start: first, weights: w.slice(first, last + 1) },
-    );
+      return Math.max(0, Math.min(up, down));
+    }));
   }
   return banks;
 }

@@ -13,7 +13,7 @@
  * README), which moves FSQ inputs by ~1e-4 relative: a family member is matched with the arithmetic its reference
  * used (members.ts `fbank`).
  */
-import { kaldiMel } from "./kaldi_mel_banks.ts";
+import { kaldiMel, type MelBank, sparseBank } from "./kaldi_mel_banks.ts";
 
 const f = Math.fround;
 export const SEAMLESS_MEL_FLOOR = 1.192092955078125e-7;
@@ -28,14 +28,9 @@ export interface SeamlessFbankOptions {
   preemphasis: number;
 }
 
-interface Bank {
-  start: number;
-  weights: Float64Array;
-}
-
 export class SeamlessFbank {
   private readonly window: Float64Array;
-  private readonly banks: Bank[];
+  private readonly banks: MelBank[];
   private readonly fft: ComplexFft64;
   private readonly re: Float64Array;
   private readonly im: Float64Array;
@@ -97,7 +92,7 @@ export class SeamlessFbank {
  * triangularize_in_mel_space=True)` in float64: centres `np.linspace(mel(low), mel(nyquist), bins + 2)`, each FFT
  * bin's frequency in mel, weight max(0, min(down-slope, up-slope)).
  */
-function melBanks(o: SeamlessFbankOptions): Bank[] {
+function melBanks(o: SeamlessFbankOptions): MelBank[] {
   const bins = o.fftLength / 2 + 1;
   const melMin = kaldiMel(o.lowFreq), melMax = kaldiMel(o.sampleRate / 2);
   const count = o.numMelBins + 2;
@@ -105,23 +100,13 @@ function melBanks(o: SeamlessFbankOptions): Bank[] {
   const centres = Float64Array.from({ length: count }, (_, i) => (i === count - 1 ? melMax : i * step + melMin));
   const width = o.sampleRate / ((bins - 1) * 2);
   const fftMel = Float64Array.from({ length: bins }, (_, k) => kaldiMel(width * k));
-  const banks: Bank[] = [];
+  const banks: MelBank[] = [];
   for (let m = 0; m < o.numMelBins; m++) {
-    const w = new Float64Array(bins);
-    let first = -1, last = -1;
-    for (let k = 0; k < bins; k++) {
+    banks.push(sparseBank(bins, (k) => {
       const down = -(centres[m] - fftMel[k]) / (centres[m + 1] - centres[m]);
       const up = (centres[m + 2] - fftMel[k]) / (centres[m + 2] - centres[m + 1]);
-      const v = Math.max(0, Math.min(down, up));
-      w[k] = v;
-      if (v > 0) {
-        if (first < 0) first = k;
-        last = k;
-      }
-    }
-    banks.push(
-      first < 0 ? { start: 0, weights: new Float64Array(0) } : { start: first, weights: w.slice(first, last + 1) },
-    );
+      return Math.max(0, Math.min(down, up));
+    }));
   }
   return banks;
 }
