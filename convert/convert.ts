@@ -12,7 +12,8 @@ import type { Xcodec2Config } from "./architecture/config.ts";
 import { buildXcodec2Config } from "./converted_config.ts";
 import { type FloatDType, isFloatDType } from "./dtype_cast.ts";
 import { ConversionError } from "./errors.ts";
-import { collectDigests, type ExternalHash, type FileDigest, SequentialHash, startExternalHash } from "./file_hash.ts";
+import { collectDigests, type FileDigest, streamHashes } from "./file_hash.ts";
+import { HashWorker } from "./hash_worker.ts";
 import { checkArchitecture, loadOriginalArchitecture } from "./original_config.ts";
 import { type Job, makePlan, type SourceRecord } from "./plan.ts";
 import { CheckpointWriter } from "./safetensors/mod.ts";
@@ -78,13 +79,16 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Conversio
   }
   const tmp = join(dirname(out), `.${basename(out)}.tmp-${process.pid}`);
   let writer: CheckpointWriter | undefined;
-  let hasher: ExternalHash | undefined;
+  let worker: HashWorker | undefined;
   try {
-    // the source's sha256 for conversion.json takes as long as copying the file: start it first, on the other core
-    // (a native hasher); without one it is computed in-process from the conversion's own reads
+    // the source's sha256 for conversion.json takes as long as copying the file, so it runs on the other core: a
+    // worker thread hashes the bytes the pass reads (safetensors), or reads the files itself (pickles)
     const ranged = byteRangeFiles(source);
     const paths = await sourceFiles(source);
-    hasher = await startExternalHash(paths);
+    worker = await HashWorker.start();
+    const hashes = ranged ? streamHashes(ranged.length, worker) : undefined;
+    const fileHashes = !ranged && worker ? paths.map((p) => worker!.hashFile(p)) : undefined;
+    fileHashes?.forEach((p) => p.catch(() => {})); // awaited (or replaced) in collectDigests
     let configArg = opts.config;
     if (configArg === undefined && sourceDir !== undefined) {
       const beside = join(sourceDir, "config.json");
@@ -128,7 +132,6 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Conversio
         }
       },
     };
-    const inlineHashes = ranged && !hasher ? ranged.map(() => new SequentialHash()) : undefined;
     const passThrough = (j: Job) =>
       j.kind === "copy" && dtypeOf(j.inputs.src!) === j.outputs[0]!.dtype && j.outputs[0]!.shape.every((d) => d > 0);
     const bytesWritten = await runReads({
@@ -136,13 +139,12 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Conversio
       files: ranged,
       ops: scheduleReads(source, ranged, plan.jobs, passThrough),
       writer,
-      hashes: inlineHashes,
+      hashes,
       runJob: (job, inputs, owned) => runJob(job, inputs, owned, ctx),
     });
     const weightFiles = await writer.finish();
     writer = undefined;
-    const digests = await collectDigests(paths, hasher, inlineHashes);
-    hasher = undefined;
+    const digests = await collectDigests(paths, hashes, fileHashes);
 
     const weightNorm = { folded: plan.jobs.filter((j) => j.kind === "fold_weight_norm").length, stale };
     await writeSideFiles(tmp, {
@@ -176,10 +178,10 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Conversio
     };
   } catch (e) {
     if (writer) await writer.abort().catch(() => {});
-    hasher?.kill();
     await rm(tmp, { recursive: true, force: true }).catch(() => {});
     throw e;
   } finally {
+    await worker?.terminate();
     if (typeof opts.source === "string") await source.close();
   }
 }

@@ -43,7 +43,7 @@ interface Initializer {
   data: Uint8Array | (() => Promise<Uint8Array>);
 }
 
-interface NodeDef {
+export interface NodeDef {
   opType: string;
   inputs: string[];
   outputs: string[];
@@ -139,6 +139,14 @@ export class GraphBuilder {
   /** The ONNX enum value of the compute dtype, for Cast `to` attributes. */
   get floatEnum(): number {
     return ONNX_DTYPE[this.dtype];
+  }
+
+  /** Every node of the graph and, depth first, of the body graphs its nodes carry. */
+  allNodes(): NodeDef[] {
+    return this.nodes.flatMap((n) => [
+      n,
+      ...Object.values(n.attrs).flatMap((a) => (a instanceof AttrGraph ? a.body.allNodes() : [])),
+    ]);
   }
 
   /** Run `fn` with node names prefixed by `name` (readable graphs in Netron, readable errors from onnxruntime). */
