@@ -32,7 +32,7 @@ export const float = (v: number) => new AttrFloat(v);
 export const floats = (v: number[]) => new AttrFloats(v);
 export type Attr = number | number[] | string | AttrFloat | AttrFloats | AttrGraph;
 
-type TypedData = Float32Array | Uint16Array | Int32Array | BigInt64Array | Uint8Array | Float64Array;
+type TypedData = Float32Array | Uint16Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Float64Array;
 
 interface Initializer {
   name: string;
@@ -97,6 +97,11 @@ export class GraphBuilder {
   readonly outputs: ValueDecl[] = [];
   private scopes: string[] = [];
   private readonly model: ModelState;
+  /**
+   * Set in the `int8` graphs: linear layers at least this large both ways get int8 weights (`layers.ts`
+   * `weightMatMul`; `quantize.ts` INT8_MIN_DIM). A body graph inherits it from the builder it was made from.
+   */
+  int8MinDim: number | undefined;
   /** operator domains besides the default one that nodes use (each gets an opset import) */
   private get domains(): Set<string> {
     return this.model.domains;
@@ -109,7 +114,10 @@ export class GraphBuilder {
     parent?: GraphBuilder,
   ) {
     this.model = parent?.model ?? { inits: new Map(), constCache: new Map(), counter: 0, domains: new Set() };
-    if (parent) this.scopes = [...parent.scopes];
+    if (parent) {
+      this.scopes = [...parent.scopes];
+      this.int8MinDim = parent.int8MinDim;
+    }
   }
 
   /** The model's initializers (a body graph shares its model's: it reads them as outer-scope values). */
@@ -277,6 +285,9 @@ export class GraphBuilder {
       case "bool":
       case "uint8":
         data = Uint8Array.from(values as ArrayLike<number>);
+        break;
+      case "int8":
+        data = Int8Array.from(values as ArrayLike<number>);
         break;
       default:
         throw new GraphError(`constant of dtype ${dtype} not supported`);
