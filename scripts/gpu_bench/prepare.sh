@@ -9,8 +9,8 @@
 #   debs/           the Vulkan loader (libvulkan1, amd64) for WebGPU; run.sh unpacks it into its work folder
 #   hf_xcodec2/     upstream transformers' xcodec2 model files, for a transformers that lacks them
 #                   ($XCODEC2_UPSTREAM_SRC, default /tmp/upstream-src/hf_xcodec2; ../shared/tools/upstream/README.md)
-# CUDA: onnxruntime-node's CUDA provider libraries (~400 MB) do not fit; when node_modules has them
-# (ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node) they are packed only if the result still fits.
+# CUDA is not packed: onnxruntime-node's CUDA provider libraries are a separate download built for CUDA 12 and
+# cuDNN 9, far over the carry limit; the benchmark's CUDA row then says what is missing.
 #   bash scripts/gpu_bench/prepare.sh
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
