@@ -13,7 +13,8 @@ import type { MemberName } from "./architecture/members.ts";
 import { buildXcodec2Config } from "./converted_config.ts";
 import { type FloatDType, isFloatDType } from "./dtype_cast.ts";
 import { ConversionError } from "./errors.ts";
-import { collectDigests, type ExternalHash, type FileDigest, SequentialHash, startExternalHash } from "./file_hash.ts";
+import { collectDigests, type FileDigest, streamHashes } from "./file_hash.ts";
+import { HashWorker } from "./hash_worker.ts";
 import { checkArchitecture } from "./original_config.ts";
 import { type Job, makePlan, type SourceRecord } from "./plan.ts";
 import { CheckpointWriter } from "./safetensors/mod.ts";
@@ -89,7 +90,7 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Conversio
   }
   const tmp = await claimTempPath(out, log);
   let writer: CheckpointWriter | undefined;
-  let hasher: ExternalHash | undefined;
+  let worker: HashWorker | undefined;
   let semanticSource: TensorSource | undefined;
   try {
     const resolvedArch = await sourceArchitecture(main, sourceDir, {
@@ -101,11 +102,14 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Conversio
     const { arch, rawConfig, configFrom, detected, source } = resolvedArch;
     semanticSource = resolvedArch.semantic?.part.source;
     checkArchitecture(arch, configFrom);
-    // the source's sha256 for conversion.json takes as long as copying the file: start it first, on the other core
-    // (a native hasher); without one it is computed in-process from the conversion's own reads
+    // the source's sha256 for conversion.json takes as long as copying the file, so it runs on the other core: a
+    // worker thread hashes the bytes the pass reads (safetensors), or reads the files itself (pickles)
     const ranged = byteRangeFiles(source);
     const paths = resolvedArch.files;
-    hasher = await startExternalHash(paths);
+    worker = await HashWorker.start();
+    const hashes = ranged ? streamHashes(ranged.length, worker) : undefined;
+    const fileHashes = !ranged && worker ? paths.map((p) => worker!.hashFile(p)) : undefined;
+    fileHashes?.forEach((p) => p.catch(() => {})); // awaited (or replaced) in collectDigests
     const file = source.path;
     const infos = source.list();
     const floatDTypes = [...new Set(infos.map((t) => t.dtype).filter(isFloatDType))];
@@ -153,7 +157,6 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Conversio
         }
       },
     };
-    const inlineHashes = ranged && !hasher ? ranged.map(() => new SequentialHash()) : undefined;
     const passThrough = (j: Job) =>
       j.kind === "copy" && dtypeOf(j.inputs.src!) === j.outputs[0]!.dtype && j.outputs[0]!.shape.every((d) => d > 0);
     const bytesWritten = await runReads({
@@ -161,13 +164,12 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Conversio
       files: ranged,
       ops: scheduleReads(source, ranged, plan.jobs, passThrough),
       writer,
-      hashes: inlineHashes,
+      hashes,
       runJob: (job, inputs, owned) => runJob(job, inputs, owned, ctx),
     });
     const weightFiles = await writer.finish();
     writer = undefined;
-    const digests = await collectDigests(paths, hasher, inlineHashes);
-    hasher = undefined;
+    const digests = await collectDigests(paths, hashes, fileHashes);
 
     const weightNorm: WeightNormReport = {
       folded: plan.jobs.filter((j) => j.kind === "fold_weight_norm" && j.keep === undefined).length,
@@ -214,10 +216,10 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Conversio
     };
   } catch (e) {
     if (writer) await writer.abort().catch(() => {});
-    hasher?.kill();
     await rm(tmp, { recursive: true, force: true }).catch(() => {});
     throw e;
   } finally {
+    await worker?.terminate();
     await semanticSource?.close();
     if (typeof opts.source === "string") await main.close();
   }

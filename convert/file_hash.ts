@@ -1,15 +1,13 @@
 /**
- * sha256 of the source files for conversion.json. Hashing runs at ~2 GB/s on one core, which is about as long as
- * copying the whole checkpoint, so it must not sit on the conversion's critical path: a native `openssl dgst` child
- * process hashes the files on the other core while the conversion streams (its memory is its own and tiny, unlike a
- * JS worker's runtime). Without openssl, the converter hashes in-process from the very bytes it reads anyway
- * (`hashFilesInProcess` is the plain fallback for sources it does not stream).
+ * sha256 of the source files for conversion.json, computed beside the conversion rather than before or after it: for
+ * a source read in file order (safetensors), from the very bytes the converter reads, on a worker thread
+ * (`hash_worker.ts`; `StreamHash`); otherwise the worker reads the files itself while the conversion runs. Without
+ * worker threads, the same streams are hashed on the main thread (`SequentialHash`).
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { stat } from "node:fs/promises";
-import process from "node:process";
 import { fileDigest } from "../common/checksums.ts";
+import type { HashWorker } from "./hash_worker.ts";
 
 export interface FileDigest {
   file: string;
@@ -26,78 +24,67 @@ export async function hashFilesInProcess(paths: readonly string[]): Promise<File
   return out;
 }
 
-export interface ExternalHash {
-  /** the tool's pid (benchmarks measure its memory) */
-  pid: number | undefined;
-  /** hex digests in the order of the paths; rejects if the tool fails or prints something unexpected */
-  digests: Promise<string[]>;
-  /** stops the tool (on a failed conversion) */
-  kill(): void;
-}
-
 /**
- * Starts `openssl dgst -sha256 -r` on the files. Resolves once the process is running, or to undefined where it
- * cannot be started (no openssl on PATH, no child processes in this runtime, `XCODEC2_NO_EXTERNAL_HASH` set): the
- * caller then hashes in-process.
+ * Incremental sha256 of one file, fed in file order; `upTo` marks how far it has been fed (it advances when
+ * `update` is called). `update` resolves once the bytes have been consumed: until then the caller must not overwrite
+ * them.
  */
-export function startExternalHash(paths: readonly string[]): Promise<ExternalHash | undefined> {
-  if (paths.length === 0 || process.env.XCODEC2_NO_EXTERNAL_HASH) return Promise.resolve(undefined);
-  let child: ChildProcess;
-  try {
-    child = spawn("openssl", ["dgst", "-sha256", "-r", ...paths], { stdio: ["ignore", "pipe", "pipe"] });
-  } catch {
-    return Promise.resolve(undefined);
-  }
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.setEncoding("utf8");
-  child.stderr!.setEncoding("utf8");
-  child.stdout!.on("data", (d: string) => (stdout += d));
-  child.stderr!.on("data", (d: string) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
-  const digests = exited.then((code) => {
-    const lines = stdout.split("\n").filter((l) => l.length > 0);
-    const hex = lines.map((l) => /^([0-9a-f]{64}) /.exec(l)?.[1]);
-    if (code !== 0 || hex.length !== paths.length || hex.some((h) => h === undefined)) {
-      throw new Error(`openssl dgst failed (exit ${code}): ${stderr.trim() || stdout.trim()}`);
-    }
-    return hex as string[];
-  });
-  digests.catch(() => {}); // the caller awaits it (or falls back); never an unhandled rejection
-  const handle: ExternalHash = { pid: child.pid, digests, kill: () => void child.kill() };
-  return new Promise((resolve) => {
-    child.once("spawn", () => resolve(handle));
-    child.once("error", () => resolve(undefined)); // ENOENT and friends: no openssl here
-  });
+export interface StreamHash {
+  readonly upTo: number;
+  update(bytes: Uint8Array): Promise<void>;
+  hex(): Promise<string>;
 }
 
-/** Incremental sha256 of one file, fed in file order; `upTo` marks how far it has got. */
-export class SequentialHash {
+/** A stream hashed on the calling thread. */
+export class SequentialHash implements StreamHash {
   upTo = 0;
   private readonly hash = createHash("sha256");
-  update(bytes: Uint8Array): void {
+  update(bytes: Uint8Array): Promise<void> {
     this.hash.update(bytes);
     this.upTo += bytes.byteLength;
+    return Promise.resolve();
   }
-  hex(): string {
-    return this.hash.digest("hex");
+  hex(): Promise<string> {
+    return Promise.resolve(this.hash.digest("hex"));
   }
 }
 
+/** A stream hashed on the worker thread (stream ids are the source's file indices). */
+export class WorkerStreamHash implements StreamHash {
+  upTo = 0;
+  constructor(private readonly worker: HashWorker, private readonly stream: number) {}
+  update(bytes: Uint8Array): Promise<void> {
+    this.upTo += bytes.byteLength;
+    return this.worker.update(this.stream, bytes);
+  }
+  hex(): Promise<string> {
+    return this.worker.digest(this.stream);
+  }
+}
+
+/** One stream hash per file of a source read in file order: on the worker when there is one. */
+export function streamHashes(files: number, worker: HashWorker | undefined): StreamHash[] {
+  return Array.from({ length: files }, (_, i) => (worker ? new WorkerStreamHash(worker, i) : new SequentialHash()));
+}
+
 /**
- * The source's digests once the conversion has read it: from the external hasher, else from the in-process hashes
- * fed during the pass (`inline`, one per file), else from a separate in-process pass.
+ * The source's digests once the conversion has read it: from the streams fed during the pass (one per file), else
+ * from whole-file hashes started beside the conversion (`started`, one per file), else from an in-process pass now.
  */
 export async function collectDigests(
   paths: readonly string[],
-  hasher: ExternalHash | undefined,
-  inline: readonly SequentialHash[] | undefined,
+  streams: readonly StreamHash[] | undefined,
+  started?: readonly Promise<{ hex: string }>[],
 ): Promise<FileDigest[]> {
+  const settled = started?.map((p) => p.then((r) => r.hex, () => undefined)); // handled before any await
   const sizes = await Promise.all(paths.map((p) => stat(p).then((s) => s.size)));
-  if (inline) return paths.map((file, i) => ({ file, bytes: sizes[i]!, sha256: inline[i]!.hex() }));
-  if (hasher) {
-    const hex = await hasher.digests.catch(() => undefined);
-    if (hex) return paths.map((file, i) => ({ file, bytes: sizes[i]!, sha256: hex[i]! }));
+  if (streams) {
+    const hex = await Promise.all(streams.map((h) => h.hex()));
+    return paths.map((file, i) => ({ file, bytes: sizes[i]!, sha256: hex[i]! }));
+  }
+  if (settled) {
+    const hex = await Promise.all(settled);
+    if (hex.every((h) => h !== undefined)) return paths.map((file, i) => ({ file, bytes: sizes[i]!, sha256: hex[i]! }));
   }
   return hashFilesInProcess(paths);
 }

@@ -5,13 +5,15 @@
  *  - for safetensors sources (byte ranges known), runs of pass-through tensors (renamed only, same dtype) that lie back
  *    to back in the source AND follow each other in the output are copied as one span, in big chunks, written straight
  *    from a reused read buffer (no per-tensor allocation, one write per chunk instead of one per tensor);
- *  - dropped tensors are skipped, unless the file is being hashed in-process, in which case every byte is read once
- *    and fed to the hash in file order (the same bytes the conversion uses, never a second pass).
+ *  - dropped tensors are skipped, unless the file is being hashed, in which case every byte is read once and fed to
+ *    the hash in file order (the same bytes the conversion uses, never a second pass); the hash runs on a worker
+ *    thread (`StreamHash`), overlapped with the next read and the current write, in buffers it reads in place.
  * Pickle checkpoints have no byte ranges: every job's inputs are loaded through `TensorSource.read`, tensor by tensor.
  * Reading the next chunk of a span overlaps with writing the current one (two buffers).
  */
 import { ConversionError } from "./errors.ts";
-import type { SequentialHash } from "./file_hash.ts";
+import type { StreamHash } from "./file_hash.ts";
+import { sharedBytes } from "./hash_worker.ts";
 import type { Job } from "./plan.ts";
 import type { SafetensorsFile } from "./safetensors/reader.ts";
 import type { CheckpointWriter } from "./safetensors/sharded.ts";
@@ -95,8 +97,8 @@ export interface ReadRun {
   files?: readonly SafetensorsFile[];
   ops: readonly ReadOp[];
   writer: CheckpointWriter;
-  /** one per file when hashing in-process; every byte of the file is then read once, in order */
-  hashes?: SequentialHash[];
+  /** one per file when hashing; every byte of the file is then read once, in order */
+  hashes?: readonly StreamHash[];
   /** runs a transform job on its loaded inputs (`owned`: they are scratch it may overwrite); returns its outputs */
   runJob: (job: Job, inputs: ReadonlyMap<string, Uint8Array>, owned: boolean) => JobOutput[];
   chunkBytes?: number;
@@ -107,24 +109,32 @@ export async function runReads(r: ReadRun): Promise<number> {
   const chunk = r.chunkBytes ?? STREAM_CHUNK_BYTES;
   const spanBytes = Math.min(chunk, Math.max(0, ...r.ops.map((o) => (o.kind === "span" ? o.length : 0))));
   const hashing = r.hashes !== undefined;
+  // shared buffers when hashing: the hash worker reads them in place
+  const alloc = hashing ? sharedBytes : (n: number) => new Uint8Array(n);
   // two buffers: one being written (or hashed) while the other is filled
-  let bufA = new Uint8Array(hashing ? chunk : spanBytes);
-  let bufB = new Uint8Array(bufA.length);
+  let bufA = alloc(hashing ? chunk : spanBytes);
+  let bufB = alloc(bufA.length);
   const pending = new Map<string, Uint8Array>();
   const borrowed = new Set<string>(); // loaded by the source, not into our scratch: not ours to overwrite
-  const scratch = new Scratch(scratchBytes(r.ops));
+  const scratch = new Scratch(scratchBytes(r.ops), alloc);
+  /** hashes of loaded inputs still being computed: a job may overwrite its inputs, so it waits for them */
+  let loadHashes: Promise<void>[] = [];
   let written = 0;
   const file = (fi: number) => r.files![fi]!;
 
-  /** Hashes [hash.upTo, to) of a file: the bytes no op reads (header, dropped tensors). */
+  /** Hashes [hash.upTo, to) of a file: the bytes no op reads (header, dropped tensors); reads overlap the hash. */
   const hashGap = async (fi: number, to: number): Promise<void> => {
     const h = r.hashes?.[fi];
     if (!h) return;
+    let hashed: Promise<void> | undefined;
     while (h.upTo < to) {
       const view = bufA.subarray(0, Math.min(bufA.length, to - h.upTo));
       await file(fi).readAt(view, h.upTo);
-      h.update(view);
+      await hashed; // the other buffer's hash, before it is refilled
+      hashed = h.update(view);
+      [bufA, bufB] = [bufB, bufA];
     }
+    await hashed;
   };
 
   for (const op of r.ops) {
@@ -133,7 +143,8 @@ export async function runReads(r: ReadRun): Promise<number> {
         await hashGap(op.range.file, op.range.start);
         const data = scratch.take(op.length);
         await file(op.range.file).readAt(data, op.range.start, op.name);
-        r.hashes?.[op.range.file]?.update(data);
+        const h = r.hashes?.[op.range.file];
+        if (h) loadHashes.push(h.update(data));
         pending.set(op.name, data);
       } else {
         const data = await r.source.read(op.name);
@@ -148,6 +159,8 @@ export async function runReads(r: ReadRun): Promise<number> {
       }
     } else if (op.kind === "job") {
       const inputs = Object.values(op.job.inputs).filter((v): v is string => v !== undefined);
+      await Promise.all(loadHashes);
+      loadHashes = [];
       const outs = r.runJob(op.job, pending, inputs.every((v) => !borrowed.has(v)));
       for (const o of outs) {
         await r.writer.write(o.name, o.data);
@@ -171,11 +184,11 @@ export async function runReads(r: ReadRun): Promise<number> {
         const cur = bufA.subarray(0, n);
         const nextPos = pos + n;
         const nextN = Math.min(bufB.length, end - nextPos);
-        // write this chunk and read the next one at the same time (both run off the JS thread); hash meanwhile
+        // write this chunk, hash it (worker thread) and read the next one, all at the same time
         const w = r.writer.writeSpan(cur, first);
         const rd = nextN > 0 ? f.readAt(bufB.subarray(0, nextN), nextPos) : undefined;
-        r.hashes?.[op.file]?.update(cur);
-        await Promise.all([w, rd]);
+        const hs = r.hashes?.[op.file]?.update(cur);
+        await Promise.all([w, rd, hs]);
         written += n;
         first = undefined;
         if (nextN === 0) break;
@@ -186,6 +199,7 @@ export async function runReads(r: ReadRun): Promise<number> {
     }
   }
   for (let fi = 0; fi < (r.hashes?.length ?? 0); fi++) await hashGap(fi, file(fi).fileSize);
+  await Promise.all(loadHashes);
   return written;
 }
 
@@ -199,19 +213,19 @@ class Scratch {
   private block: Uint8Array;
   private used = 0;
   private want = 0;
-  constructor(bytes: number) {
-    this.block = new Uint8Array(bytes);
+  constructor(bytes: number, private readonly alloc: (n: number) => Uint8Array) {
+    this.block = alloc(bytes);
   }
   take(n: number): Uint8Array {
     const start = Math.ceil(this.used / 8) * 8; // 8-aligned: typed-array views of any element size, no copies
     this.want = Math.max(this.want, start + n);
-    if (start + n > this.block.length) return new Uint8Array(n);
+    if (start + n > this.block.length) return this.alloc(n);
     this.used = start + n;
     return this.block.subarray(start, start + n);
   }
   reset(): void {
     this.used = 0;
-    if (this.want > this.block.length) this.block = new Uint8Array(this.want);
+    if (this.want > this.block.length) this.block = this.alloc(this.want);
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import { Command } from "../common/args.ts";
 import { UsageError } from "../common/errors.ts";
-import { DEVICE_CHOICES, PRECISIONS } from "../runtime/mod.ts";
+import { DEVICE_CHOICES, PRECISION_PARTS, PRECISIONS } from "../runtime/mod.ts";
 import type { Engine } from "./engine.ts";
 import { DEFAULT_SHARD_ITEMS, type ShardSize } from "./plan.ts";
 
@@ -74,7 +74,8 @@ const ENCODE_DATASET = new Command({
     ...PROCESS_OPTIONS,
     precision: {
       type: "choice",
-      choices: [...PRECISIONS, "auto"],
+      // the encoder's precisions only (int8 is a decoder variant: an int8 model encodes with the fp32 encoder)
+      choices: [...PRECISIONS.filter((p) => PRECISION_PARTS[p].includes("encoder")) as ("fp32" | "fp16")[], "auto"],
       default: "auto",
       help: "encoder graph precision (auto = fp32; it decides the codes, so it is the job's, not a worker's)",
     },

@@ -73,9 +73,9 @@ const COMMON_OPTIONS = {
   "batch-size": { type: "integer", min: 1, max: 1024, default: 8, help: "largest number of items per graph call" },
   precision: {
     type: "choice",
-    choices: ["fp32", "fp16", "auto"],
+    choices: ["fp32", "fp16", "int8", "auto"],
     default: "auto",
-    help: "graph precision; auto = fp32 encoder, fp16 decoder on GPUs",
+    help: "graph precision; auto = fp32 encoder, fp16 decoder on GPUs; int8 = int8 decoder (fp32 encoder)",
   },
   force: { type: "boolean", help: "overwrite existing outputs" },
   cache: {

@@ -142,6 +142,32 @@ describe("Xcodec2.load", () => {
     });
   });
 
+  test(
+    "precision int8: the int8 decoder beside the fp32 encoder; a folder exported without it says how",
+    SLOW,
+    async () => {
+      const dir = join(await tempDir(), "int8");
+      await cp(TINY_CONVERTED, dir, { recursive: true });
+      await exportOnnx(dir, { fp16: false });
+      await assert.rejects(Xcodec2.load(dir, { device: "cpu", precision: "int8", cacheDir }), (e: Error) => {
+        assert.ok(e instanceof InputError, `${e.name}: ${e.message}`);
+        assert.match(e.message, /decoder_model_int8\.onnx: graph missing \(export it: xcodec2 export .* --int8\)/);
+        return true;
+      });
+      await exportOnnx(dir, { fp16: false, int8: true });
+      const codec = await Xcodec2.load(dir, { device: "cpu", precision: "int8", cacheDir });
+      try {
+        assert.equal(codec.encoderPrecision, "fp32");
+        assert.equal(codec.decoderPrecision, "int8");
+        const [audio] = await codec.decode([Int32Array.from({ length: 30 }, (_, i) => (i * 7919) % 65536)]);
+        assert.equal(audio!.length, 30 * 320);
+        assert.ok(audio!.every(Number.isFinite));
+      } finally {
+        await codec.dispose();
+      }
+    },
+  );
+
   test("explicit cuda without the CUDA provider libraries → DeviceError saying how to install them", {
     skip: cudaProviderLibraries().missing.length === 0
       ? "onnxruntime-node's CUDA libraries are installed here"

@@ -154,7 +154,10 @@ export class Xcodec2 {
       join(model.onnxDir, graphFileName(part, part === "encoder" ? encoderPrecision : decoderPrecision));
     for (const part of GRAPH_PARTS) {
       if (!(await stat(file(part)).then((s) => s.isFile(), () => false))) {
-        throw new InputError(`${file(part)}: graph missing`);
+        const int8 = requested === "int8" && decoderPrecision === "int8" && part === "decoder";
+        throw new InputError(
+          `${file(part)}: graph missing${int8 ? ` (export it: xcodec2 export ${model.dir} --int8)` : ""}`,
+        );
       }
     }
     // Sessions open on first use: an app that only encodes (tokenising a corpus) never holds the decoder's weights,

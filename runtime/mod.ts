@@ -40,6 +40,7 @@ export {
   minClipSamples,
   type ModelFacts,
   modelFacts,
+  PRECISION_PARTS,
   PRECISIONS,
   SAMPLE_RATE,
   XCODEC2_FACTS,

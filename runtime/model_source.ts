@@ -158,7 +158,7 @@ export async function resolveModel(
     if (!(await hasGraphs(entry, "fp32"))) {
       log(`exporting ONNX graphs of ${folder} into ${entry}`);
       await buildAtomically(entry, async (tmp) => {
-        await exportOnnx(folder, { out: tmp, log });
+        await exportOnnx(folder, { out: tmp, log, int8: true });
       });
     }
     return describe(folder, entry);
@@ -171,7 +171,7 @@ export async function resolveModel(
     log(`converting ${local} into ${entry}`);
     await buildAtomically(entry, async (tmp) => {
       await convertCheckpoint({ source: local, out: tmp, log, semanticEncoder: opts.semanticEncoder });
-      await exportOnnx(tmp, { log });
+      await exportOnnx(tmp, { log, int8: true });
     });
   }
   return describe(entry, join(entry, ONNX_DIR));

@@ -5,7 +5,8 @@ import { exportOnnx } from "./export.ts";
 
 const EXPORT = new Command({
   name: "export",
-  summary: "Build the ONNX graphs of a converted folder: encoder_model.onnx and decoder_model.onnx (+ fp16 variants).",
+  summary:
+    "Build the ONNX graphs of a converted folder: encoder_model.onnx and decoder_model.onnx (+ fp16 variants, + the int8 decoder with --int8).",
   positionals: [{ name: "converted-dir", help: "a converted (Hugging Face Xcodec2Model) folder" }],
   options: {
     out: { type: "string", value: "DIR", help: "where the graphs go (default <converted-dir>/onnx)" },
@@ -14,6 +15,7 @@ const EXPORT = new Command({
       help: "upstream's leaking batch graphs, without per-item masks (for parity testing only)",
     },
     "no-fp16": { type: "boolean", help: "write the fp32 graphs only" },
+    int8: { type: "boolean", help: "also write decoder_model_int8.onnx (int8 linear layers; `--precision int8`)" },
   },
 });
 
@@ -23,6 +25,7 @@ export function runExportCommand(argv: string[]): Promise<number> {
       out: v.out,
       masks: !v["no-masks"],
       fp16: !v["no-fp16"],
+      int8: v.int8,
       log: (m) => console.error(m),
     });
     if (!report.masks) {

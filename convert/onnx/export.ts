@@ -1,6 +1,7 @@
 /**
  * Export a converted checkpoint to the transformers.js layout that `contract.ts` names:
- *   <dir>/onnx/encoder_model.onnx, decoder_model.onnx (+ fp16 variants), external data beside each, export.json.
+ *   <dir>/onnx/encoder_model.onnx, decoder_model.onnx (+ fp16 variants, + decoder_model_int8.onnx when asked),
+ *   external data beside each, export.json.
  * The graphs are built in TypeScript from the converted weights (`encoder/`, `decoder/`), not traced.
  *
  * WHY the fp32 graphs have their own `*.onnx_data` instead of pointing into `../model.safetensors` (which would
@@ -13,6 +14,7 @@
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { GraphBuilder } from "./graph.ts";
+import { INT8_MIN_DIM } from "./quantize.ts";
 import { WeightError, Weights } from "./weights.ts";
 import { buildEncoder } from "./encoder/encoder.ts";
 import { buildDecoder } from "./decoder/decoder.ts";
@@ -25,6 +27,7 @@ import {
   graphFileName,
   type Precision,
   PRECISION_DTYPE,
+  PRECISION_PARTS,
   PRECISIONS,
 } from "./contract.ts";
 
@@ -33,6 +36,8 @@ export interface ExportOptions {
   masks?: boolean;
   /** also write the fp16 graphs (default true) */
   fp16?: boolean;
+  /** also write the int8 graphs (`PRECISION_PARTS.int8`: the decoder) (default false) */
+  int8?: boolean;
   /** output folder (default `<convertedDir>/onnx`) */
   out?: string;
   log?: (msg: string) => void;
@@ -92,7 +97,9 @@ async function exportWith(
 ): Promise<ExportReport> {
   const log = opts.log ?? (() => {});
   await mkdir(out, { recursive: true });
-  const precisions = opts.fp16 === false ? PRECISIONS.filter((p) => p !== "fp16") : PRECISIONS;
+  const precisions = PRECISIONS.filter((
+    p,
+  ) => (p === "fp16" ? opts.fp16 !== false : p === "int8" ? opts.int8 === true : true));
   const graphs: ExportedGraph[] = [];
   const f = modelFacts(cfg);
   // hop_length: input samples per encoder frame (as before the family); samples_per_code: the decoder's output hop
@@ -105,9 +112,10 @@ async function exportWith(
     samples_per_code: String(f.decoderHop),
   };
   for (const part of GRAPH_PARTS) {
-    for (const precision of precisions) {
+    for (const precision of precisions.filter((p) => PRECISION_PARTS[p].includes(part))) {
       const t0 = performance.now();
       const g = new GraphBuilder(`xcodec2_${part}`, PRECISION_DTYPE[precision]);
+      if (precision === "int8") g.int8MinDim = INT8_MIN_DIM;
       if (part === "encoder") buildEncoder(g, w, cfg, { masks });
       else buildDecoder(g, w, cfg, { masks });
       const file = join(out, graphFileName(part, precision));

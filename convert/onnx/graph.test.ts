@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/p
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
-import { GraphBuilder, GraphError } from "./graph.ts";
+import { float, GraphBuilder, GraphError } from "./graph.ts";
 import { ModelProto } from "./proto.ts";
 
 async function runModel(dtype: "float32" | "float16", externalThreshold: number) {
@@ -121,5 +121,66 @@ test("a weight given as a function is read only when the graph is saved, once, i
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  }
+});
+
+test("If branches built with body() read outer values and weights and run in onnxruntime", async () => {
+  const g = new GraphBuilder("t", "float32");
+  const x = g.input("x", "float32", [2]);
+  const flag = g.input("flag", "bool", []);
+  const w = g.weight("w", Float32Array.from([10, 20]), [2]);
+  const out = { dtype: "float32" as const, dims: [2] };
+  const thenBranch = g.body("then", [], (b) => [{ value: b.mul(x, w), ...out }]);
+  const elseBranch = g.body("else", [], (b) => [{ value: b.add(x, w), ...out }]);
+  g.output("y", g.op("If", [flag], { then_branch: thenBranch, else_branch: elseBranch }), "float32", [2]);
+  const dir = await mkdtemp(join(tmpdir(), "xc2-if-"));
+  try {
+    await g.save(join(dir, "m.onnx"));
+    const s = await ort.InferenceSession.create(join(dir, "m.onnx"));
+    const run = async (f: boolean) =>
+      Array.from(
+        (await s.run({
+          x: new ort.Tensor("float32", Float32Array.from([1, 2]), [2]),
+          flag: new ort.Tensor("bool", Uint8Array.from([f ? 1 : 0]), []),
+        })).y.data as Float32Array,
+      );
+    assert.deepEqual(await run(true), [10, 40]);
+    assert.deepEqual(await run(false), [11, 22]);
+    await s.release();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("a body that reads a value defined after its node is caught at export", async () => {
+  const g = new GraphBuilder("bad");
+  const flag = g.input("flag", "bool", []);
+  const out = { dtype: "float32" as const, dims: [1] };
+  const body = g.body("b", [], (b) => [{ value: b.relu("later"), ...out }]);
+  const y = g.op("If", [flag], { then_branch: body, else_branch: body });
+  g.output("later", g.relu(y), "float32", [1]);
+  await assert.rejects(g.save(join(tmpdir(), "never.onnx")), /reads undefined value "later"/);
+});
+
+test("contrib ops get their domain and an opset import", async () => {
+  const g = new GraphBuilder("t", "float32");
+  const x = g.input("x", "float32", [1, 4]);
+  g.output("y", g.opDomain("com.microsoft", "QuickGelu", [x], { alpha: float(1) }), "float32", [1, 4]);
+  const dir = await mkdtemp(join(tmpdir(), "xc2-contrib-"));
+  try {
+    await g.save(join(dir, "m.onnx"));
+    const m = ModelProto.decode(await readFile(join(dir, "m.onnx"))) as unknown as {
+      opsetImport: { domain: string }[];
+      graph: { node: { domain: string }[] };
+    };
+    assert.deepEqual(m.opsetImport.map((o) => o.domain), ["", "com.microsoft"]);
+    assert.equal(m.graph.node[0].domain, "com.microsoft");
+    const s = await ort.InferenceSession.create(join(dir, "m.onnx"));
+    const y = (await s.run({ x: new ort.Tensor("float32", Float32Array.from([0, 1, -1, 2]), [1, 4]) })).y;
+    const silu = [0, 1, -1, 2].map((v) => v / (1 + Math.exp(-v)));
+    (y.data as Float32Array).forEach((v, i) => assert.ok(Math.abs(v - silu[i]) < 1e-6));
+    await s.release();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });

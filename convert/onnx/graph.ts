@@ -26,11 +26,15 @@ export class AttrFloat {
 export class AttrFloats {
   constructor(readonly value: number[]) {}
 }
+/** A graph-valued attribute: the body of a Scan, Loop or If (see `GraphBuilder.body`). */
+export class AttrGraph {
+  constructor(readonly body: GraphBuilder) {}
+}
 export const float = (v: number) => new AttrFloat(v);
 export const floats = (v: number[]) => new AttrFloats(v);
-export type Attr = number | number[] | string | AttrFloat | AttrFloats;
+export type Attr = number | number[] | string | AttrFloat | AttrFloats | AttrGraph;
 
-type TypedData = Float32Array | Uint16Array | Int32Array | BigInt64Array | Uint8Array | Float64Array;
+type TypedData = Float32Array | Uint16Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Float64Array;
 
 interface Initializer {
   name: string;
@@ -41,7 +45,7 @@ interface Initializer {
   data: Uint8Array | (() => Promise<Uint8Array>);
 }
 
-interface NodeDef {
+export interface NodeDef {
   opType: string;
   inputs: string[];
   outputs: string[];
@@ -75,20 +79,84 @@ export interface SaveOptions {
 
 export class GraphError extends Xcodec2Error {}
 
+/** What a model's graphs share: one initializer table, one constant cache, one node counter (unique names). */
+interface ModelState {
+  inits: Map<string, Initializer>;
+  constCache: Map<string, string>;
+  counter: number;
+  domains: Set<string>;
+}
+
+export interface ValueDecl {
+  name: string;
+  dtype: OnnxDType;
+  dims: Dim[] | null;
+}
+
 export class GraphBuilder {
   readonly nodes: NodeDef[] = [];
-  readonly inits = new Map<string, Initializer>();
   readonly inputs: { name: string; dtype: OnnxDType; dims: Dim[] }[] = [];
-  readonly outputs: { name: string; dtype: OnnxDType; dims: Dim[] | null }[] = [];
-  private counter = 0;
+  readonly outputs: ValueDecl[] = [];
   private scopes: string[] = [];
-  private constCache = new Map<string, string>();
+  private readonly model: ModelState;
+  /**
+   * Set in the `int8` graphs: linear layers at least this large both ways get int8 weights (`layers.ts`
+   * `weightMatMul`; `quantize.ts` INT8_MIN_DIM). A body graph inherits it from the builder it was made from.
+   */
+  int8MinDim: number | undefined;
+  /** operator domains besides the default one that nodes use (each gets an opset import) */
+  private get domains(): Set<string> {
+    return this.model.domains;
+  }
 
-  constructor(readonly name: string, readonly dtype: FloatDType = "float32", readonly opset = 17) {}
+  constructor(
+    readonly name: string,
+    readonly dtype: FloatDType = "float32",
+    readonly opset = 17,
+    parent?: GraphBuilder,
+  ) {
+    this.model = parent?.model ?? { inits: new Map(), constCache: new Map(), counter: 0, domains: new Set() };
+    if (parent) {
+      this.scopes = [...parent.scopes];
+      this.int8MinDim = parent.int8MinDim;
+    }
+  }
+
+  /** The model's initializers (a body graph shares its model's: it reads them as outer-scope values). */
+  get inits(): Map<string, Initializer> {
+    return this.model.inits;
+  }
+
+  /**
+   * A body graph (Scan / Loop / If attribute) with the given inputs; `fn` builds it on a builder that shares this
+   * model's initializers and constants (read from the enclosing scope, as ONNX allows) and returns its outputs.
+   */
+  body(
+    name: string,
+    inputs: { dtype: OnnxDType; dims: Dim[] }[],
+    fn: (b: GraphBuilder, inputs: string[]) => { value: string; dtype: OnnxDType; dims: Dim[] | null }[],
+  ): AttrGraph {
+    const b = new GraphBuilder(name, this.dtype, this.opset, this);
+    const names = inputs.map((inp, i) => b.input(`${b.fresh(`${name}_in${i}`)}`, inp.dtype, inp.dims));
+    for (const [i, o] of fn(b, names).entries()) {
+      // a value made inside the body is its output under its own name (an Identity would cost a copy in onnxruntime)
+      const own = b.nodes.some((n) => n.outputs.includes(o.value));
+      b.output(own ? o.value : b.fresh(`${name}_out${i}`), o.value, o.dtype, o.dims);
+    }
+    return new AttrGraph(b);
+  }
 
   /** The ONNX enum value of the compute dtype, for Cast `to` attributes. */
   get floatEnum(): number {
     return ONNX_DTYPE[this.dtype];
+  }
+
+  /** Every node of the graph and, depth first, of the body graphs its nodes carry. */
+  allNodes(): NodeDef[] {
+    return this.nodes.flatMap((n) => [
+      n,
+      ...Object.values(n.attrs).flatMap((a) => (a instanceof AttrGraph ? a.body.allNodes() : [])),
+    ]);
   }
 
   /** Run `fn` with node names prefixed by `name` (readable graphs in Netron, readable errors from onnxruntime). */
@@ -117,7 +185,7 @@ export class GraphBuilder {
 
   private fresh(hint: string): string {
     const prefix = this.scopes.length ? this.scopes.join("/") + "/" : "";
-    return `${prefix}${hint}_${this.counter++}`;
+    return `${prefix}${hint}_${this.model.counter++}`;
   }
 
   input(name: string, dtype: OnnxDType, dims: Dim[]): string {
@@ -142,6 +210,14 @@ export class GraphBuilder {
     const outputs = Array.from({ length: n }, (_, i) => (n === 1 ? name : `${name}:${i}`));
     this.nodes.push({ opType, inputs, outputs, name, attrs });
     return outputs;
+  }
+
+  /** Append a node of another operator domain (`com.microsoft` contrib ops); returns its single output name. */
+  opDomain(domain: string, opType: string, inputs: string[], attrs: Record<string, Attr> = {}): string {
+    const [out] = this.opN(opType, inputs, 1, attrs);
+    this.nodes[this.nodes.length - 1].domain = domain;
+    this.domains.add(domain);
+    return out;
   }
 
   private node(opType: string, inputs: string[], attrs: Record<string, Attr>, outputs: string[]): void {
@@ -189,7 +265,7 @@ export class GraphBuilder {
   /** A small constant, deduplicated by value. */
   constant(values: ArrayLike<number | bigint>, dims: number[], dtype: OnnxDType): string {
     const key = `${dtype}|${dims.join(",")}|${Array.from(values as ArrayLike<number>).join(",")}`;
-    const hit = this.constCache.get(key);
+    const hit = this.model.constCache.get(key);
     if (hit) return hit;
     let data: TypedData;
     switch (dtype) {
@@ -212,11 +288,14 @@ export class GraphBuilder {
       case "uint8":
         data = Uint8Array.from(values as ArrayLike<number>);
         break;
+      case "int8":
+        data = Int8Array.from(values as ArrayLike<number>);
+        break;
       default:
         throw new GraphError(`constant of dtype ${dtype} not supported`);
     }
-    const name = this.initializer(`const_${this.constCache.size}`, dtype, dims, data);
-    this.constCache.set(key, name);
+    const name = this.initializer(`const_${this.model.constCache.size}`, dtype, dims, data);
+    this.model.constCache.set(key, name);
     return name;
   }
 
@@ -336,6 +415,7 @@ export class GraphBuilder {
   private attrProto(name: string, v: Attr): Record<string, unknown> {
     if (v instanceof AttrFloat) return { name, type: ATTR_TYPE.FLOAT, f: v.value };
     if (v instanceof AttrFloats) return { name, type: ATTR_TYPE.FLOATS, floats: v.value };
+    if (v instanceof AttrGraph) return { name, type: ATTR_TYPE.GRAPH, g: v.body.graphProto([]) };
     if (typeof v === "string") return { name, type: ATTR_TYPE.STRING, s: new TextEncoder().encode(v) };
     if (Array.isArray(v)) return { name, type: ATTR_TYPE.INTS, ints: v };
     if (!Number.isInteger(v)) throw new GraphError(`attribute ${name}=${v}: use float() for FLOAT attributes`);
@@ -343,23 +423,43 @@ export class GraphBuilder {
   }
 
   /** `dims: null` declares a value of unknown rank (debug outputs). */
-  private valueInfo(v: { name: string; dtype: OnnxDType; dims: Dim[] | null }) {
+  private valueInfo(v: ValueDecl) {
     const shape = v.dims && { dim: v.dims.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })) };
     return { name: v.name, type: { tensorType: { elemType: ONNX_DTYPE[v.dtype], ...(shape ? { shape } : {}) } } };
   }
 
   /** Check that every node input is defined before use (catches typos in model code at export, not at load). */
-  validate(): void {
-    const known = new Set<string>([...this.inputs.map((i) => i.name), ...this.inits.keys(), ""]);
+  validate(outer: ReadonlySet<string> = new Set(this.inits.keys())): void {
+    const known = new Set<string>([...outer, ...this.inputs.map((i) => i.name), ""]);
     for (const n of this.nodes) {
       for (const i of n.inputs) {
         if (!known.has(i)) throw new GraphError(`node ${n.name} (${n.opType}) reads undefined value "${i}"`);
       }
+      // a body sees every value defined before its node (outer scope)
+      for (const a of Object.values(n.attrs)) if (a instanceof AttrGraph) a.body.validate(known);
       for (const o of n.outputs) known.add(o);
     }
     for (const o of this.outputs) {
       if (!known.has(o.name)) throw new GraphError(`graph output ${o.name} is never produced`);
     }
+  }
+
+  /** This graph as a GraphProto object (`initializer`: the model's, for the main graph; none for a body). */
+  private graphProto(initializer: Record<string, unknown>[]): Record<string, unknown> {
+    return {
+      name: this.name,
+      node: this.nodes.map((n) => ({
+        name: n.name,
+        opType: n.opType,
+        input: n.inputs,
+        output: n.outputs,
+        domain: n.domain ?? "",
+        attribute: Object.entries(n.attrs).map(([k, v]) => this.attrProto(k, v)),
+      })),
+      initializer,
+      input: this.inputs.map((i) => this.valueInfo(i)),
+      output: this.outputs.map((o) => this.valueInfo(o)),
+    };
   }
 
   /**
@@ -425,22 +525,12 @@ export class GraphBuilder {
         irVersion: 8,
         producerName: "xcodec2-kit",
         producerVersion: await kitVersion(),
-        opsetImport: [{ domain: "", version: this.opset }],
+        opsetImport: [
+          { domain: "", version: this.opset },
+          ...[...this.domains].map((domain) => ({ domain, version: 1 })),
+        ],
         metadataProps: Object.entries(opts.metadata ?? {}).map(([key, value]) => ({ key, value })),
-        graph: {
-          name: this.name,
-          node: this.nodes.map((n) => ({
-            name: n.name,
-            opType: n.opType,
-            input: n.inputs,
-            output: n.outputs,
-            domain: n.domain ?? "",
-            attribute: Object.entries(n.attrs).map(([k, v]) => this.attrProto(k, v)),
-          })),
-          initializer: initProtos,
-          input: this.inputs.map((i) => this.valueInfo(i)),
-          output: this.outputs.map((o) => this.valueInfo(o)),
-        },
+        graph: this.graphProto(initProtos),
       };
       const err = ModelProto.verify(model);
       if (err) throw new GraphError(`${path}: invalid model proto: ${err}`);

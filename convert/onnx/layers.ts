@@ -9,6 +9,7 @@
 import type { GraphBuilder } from "./graph.ts";
 import { float } from "./graph.ts";
 import type { ModuleCursor } from "./module.ts";
+import { quantizeColumns } from "./quantize.ts";
 
 /** Valid-position mask from lengths: bool [B, T] (T = x.shape[timeAxis]). */
 export function lengthMask(g: GraphBuilder, lengths: string, x: string, timeAxis: number): string {
@@ -40,16 +41,55 @@ export function convLengths(
 
 /** y = x·Wᵀ (+ b when the module has a bias) for x [..., in] with a torch Linear weight [out, in]. */
 export function linear(m: ModuleCursor, x: string): string {
-  const g = m.g;
   return m.scope(() => {
     const [out, inp] = m.shape("weight");
-    let y = g.matmul(
+    const bias = m.has("bias") ? { name: m.tensor("bias"), data: m.f32("bias", [out]) } : undefined;
+    return weightMatMul(
+      m.g,
       x,
-      g.weight(m.tensor("weight"), () => transpose2d(m.f32("weight", [out, inp]), out, inp), [inp, out]),
+      m.tensor("weight"),
+      () => transpose2d(m.f32("weight", [out, inp]), out, inp),
+      inp,
+      out,
+      bias,
     );
-    if (m.has("bias")) y = g.add(y, g.weight(m.tensor("bias"), m.f32("bias", [out]), [out]));
-    return y;
   });
+}
+
+/**
+ * y = x·W (+ bias) for a weight W [in, out] read when the graph is saved (`data`). In a builder with `int8MinDim`
+ * set, a GEMM at least that large both ways becomes onnxruntime's DynamicQuantizeMatMul over int8 weights
+ * (`quantize.ts`), with the bias fused; otherwise a MatMul in the compute dtype (+ Add).
+ */
+export function weightMatMul(
+  g: GraphBuilder,
+  x: string,
+  name: string,
+  data: () => Float32Array,
+  inDim: number,
+  outDim: number,
+  bias?: { name: string; data: Float32Array },
+): string {
+  if (g.int8MinDim !== undefined && inDim >= g.int8MinDim && outDim >= g.int8MinDim) {
+    // both initializers come from one quantization, done when the first of them is written
+    let done: ReturnType<typeof quantizeColumns> | undefined;
+    const quantized = () => (done ??= quantizeColumns(data(), inDim, outDim));
+    const q = g.initializer(`${name}_int8`, "int8", [inDim, outDim], () => {
+      const { q } = quantized();
+      return Promise.resolve(new Uint8Array(q.buffer, q.byteOffset, q.byteLength));
+    });
+    const scale = g.initializer(`${name}_scale`, "float32", [outDim], () => {
+      const { scale } = quantized();
+      done = undefined; // written: let the quantized copy go
+      return Promise.resolve(new Uint8Array(scale.buffer, scale.byteOffset, scale.byteLength));
+    });
+    const zero = g.constant(new Array(outDim).fill(0), [outDim], "int8");
+    const inputs = [x, q, scale, zero];
+    if (bias) inputs.push(g.weightF32(bias.name, bias.data, [outDim]));
+    return g.opDomain("com.microsoft", "DynamicQuantizeMatMul", inputs);
+  }
+  const y = g.matmul(x, g.weight(name, data, [inDim, outDim]));
+  return bias ? g.add(y, g.weight(bias.name, bias.data, [outDim])) : y;
 }
 
 export function transpose2d(a: Float32Array, rows: number, cols: number): Float32Array {

@@ -28,7 +28,7 @@ test("every node that reads a checkpoint weight is named under that weight's mod
     const unused = new Set(w.unused());
     const read = new Set(w.names().filter((n) => !unused.has(n)));
     const seen = new Set<string>();
-    for (const node of g.nodes) {
+    for (const node of g.allNodes()) {
       for (const input of node.inputs.filter((i) => read.has(i))) {
         const scope = node.name.split("/").slice(0, -1).join(".");
         assert.ok(scope !== "" && input.startsWith(`${scope}.`), `${node.name} reads ${input}`);

@@ -16,7 +16,7 @@
 import type { GraphBuilder } from "../graph.ts";
 import type { ModuleCursor } from "../module.ts";
 import type { Xcodec2Config } from "../../architecture/mod.ts";
-import { keyPaddingBias, linear, rmsNorm, transpose2d } from "../layers.ts";
+import { keyPaddingBias, linear, rmsNorm, transpose2d, weightMatMul } from "../layers.ts";
 import { GraphError } from "../errors.ts";
 
 /**
@@ -82,11 +82,10 @@ function ropeProjection(m: ModuleCursor, x: string, nHeads: number, d: number, t
   return m.scope(() => {
     const [out, inp] = m.shape("weight");
     const weight = () => transpose2d(foldHeadRope(m.f32("weight", [out, inp]), nHeads, d, inp, theta, scale), out, inp);
-    let y = g.matmul(x, g.weight(m.tensor("weight"), weight, [inp, out]));
-    if (m.has("bias")) {
-      y = g.add(y, g.weight(m.tensor("bias"), foldHeadRope(m.f32("bias", [out]), nHeads, d, 1, theta, scale), [out]));
-    }
-    return y;
+    const bias = m.has("bias")
+      ? { name: m.tensor("bias"), data: foldHeadRope(m.f32("bias", [out]), nHeads, d, 1, theta, scale) }
+      : undefined;
+    return weightMatMul(g, x, m.tensor("weight"), weight, inp, out, bias);
   });
 }
 

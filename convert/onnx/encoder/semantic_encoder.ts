@@ -16,7 +16,7 @@
 import type { GraphBuilder } from "../graph.ts";
 import type { ModuleCursor } from "../module.ts";
 import type { SemanticModelConfig, Xcodec2Config } from "../../architecture/mod.ts";
-import { keyPaddingBias, layerNorm, linear, transpose2d, zeroPast } from "../layers.ts";
+import { keyPaddingBias, layerNorm, linear, transpose2d, weightMatMul, zeroPast } from "../layers.ts";
 import { GraphError } from "../errors.ts";
 
 export class SemanticEncoderError extends GraphError {}
@@ -142,9 +142,13 @@ function pointwise(m: ModuleCursor, x: string): string {
   return m.scope(() => {
     const [out, inp, k] = m.shape("weight");
     if (k !== 1) throw new SemanticEncoderError(`${m.w.path}: ${m.tensor("weight")} has kernel size ${k}, 1 expected`);
-    return g.matmul(
+    return weightMatMul(
+      g,
       x,
-      g.weight(m.tensor("weight"), () => transpose2d(m.f32("weight", [out, inp, 1]), out, inp), [inp, out]),
+      m.tensor("weight"),
+      () => transpose2d(m.f32("weight", [out, inp, 1]), out, inp),
+      inp,
+      out,
     );
   });
 }
