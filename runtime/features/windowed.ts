@@ -46,8 +46,6 @@ const SCAN_FRAMES = 4096;
 export class ClipFeatureSource {
   /** codes of the whole clip (`codesForClip`) */
   readonly frames: number;
-  /** stacked feature rows of the whole clip (`semanticFrames`; encoder frames, before pooling) */
-  private readonly rows: number;
   /** raw (not normalised) log mel rows of the whole clip, [FEATURE_STRIDE · rows, 80] */
   private readonly raw: Float32Array;
   private readonly mean: Float64Array;
@@ -62,8 +60,8 @@ export class ClipFeatureSource {
       );
     }
     this.frames = codesForClip(kind, audio.length);
-    this.rows = semanticFrames(kind, audio.length);
-    const fbankFrames = this.rows * FEATURE_STRIDE;
+    // the clip's stacked feature rows (encoder frames, before pooling), two fbank frames each
+    const fbankFrames = semanticFrames(kind, audio.length) * FEATURE_STRIDE;
     this.raw = new Float32Array(fbankFrames * FBANK_MEL_BINS);
     for (let r = 0; r < fbankFrames; r += SCAN_FRAMES) {
       const n = Math.min(SCAN_FRAMES, fbankFrames - r);
