@@ -58,7 +58,8 @@ export function firstChunkOptionSpec(stream: Readonly<WindowGrid>) {
     min: 1,
     max: MAX_FRAMES,
     value: "CODES",
-    help: `with --stream: centre frames of the first window, for early first audio (default ${stream.first})`,
+    help: `with --stream: centre frames of the first window, for early first audio; later windows double up to ` +
+      `--window (default ${stream.first})`,
   } as const;
 }
 

@@ -240,9 +240,10 @@ describe("decodeStream = decode(…, { streaming: true })", () => {
         return true;
       },
     );
-    // windows 0 (needs 20 codes) and 1 (needs 70) were complete before position 97; window 2 (needs 120) was not
+    // centres [0, 10), [10, 30), [30, 70), [70, 150): windows 0, 1 and 2 (need 20, 40 and 80 codes) were complete
+    // before position 97; window 3 (needs 160) was not
     const emitted = got.reduce((a, p) => a + p.length, 0);
-    assert.equal(emitted, 60 * HOP_LENGTH);
+    assert.equal(emitted, 70 * HOP_LENGTH);
     let at = 0;
     for (const p of got) assert.deepEqual(p, twin.subarray(at, at += p.length));
     await assert.rejects(
@@ -265,7 +266,8 @@ describe("decodeStream = decode(…, { streaming: true })", () => {
       })(),
       (e) => e === boom,
     );
-    assert.deepEqual(got, [10 * HOP_LENGTH], "the first window (complete before the failure) was emitted");
+    // windows 0 and 1 (centres of 10 and 20 codes, needing 20 and 40) were complete before the failure
+    assert.deepEqual(got, [10 * HOP_LENGTH, 20 * HOP_LENGTH], "the windows complete before the failure were emitted");
   });
 
   test("bad options and a disposed codec fail clearly", async () => {

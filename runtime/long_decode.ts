@@ -12,6 +12,7 @@
  * in the stream's order, through the same joiner. A stream runs exactly those calls, so the two agree bit for bit
  * (onnxruntime's CPU kernels round differently with the batch shape, so batching windows here would break that).
  */
+import { collectGarbage } from "../common/collect.ts";
 import { planBuckets } from "./batching.ts";
 import { type Window, type WindowGrid, WindowJoiner, windowsOf } from "./windows.ts";
 
@@ -62,6 +63,7 @@ export async function decodeAnyLength(
         const piece = joiner.push(w, audio);
         out[item].set(piece, at);
         at += piece.length;
+        collectGarbage(); // each window's garbage, before the next (common/collect.ts)
         s.onProgress?.(done += w.end - w.start, total);
       }
       out[item].set(joiner.finish(), at);
@@ -105,6 +107,7 @@ export async function decodeAnyLength(
         if (st.next === st.windows.length - 1) out[item].set(st.joiner.finish(), st.at);
       }
     });
+    if (bucket.some((j) => jobs[j].window)) collectGarbage(); // as above
     s.onProgress?.(done, total);
   }
   return out;

@@ -14,6 +14,7 @@
  * onnxruntime call; the graphs' per-item masks make that invisible to each of them. Memory: a window's activations,
  * plus the fbank rows of a long clip (half the size of its float32 samples) while its windows run.
  */
+import { collectGarbage } from "../common/collect.ts";
 import { codesForClip, type ModelFacts } from "../convert/mod.ts";
 import { planBuckets } from "./batching.ts";
 import { type BatchFeatures, type ClipFeatures, extractFeatures } from "./features/mod.ts";
@@ -95,6 +96,8 @@ export async function encodeAnyLength(
       const st = sources.get(item)!;
       if (--st.windowsLeft === 0) sources.delete(item); // its fbank rows are no longer needed
     });
+    // bounded memory needs the windows' garbage gone before the next one (common/collect.ts says why)
+    if (bucket.some((j) => jobs[j].window)) collectGarbage();
     s.onProgress?.(done, total);
   }
   return result;

@@ -117,6 +117,24 @@ describe("window grid", () => {
     );
   });
 
+  test("centres double from `first` up to `window`, then stay at `window`", () => {
+    const sizes = (g: WindowGrid, n: number) =>
+      Array.from({ length: n }, (_, k) => centre(k, g)).map(([a, b]) => b - a);
+    assert.deepEqual(sizes(STREAM_GRID, 8), [10, 20, 40, 80, 160, 250, 250, 250]);
+    assert.deepEqual(sizes(DECODE_GRID, 3), [1000, 1000, 1000], "first = window: no ramp");
+    assert.deepEqual(sizes({ ...DECODE_GRID, first: 1500 }, 3), [1500, 1000, 1000], "a long first, then `window`");
+    fc.assert(
+      fc.property(gridArb, fc.integer({ min: 1, max: 40 }), (g, n) => {
+        const s = sizes(g, n);
+        for (let k = 1; k < n; k++) {
+          const expected = s[k - 1] >= g.window ? g.window : Math.min(g.window, 2 * s[k - 1]);
+          assert.equal(s[k], expected, `window ${k} of ${JSON.stringify(g)}`);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   test("the grid does not depend on the length: a window whose right context exists is the same in a longer sequence", () => {
     fc.assert(
       fc.property(gridArb, fc.integer({ min: 1, max: 150 }), fc.integer({ min: 0, max: 100 }), (g, a, extra) => {
@@ -250,8 +268,9 @@ describe("decodeStreamWindows = decodeAnyLength(streaming) on a stand-in decoder
       return decodeOne(c);
     };
     await collect(decodeStreamWindows(oneByOne(), counting, g, CODEBOOK, HOP_LENGTH));
-    // window 0 needs 10 + 10 codes, window 1 needs 60 + 10, …; the last ([160, 200)) runs when the input ends
-    assert.deepEqual(ranAt, [20, 70, 120, 170, 200]);
-    assert.equal(calls.length, 5);
+    // centres [0, 10), [10, 30), [30, 70), [70, 120), [120, 170), [170, 220): window 0 needs 10 + 10 codes, window 1
+    // 30 + 10, …; the last, cut to [170, 200), runs when the input ends
+    assert.deepEqual(ranAt, [20, 40, 80, 130, 180, 200]);
+    assert.equal(calls.length, 6);
   });
 });

@@ -13,7 +13,7 @@
  * --skip-convert: reuse the converted folder (and its graphs) in the cache when present.
  * --upstream: a command that times upstream on the converted folder (see bench_upstream.ts); --rounds: alternated
  * rounds of the 10 s protocol (default 3).
- * --hour: also decode one hour of codes and encode a one-hour clip (full size: about half an hour).
+ * --hour: also decode one hour of codes and encode a one-hour clip (full size, 2 cores: about 90 minutes).
  * Every measured phase runs in its own child process (this script with --child), so each peak RSS is that phase's
  * own (`process.resourceUsage().maxRSS`) and no phase inherits another's heap or onnxruntime arenas.
  * FLOPs come from `convert/onnx/flops.ts` (analytic, from the config); "useful" FLOPs count each clip at its own
@@ -602,11 +602,13 @@ export function formatTable(r: BenchResult): string {
       g,
     ) => [`export ${g.file}`, `${g.seconds.toFixed(1)} s`, `${(g.bytes / 1e6).toFixed(1)} MB`]),
     ["export (child, all graphs)", `${r.export.wallSeconds.toFixed(1)} s`, `peak RSS ${mb(r.export.peakRssBytes)}`],
-    [
-      `MatMul ${r.matmul.n}³ fp32`,
-      `${r.matmul.gflopsMedian.toFixed(0)} GFLOP/s`,
-      `best ${r.matmul.gflopsBest.toFixed(0)}`,
-    ],
+    Number.isFinite(r.matmul.gflopsMedian)
+      ? [
+        `MatMul ${r.matmul.n}³ fp32`,
+        `${r.matmul.gflopsMedian.toFixed(0)} GFLOP/s`,
+        `best ${r.matmul.gflopsBest.toFixed(0)}`,
+      ]
+      : [`MatMul ${r.matmul.n}³ fp32`, "not measured", "(--phases without matmul)"],
     [
       "model FLOPs / s audio",
       `enc ${(r.flopsPerAudioSecond.encoder / 1e9).toFixed(1)} G`,
@@ -709,7 +711,7 @@ const BENCH = new Command({
       help: "where the upstream command sees this checkout (e.g. /work inside the chroot)",
     },
     rounds: { type: "integer", min: 1, max: 20, help: "alternated rounds of the 10 s protocol (default 3)" },
-    hour: { type: "boolean", help: "also decode one hour of codes and encode a one-hour clip (full size: ~30 min)" },
+    hour: { type: "boolean", help: "also decode one hour of codes and encode a one-hour clip (full size: ~90 min)" },
     phases: {
       type: "list",
       value: "LIST",

@@ -179,7 +179,7 @@ export function extractFeatures(
  */
 function normalisePerBin(data: Float64Array, rows: number, cols: number, arithmetic: FbankArithmetic): void {
   const { mean, std } = binStatistics(data, rows, cols, arithmetic);
-  applyBinNormalisation(data, rows, cols, mean, std);
+  applyBinNormalisation(data, data, rows, cols, mean, std);
 }
 
 /**
@@ -222,9 +222,13 @@ export function binStatistics(
   return { mean, std };
 }
 
-/** In place: (x − mean) / std per column, each step rounded to float32 (both arithmetics). */
+/**
+ * (x − mean) / std per column of `src` into `dst` (the same array: in place), each step rounded to float32 (both
+ * arithmetics). The values are float32 either way, so a float32 `dst` holds exactly what a float64 one would.
+ */
 export function applyBinNormalisation(
-  data: Float64Array,
+  src: ArrayLike<number>,
+  dst: Float64Array | Float32Array,
   rows: number,
   cols: number,
   mean: ArrayLike<number>,
@@ -232,7 +236,7 @@ export function applyBinNormalisation(
 ): void {
   const f = Math.fround;
   for (let c = 0; c < cols; c++) {
-    for (let r = 0; r < rows; r++) data[r * cols + c] = f(f(data[r * cols + c] - mean[c]) / std[c]);
+    for (let r = 0; r < rows; r++) dst[r * cols + c] = f(f(src[r * cols + c] - mean[c]) / std[c]);
   }
 }
 

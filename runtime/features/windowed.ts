@@ -82,18 +82,19 @@ export class ClipFeatureSource {
     const inputValues = new Float32Array((f1 - f0) * HOP_LENGTH);
     inputValues.set(this.audio.subarray(first, Math.min(n, f1 * HOP_LENGTH)));
     const rows = (f1 - f0) * FEATURE_STRIDE;
-    const data = Float64Array.from(
-      this.raw.subarray(f0 * FEATURE_STRIDE * FBANK_MEL_BINS, (f1 * FEATURE_STRIDE) * FBANK_MEL_BINS),
-    );
+    const raw = this.raw.subarray(f0 * FEATURE_STRIDE * FBANK_MEL_BINS, (f1 * FEATURE_STRIDE) * FBANK_MEL_BINS);
     const stats = normalisation === "clip"
       ? { mean: this.mean, std: this.std }
-      : binStatistics(data, rows, FBANK_MEL_BINS, this.kind.fbank);
-    applyBinNormalisation(data, rows, FBANK_MEL_BINS, stats.mean, stats.std);
+      : binStatistics(raw, rows, FBANK_MEL_BINS, this.kind.fbank);
+    // straight into float32: a long clip runs hundreds of windows, and each one's garbage adds to the peak (Bun's
+    // collector lets typed arrays pile up between windows; long_encode.ts)
+    const features = new Float32Array(rows * FBANK_MEL_BINS);
+    applyBinNormalisation(raw, features, rows, FBANK_MEL_BINS, stats.mean, stats.std);
     return {
       inputValues,
       // the whole clip's mask covers its n samples and one appended zero; a window inside it is all real samples
       paddingMaskLength: Math.min(n + 1, f1 * HOP_LENGTH) - first,
-      features: Float32Array.from(data),
+      features,
       frames: f1 - f0,
     };
   }
