@@ -86,8 +86,8 @@ export class ClipFeatureSource {
     const stats = normalisation === "clip"
       ? { mean: this.mean, std: this.std }
       : binStatistics(raw, rows, FBANK_MEL_BINS, this.kind.fbank);
-    // straight into float32: a long clip runs hundreds of windows, and each one's garbage adds to the peak (Bun's
-    // collector lets typed arrays pile up between windows; long_encode.ts)
+    // straight into float32, without a float64 copy: a long clip runs hundreds of windows, and under Bun each
+    // window's garbage stays until a collection (common/collect.ts)
     const features = new Float32Array(rows * FBANK_MEL_BINS);
     applyBinNormalisation(raw, features, rows, FBANK_MEL_BINS, stats.mean, stats.std);
     return {
